@@ -1,0 +1,67 @@
+/**
+ * Structured logs: one JSON object per line on stdout (App Insights collects stdout of Function
+ * Apps). Every component makes its logger here. Privacy is enforced in one place: fields whose
+ * names can carry key data, secrets, tokens or client addresses are replaced before writing,
+ * whatever the caller passed.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Field names never written (compared case-insensitively, without `-` and `_`). */
+const REDACTED_FIELDS = new Set(
+  ['key', 'keys', 'keyData', 'temporaryExposureKeys', 'secret', 'token', 'authorization', 'verificationPayload', 'hmacKey', 'revisionToken', 'password', 'accountKey', 'connectionString', 'ip', 'clientIp', 'xForwardedFor', 'forwarded', 'remoteAddress', 'privateKey', 'body'].map(normalize),
+);
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
+}
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, ...(value as { code?: unknown }).code !== undefined ? { code: (value as { code?: unknown }).code } : {} };
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return '[bytes]';
+  const out: LogFields = {};
+  for (const [name, field] of Object.entries(value)) out[name] = REDACTED_FIELDS.has(normalize(name)) ? '[redacted]' : scrub(field, depth + 1);
+  return out;
+}
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line (e.g. an invocation id). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; stdout by default. Tests pass an array's push. */
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export function createLogger(component: string, options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  const threshold = LEVELS[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? (() => new Date());
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (LEVELS[level] < threshold) return;
+    const record = { time: now().toISOString(), level, component, message, ...(scrub({ ...bound, ...fields }) as LogFields) };
+    write(JSON.stringify(record));
+  };
+  return {
+    debug: (message, fields) => emit('debug', message, fields),
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+    child: (fields) => createLogger(component, options, { ...bound, ...fields }),
+  };
+}
+
+/** A logger that writes nothing (tests and benchmarks). */
+export const silentLogger: Logger = createLogger('silent', { write: () => undefined });

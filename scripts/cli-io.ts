@@ -1,0 +1,47 @@
+/** File helpers of the CLI: reads that fail with a CliError naming the file, writes that never leave half a file. */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { CliError } from './cli-error';
+
+export async function readInputFile(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new CliError(`cannot read ${what} ${file}: ${why}`);
+  }
+}
+
+export async function readJsonFile(file: string, what: string): Promise<unknown> {
+  const text = (await readInputFile(file, what)).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Writes to a temporary sibling and renames it into place, so a crash never leaves a partial file. */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new CliError(`cannot write ${file}: ${(error as Error).message}`, 1);
+  }
+}
+
+/** Parses an ISO 8601 date-time given on the command line. */
+export function parseIsoOption(value: string, option: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new CliError(`${option} must be an ISO 8601 date-time such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
+  }
+  return date;
+}

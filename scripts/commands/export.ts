@@ -1,0 +1,163 @@
+/** `keyfront export build|inspect|verify`: make one signed export file, look inside one, check one. */
+import type { Command } from 'commander';
+import { buildExport, openExport, verifyExport } from '../../proto/codec';
+import { ExportFormatError } from '../../proto/errors';
+import { EXPORT_HEADER } from '../../proto/export-bin';
+import type { TemporaryExposureKeyFields } from '../../proto/schema';
+import { loadPublicKey } from '../../proto/signature';
+import { MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
+import { LocalSigner } from '../../publisher/signers/local';
+import { CliError, EXIT } from '../cli-error';
+import { parseIsoOption, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+
+const ID_PATTERN = /^[A-Za-z0-9_]+$/;
+
+/** Reads a keys file of the upload JSON shape; the first bad key fails with its index and rule. */
+export function teksFromJsonArray(value: unknown, source: string): Tek[] {
+  if (!Array.isArray(value)) throw new CliError(`${source} must hold a JSON array of keys`);
+  if (value.length > MAX_KEYS_PER_FILE) throw new CliError(`${source} holds ${value.length} keys; a file holds at most ${MAX_KEYS_PER_FILE}`);
+  const seen = new Set<string>();
+  return value.map((item, index) => {
+    const read = tekFromJson(item, index);
+    if (!read.ok) throw new CliError(`${source}: key ${index} is invalid (${read.code}): ${read.message}`);
+    const id = Buffer.from(read.tek.keyData).toString('base64');
+    if (seen.has(id)) throw new CliError(`${source}: key ${index} is invalid (duplicate_key): the same key data appears earlier in the file`);
+    seen.add(id);
+    return read.tek;
+  });
+}
+
+interface BuildFlags {
+  keys: string;
+  privateKey: string;
+  region: string;
+  keyId: string;
+  keyVersion: string;
+  start: string;
+  end: string;
+  out: string;
+}
+
+async function build(flags: BuildFlags): Promise<void> {
+  for (const [option, value] of [['--key-id', flags.keyId], ['--key-version', flags.keyVersion]] as const) {
+    if (!ID_PATTERN.test(value)) throw new CliError(`${option} must match [A-Za-z0-9_]+ (GAEN signature info), got ${JSON.stringify(value)}`);
+  }
+  if (flags.region.trim() === '') throw new CliError('--region must not be empty');
+  const start = parseIsoOption(flags.start, '--start');
+  const end = parseIsoOption(flags.end, '--end');
+  if (end <= start) throw new CliError('--end must be after --start');
+  if (start.getTime() % 1000 !== 0 || end.getTime() % 1000 !== 0) throw new CliError('--start and --end must be whole seconds');
+  const keys = teksFromJsonArray(await readJsonFile(flags.keys, 'keys file'), flags.keys);
+  let signer: LocalSigner;
+  try {
+    signer = await LocalSigner.fromPemFile(flags.privateKey, { keyId: flags.keyId, keyVersion: flags.keyVersion });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  let built;
+  try {
+    built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
+  } catch (error) {
+    if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
+    throw error;
+  }
+  await writeFileAtomic(flags.out, built.zip);
+  process.stdout.write(`${JSON.stringify({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 })}\n`);
+}
+
+function timeField(seconds: number | undefined): { seconds: number; iso: string } | null {
+  if (seconds === undefined) return null;
+  const date = new Date(seconds * 1000);
+  return { seconds, iso: Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString() };
+}
+
+function keyJson(key: TemporaryExposureKeyFields): Record<string, unknown> {
+  return {
+    key: Buffer.from(key.keyData).toString('base64'),
+    rollingStartNumber: key.rollingStartIntervalNumber ?? null,
+    rollingPeriod: key.rollingPeriod,
+    transmissionRisk: key.transmissionRiskLevel ?? null,
+    ...(key.reportType === undefined ? {} : { reportType: key.reportType }),
+    ...(key.daysSinceOnsetOfSymptoms === undefined ? {} : { daysSinceOnsetOfSymptoms: key.daysSinceOnsetOfSymptoms }),
+  };
+}
+
+async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
+  const zip = await readInputFile(file, 'export file');
+  let opened;
+  try {
+    opened = await openExport(zip);
+  } catch (error) {
+    if (error instanceof ExportFormatError) throw new CliError(`${file} is not a readable export (${error.code}): ${error.message}`, EXIT.failed);
+    throw error;
+  }
+  const e = opened.export;
+  const report = {
+    file,
+    zipBytes: zip.length,
+    header: opened.bin.subarray(0, EXPORT_HEADER.length).toString('latin1'),
+    region: e.region ?? null,
+    start: timeField(e.startTimestamp),
+    end: timeField(e.endTimestamp),
+    batchNum: e.batchNum ?? null,
+    batchSize: e.batchSize ?? null,
+    signatureInfos: e.signatureInfos,
+    signatures: opened.signatures.map((s) => ({
+      signatureInfo: s.signatureInfo ?? null,
+      batchNum: s.batchNum ?? null,
+      batchSize: s.batchSize ?? null,
+      signatureBytes: s.signature?.length ?? 0,
+    })),
+    keyCount: e.keys.length,
+    revisedKeyCount: e.revisedKeys.length,
+    ...(flags.keys ? { keys: e.keys.map(keyJson), revisedKeys: e.revisedKeys.map(keyJson) } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+async function verify(file: string, flags: { publicKey: string }): Promise<void> {
+  const zip = await readInputFile(file, 'export file');
+  const publicKeyText = await readInputFile(flags.publicKey, 'public key');
+  try {
+    loadPublicKey(publicKeyText);
+  } catch (error) {
+    throw new CliError(`${flags.publicKey}: ${(error as Error).message}`);
+  }
+  const result = await verifyExport(zip, publicKeyText);
+  process.stdout.write(`${JSON.stringify({ file, ...result })}\n`);
+  if (!result.valid) throw new CliError(`${file} does not verify (${result.code}): ${result.reason}`, EXIT.failed);
+}
+
+export function registerExportCommands(program: Command): void {
+  const exportCommand = program.command('export').description('build, inspect and verify GAEN export files (export.bin + export.sig in a zip)');
+
+  exportCommand
+    .command('build')
+    .description('build and sign one export file from a JSON array of keys in the upload shape')
+    .requiredOption('--keys <file>', 'JSON array of {key, rollingStartNumber, rollingPeriod, transmissionRisk, reportType?, daysSinceOnsetOfSymptoms?}')
+    .requiredOption('--private-key <file>', 'P-256 private key (PEM), e.g. from `keyfront keys generate`')
+    .requiredOption('--region <region>', 'region of the keys, e.g. 440 or JP')
+    .requiredOption('--key-id <id>', 'signature verification_key_id, e.g. the MCC 440')
+    .requiredOption('--key-version <version>', 'signature verification_key_version, e.g. v1')
+    .requiredOption('--start <iso>', 'window start, ISO 8601 (written as UTC seconds)')
+    .requiredOption('--end <iso>', 'window end, ISO 8601 (written as UTC seconds)')
+    .requiredOption('--out <file>', 'where to write the zip (written atomically)')
+    .addHelpText('after', '\nExit codes: 0 built, 2 invalid input (the message names the first bad key and rule).')
+    .action(build);
+
+  exportCommand
+    .command('inspect')
+    .description('print what an export file holds, as JSON (no signature check: see verify)')
+    .argument('<file>', 'export zip')
+    .option('--keys', 'include every key')
+    .addHelpText('after', '\nExit codes: 0 printed, 1 not a readable export, 2 no such file.')
+    .action(inspect);
+
+  exportCommand
+    .command('verify')
+    .description('strictly verify an export file against a public key; prints one JSON line')
+    .argument('<file>', 'export zip')
+    .requiredOption('--public-key <file>', 'P-256 public key, PEM (SPKI) or JWK JSON')
+    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (the reason is printed), 2 unreadable input.')
+    .action(verify);
+}

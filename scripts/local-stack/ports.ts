@@ -1,0 +1,36 @@
+/** Port helpers of the local stack and the tests: loopback only. */
+import { createServer, connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const LOOPBACK = '127.0.0.1';
+
+/** A port that was free a moment ago (for programs that cannot listen on port 0 themselves). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on the port, or rejects after `timeoutInMs`. */
+export async function waitForPort(port: number, options: { timeoutInMs?: number; host?: string } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutInMs ?? 20000);
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, options.host ?? LOOPBACK);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${options.host ?? LOOPBACK}:${port} after ${options.timeoutInMs ?? 20000} ms`);
+    await sleep(50);
+  }
+}
