@@ -4,6 +4,7 @@
  * start-up. Errors name the variable. Nothing else in `publisher/` reads `process.env`.
  */
 import * as path from 'node:path';
+import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../api/store/cosmos-store';
 import { MAX_KEYS_PER_FILE } from '../proto/tek';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
@@ -34,8 +35,10 @@ export interface PublisherConfig {
   fileRetentionDays: number;
   /** Keys uploaded this long ago are deleted from the store. */
   keyRetentionDays: number;
+  /** Exactly one of `connectionString` (Azurite, keys) and `accountUrl` (Azure, managed identity). */
   blob: { connectionString?: string; accountUrl?: string; exportContainer: string; stateContainer: string };
-  store: { cosmosEndpoint?: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; emulator: boolean };
+  /** The exposure store: the API's Cosmos container, read with the same shard count. */
+  store: { cosmosEndpoint: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; cosmosShards: number };
   signer: { kind: SignerKind; keyFile: string; keyVaultKeyId?: string; keyId: string; keyVersion: string };
   purger: { kind: PurgerKind; edgeAdminUrl: string; frontDoor: { subscriptionId?: string; resourceGroup?: string; profileName?: string; endpointName?: string }; attempts: number; backoffInMs: number };
   /** Blob lease on the region's manifest: the lock between publishers. Azure allows 15..60 s. */
@@ -141,11 +144,11 @@ export const SETTINGS = {
   blobAccountUrl: { env: 'KEYFRONT_BLOB_ACCOUNT_URL', describe: 'Blob account URL, used with DefaultAzureCredential (Azure)', parse: httpUrl },
   exportContainer: { env: 'KEYFRONT_EXPORT_CONTAINER', default: 'exports', describe: 'public container of the export files and index', parse: matching(CONTAINER, 'a container name (3-63 of a-z, 0-9, -)') },
   stateContainer: { env: 'KEYFRONT_STATE_CONTAINER', default: 'publisher-state', describe: 'private container of the publisher manifest and lock', parse: matching(CONTAINER, 'a container name (3-63 of a-z, 0-9, -)') },
-  cosmosEndpoint: { env: 'KEYFRONT_COSMOS_ENDPOINT', describe: 'Cosmos DB endpoint of the exposure store', parse: httpUrl },
+  cosmosEndpoint: { env: 'KEYFRONT_COSMOS_ENDPOINT', describe: 'Cosmos DB account endpoint of the exposure store', parse: httpUrl },
   cosmosKey: { env: 'KEYFRONT_COSMOS_KEY', describe: 'Cosmos DB key; DefaultAzureCredential when unset', parse: text },
-  cosmosDatabase: { env: 'KEYFRONT_COSMOS_DATABASE', default: 'keyfront', describe: 'Cosmos DB database', parse: matching(/^[A-Za-z0-9_-]{1,255}$/, 'a database name') },
-  cosmosContainer: { env: 'KEYFRONT_COSMOS_CONTAINER', default: 'exposures', describe: 'Cosmos DB container of the exposures', parse: matching(/^[A-Za-z0-9_-]{1,255}$/, 'a container name') },
-  cosmosEmulator: { env: 'KEYFRONT_COSMOS_EMULATOR', default: 'false', describe: 'the endpoint is the local emulator (self-signed certificate, no endpoint discovery)', parse: oneOf('true', 'false') },
+  cosmosDatabase: { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, describe: 'Cosmos DB database', parse: matching(/^[A-Za-z0-9_-]{1,255}$/, 'a database name') },
+  cosmosContainer: { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, describe: 'Cosmos DB container of the exposures', parse: matching(/^[A-Za-z0-9_-]{1,255}$/, 'a container name') },
+  cosmosShards: { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), describe: 'logical partitions per region: the same number the API writes with', parse: int(1, 1024) },
   signer: { env: 'KEYFRONT_SIGNER', default: 'local', describe: 'local (PEM file) or key-vault', parse: oneOf<SignerKind>('local', 'key-vault') },
   signingKeyFile: { env: 'KEYFRONT_SIGNING_KEY_FILE', describe: 'local signer: P-256 private key PEM (default {data dir}/signing-private.pem)', parse: text },
   keyVaultKeyId: { env: 'KEYFRONT_KEY_VAULT_KEY_ID', describe: 'key-vault signer: https://{vault}.vault.azure.net/keys/{name}/{version}', parse: httpUrl },
@@ -197,6 +200,10 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
     if (v.blobConnectionString !== undefined && v.blobAccountUrl !== undefined) {
       problems.push(`set only one of ${SETTINGS.blobConnectionString.env} and ${SETTINGS.blobAccountUrl.env}`);
     }
+    if (v.blobConnectionString === undefined && v.blobAccountUrl === undefined) {
+      problems.push(`${SETTINGS.blobAccountUrl.env} (Azure, managed identity) or ${SETTINGS.blobConnectionString.env} (Azurite) is required: where the files go`);
+    }
+    need(v.cosmosEndpoint, SETTINGS.cosmosEndpoint, 'to read the keys');
     if (v.signer === 'key-vault') need(v.keyVaultKeyId, SETTINGS.keyVaultKeyId, 'when KEYFRONT_SIGNER=key-vault');
     if (v.purger === 'front-door') {
       need(v.frontDoorSubscriptionId, SETTINGS.frontDoorSubscriptionId, 'when KEYFRONT_PURGER=front-door');
@@ -221,7 +228,7 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
     fileRetentionDays: v.fileRetentionDays!,
     keyRetentionDays: v.keyRetentionDays!,
     blob: { connectionString: v.blobConnectionString, accountUrl: v.blobAccountUrl, exportContainer: v.exportContainer!, stateContainer: v.stateContainer! },
-    store: { cosmosEndpoint: v.cosmosEndpoint, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase!, cosmosContainer: v.cosmosContainer!, emulator: v.cosmosEmulator === 'true' },
+    store: { cosmosEndpoint: v.cosmosEndpoint!, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase!, cosmosContainer: v.cosmosContainer!, cosmosShards: v.cosmosShards! },
     signer: { kind: v.signer!, keyFile: v.signingKeyFile ?? path.join(dataDir, 'signing-private.pem'), keyVaultKeyId: v.keyVaultKeyId, keyId: v.signatureKeyId!, keyVersion: v.signatureKeyVersion! },
     purger: {
       kind: v.purger!,

@@ -30,7 +30,8 @@ export async function purgeWithRetry(purger: Purger, contentPaths: readonly stri
       options.logger.info('index purged', { purger: purger.name, contentPaths, attempt });
       return true;
     } catch (error) {
-      const last = attempt === options.attempts || options.abortSignal?.aborted === true;
+      // A purger's `retryable: false` (a rejected request) will not succeed on a second try in this run.
+      const last = attempt === options.attempts || options.abortSignal?.aborted === true || (error as { retryable?: unknown }).retryable === false;
       options.logger[last ? 'error' : 'warn'](last ? 'purge failed; the next run purges again' : 'purge failed; retrying', { purger: purger.name, contentPaths, attempt, attempts: options.attempts, error });
       if (last) return false;
       // Jitter (0.5x..1x) keeps several publishers' retries from hitting the edge API together.

@@ -304,6 +304,39 @@ async function readNextRange(run: RegionRun, cursor: number, through: number): P
   }
 }
 
+async function anyIn(pages: AsyncIterable<unknown[]>): Promise<boolean> {
+  for await (const page of pages) if (page.length > 0) return true;
+  return false;
+}
+
+/** Whether the store holds any key or revision of the region in [from, to): one short query per shard, not a read. */
+async function hasKeys(run: RegionRun, from: number, to: number): Promise<boolean> {
+  const options = { pageSize: 1, abortSignal: run.signal };
+  return (await anyIn(run.deps.store.listForPublication(run.region, from, to, options))) || (await anyIn(run.deps.store.listRevisionsForPublication(run.region, from, to, options)));
+}
+
+/**
+ * Skips windows without keys by bisection, so that catching up (a first run, a publisher that was
+ * down) costs a few probes per window with keys instead of a read per window. Only windows that
+ * are closed by the wall clock too: an empty window closed early must get a record, to be read
+ * again for late keys. Returns the start of the first window with keys, or `limit`.
+ */
+async function skipEmptyWindows(run: RegionRun, cursor: number, limit: number): Promise<number> {
+  const window = run.deps.settings.windowSeconds;
+  let lo = cursor;
+  let hi = limit;
+  if (hi - lo <= window || (await hasKeys(run, lo, hi))) {
+    while (hi - lo > window) {
+      const mid = windowStartOf(lo + (hi - lo) / 2, window);
+      if (mid <= lo) break;
+      if (await hasKeys(run, lo, mid)) hi = mid;
+      else lo = mid;
+    }
+    return lo;
+  }
+  return hi;
+}
+
 async function publishNewRanges(run: RegionRun): Promise<void> {
   const manifest: Manifest = run.handle.manifest;
   const settings = run.deps.settings;
@@ -317,6 +350,16 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
   const through = closedThrough(run.now, settings);
   while (!pastDeadline(run)) {
     const wallAtStart = Math.floor(run.wallClock() / 1000);
+    if (filesOfRange(run, cursor).length === 0) {
+      const settledThrough = Math.min(through, closedThrough(wallAtStart, settings));
+      const skipped = cursor < settledThrough ? await skipEmptyWindows(run, cursor, settledThrough) : cursor;
+      if (skipped > cursor) {
+        // Never past files an earlier run wrote further on: their range is finished as it was begun.
+        cursor = Math.min(skipped, ...run.stored.filter((file) => file.start > cursor).map((file) => file.start));
+        manifest.publishedThrough = cursor;
+        unsaved = true;
+      }
+    }
     const next = await readNextRange(run, cursor, through);
     if (!next) break;
     const result = await next.publisher.finish(next.end);
