@@ -1,0 +1,58 @@
+/**
+ * The API's one error type and its fixed list of codes. `api/openapi.yaml` lists the same codes
+ * (a test keeps them in step); responses carry them as `{"error": "...", "code": "..."}`.
+ */
+import type { TekRuleCode } from '../proto/tek';
+
+/** The key rules of `proto/tek.ts`, answered 400 with the rule's own code. */
+export const KEY_RULE_CODES = [
+  'key_data_invalid',
+  'rolling_period_invalid',
+  'rolling_start_invalid',
+  'rolling_start_too_old',
+  'rolling_start_in_future',
+  'transmission_risk_invalid',
+  'report_type_invalid',
+  'days_since_onset_invalid',
+  'no_keys',
+  'too_many_keys',
+  'duplicate_key',
+  'keys_overlap',
+  'too_many_keys_same_start',
+] as const satisfies readonly TekRuleCode[];
+
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'front_door_required',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unknown_health_authority_id',
+  'health_authority_verification_certificate_invalid',
+  'invalid_revision_token',
+  ...KEY_RULE_CODES,
+  'store_unavailable',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// Every key rule of proto/tek.ts has its code here: a new rule fails the type check until listed.
+type MissingRule = Exclude<TekRuleCode, (typeof KEY_RULE_CODES)[number]>;
+const _allRulesListed: MissingRule extends never ? true : MissingRule = true;
+void _allRulesListed;
+
+/** A refusal with its status, stable code and a sentence for the caller (never internals). */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
