@@ -39,6 +39,23 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The status each code is answered with (one status per code, so clients may rely on either). */
+export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  unauthorized: 401,
+  front_door_required: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unknown_health_authority_id: 401,
+  health_authority_verification_certificate_invalid: 401,
+  invalid_revision_token: 400,
+  ...(Object.fromEntries(KEY_RULE_CODES.map((code) => [code, 400])) as Record<(typeof KEY_RULE_CODES)[number], 400>),
+  store_unavailable: 503,
+  internal_error: 500,
+};
+
 // Every key rule of proto/tek.ts has its code here: a new rule fails the type check until listed.
 type MissingRule = Exclude<TekRuleCode, (typeof KEY_RULE_CODES)[number]>;
 const _allRulesListed: MissingRule extends never ? true : MissingRule = true;
@@ -54,5 +71,6 @@ export class HttpError extends Error {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
+    if (STATUS_OF_CODE[code] !== status) throw new RangeError(`${code} is answered with ${STATUS_OF_CODE[code]}, not ${status}`);
   }
 }

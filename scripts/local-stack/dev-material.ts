@@ -82,7 +82,8 @@ function parseHealthAuthority(file: string, text: string): DevHealthAuthority {
   }
 }
 
-function newHealthAuthority(): DevHealthAuthority {
+/** A new dev health authority: P-256 key pair with a random kid. */
+export function createDevHealthAuthority(): DevHealthAuthority {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const kid = `dev-${randomBytes(4).toString('hex')}`;
   return {
@@ -125,7 +126,7 @@ async function loadDevMaterial(dataDir: string, create: boolean): Promise<DevMat
       await writeFileAtomic(file('apiKeys'), texts.apiKeys, 0o600);
     }
     if (texts.healthAuthority === undefined) {
-      texts.healthAuthority = `${JSON.stringify(newHealthAuthority(), null, 2)}\n`;
+      texts.healthAuthority = `${JSON.stringify(createDevHealthAuthority(), null, 2)}\n`;
       await writeFileAtomic(file('healthAuthority'), texts.healthAuthority, 0o600);
     }
   }
