@@ -31,21 +31,16 @@ export interface ApiHost {
 
 class BodyTooLarge extends Error {}
 
+/** The body, or `BodyTooLarge` once all of it was received (read to the end, so the client sees the answer rather than a reset). */
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > HOST_MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= HOST_MAX_BODY_BYTES) chunks.push(chunk);
     });
-    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('end', () => (size > HOST_MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
     request.once('error', reject);
   });
 }
@@ -86,7 +81,6 @@ export async function startApiHost(options: ApiHostOptions): Promise<ApiHost> {
         body = await readBody(request);
       } catch (error) {
         if (!(error instanceof BodyTooLarge)) throw error;
-        response.setHeader('connection', 'close');
         return send(response, jsonResponse(413, { error: `the host accepts bodies of at most ${HOST_MAX_BODY_BYTES} bytes`, code: 'payload_too_large' }));
       }
       const httpRequest = new HttpRequest({
