@@ -8,6 +8,7 @@
  * single-partition query per shard on the indexed `publishAt`, paged with continuation tokens.
  * The number of shards is fixed for the life of a container (it decides where a key lives).
  */
+import { setMaxListeners } from 'node:events';
 import type { Container, CosmosClient, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
 import { tekFromJson, tekToJson } from '../../proto/tek';
 import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
@@ -107,13 +108,30 @@ function statusOf(error: unknown): unknown {
   return (error as { code?: unknown } | undefined)?.code;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; rejects with the first failure. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. The first failure aborts the operations
+ * still in flight (through the signal `fn` receives) and is thrown once all have settled, so no
+ * request outlives the call.
+ */
+async function forEachLimited<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const inner = new AbortController();
+  setMaxListeners(limit * 4, inner.signal);
+  const combined = signal ? AbortSignal.any([signal, inner.signal]) : inner.signal;
+  setMaxListeners(limit * 4, combined);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length && !failure) {
+      try {
+        await fn(items[next++], combined);
+      } catch (error) {
+        failure ??= { error };
+        inner.abort();
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 export interface CosmosExposureStoreOptions {
@@ -186,9 +204,9 @@ export class CosmosExposureStore implements ExposureStore {
   /** `create` per key, 409 counted as already stored: an existing document keeps its times. */
   async insert(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ inserted: number }> {
     let inserted = 0;
-    await forEachLimited(exposures, CONCURRENCY, async (exposure) => {
+    await forEachLimited(exposures, CONCURRENCY, options.abortSignal, async (exposure, abortSignal) => {
       try {
-        await this.container.items.create(this.toDocument(exposure), { abortSignal: options.abortSignal });
+        await this.container.items.create(this.toDocument(exposure), { abortSignal });
         inserted++;
       } catch (error) {
         if (statusOf(error) !== 409) throw toStoreError(error, 'store an exposure');
@@ -200,9 +218,9 @@ export class CosmosExposureStore implements ExposureStore {
   async get(region: string, ids: readonly string[], options: StoreOptions = {}): Promise<Exposure[]> {
     const found: (Exposure | undefined)[] = new Array(ids.length);
     const positions = ids.map((_, i) => i);
-    await forEachLimited(positions, CONCURRENCY, async (i) => {
+    await forEachLimited(positions, CONCURRENCY, options.abortSignal, async (i, abortSignal) => {
       try {
-        const { resource } = await this.container.item(ids[i], this.partitionKeyOf(region, ids[i])).read<ExposureDocument>({ abortSignal: options.abortSignal });
+        const { resource } = await this.container.item(ids[i], this.partitionKeyOf(region, ids[i])).read<ExposureDocument>({ abortSignal });
         if (resource && resource.region === region) found[i] = this.fromDocument(resource);
       } catch (error) {
         if (statusOf(error) !== 404) throw toStoreError(error, 'read an exposure');
@@ -218,11 +236,11 @@ export class CosmosExposureStore implements ExposureStore {
   async revise(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ revised: number }> {
     let revised = 0;
     const withRevision = exposures.filter((exposure) => exposure.revision !== undefined);
-    await forEachLimited(withRevision, CONCURRENCY, async (exposure) => {
+    await forEachLimited(withRevision, CONCURRENCY, options.abortSignal, async (exposure, abortSignal) => {
       try {
         await this.container.item(exposure.id, this.partitionKeyOf(exposure.region, exposure.id)).patch(
           { operations: [{ op: 'set', path: '/revision', value: { ...exposure.revision } }], condition: 'FROM c WHERE NOT IS_DEFINED(c.revision)' },
-          { abortSignal: options.abortSignal },
+          { abortSignal },
         );
         revised++;
       } catch (error) {
@@ -282,9 +300,9 @@ export class CosmosExposureStore implements ExposureStore {
           throw toStoreError(error, 'list old exposures');
         }
         if (ids.length === 0) break;
-        await forEachLimited(ids, CONCURRENCY, async ({ id }) => {
+        await forEachLimited(ids, CONCURRENCY, options.abortSignal, async ({ id }, abortSignal) => {
           try {
-            await this.container.item(id, pk).delete({ abortSignal: options.abortSignal });
+            await this.container.item(id, pk).delete({ abortSignal });
             deleted++;
           } catch (error) {
             if (statusOf(error) !== 404) throw toStoreError(error, 'delete an exposure');
