@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error';
 import { registerDevCommands } from './commands/dev';
+import { registerEdgeCommands } from './commands/edge';
 import { registerExportCommands } from './commands/export';
 import { registerKeysCommands } from './commands/keys';
 
@@ -12,6 +13,7 @@ export function createProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerExportCommands(program);
+  registerEdgeCommands(program);
   registerKeysCommands(program);
   registerDevCommands(program);
   // Every subcommand inherits exitOverride so that usage errors reach `main` as CommanderError.

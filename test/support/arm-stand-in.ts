@@ -26,7 +26,10 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 export const ARM_API_VERSIONS = {
   'microsoft.cdn': '2024-02-01',
   'microsoft.network': '2024-02-01',
+  'microsoft.web': '2023-12-01',
 } as const;
+
+type Provider = keyof typeof ARM_API_VERSIONS;
 
 export interface RecordedRequest {
   method: string;
@@ -108,7 +111,7 @@ interface State {
 const CDN_PROFILE_SKUS = ['Standard_AzureFrontDoor', 'Premium_AzureFrontDoor'];
 
 /** What the documented REST shape requires of each resource body (2024-02-01). */
-const RESOURCE_TYPES: Record<'microsoft.cdn' | 'microsoft.network', ResourceTypeSpec[]> = {
+const RESOURCE_TYPES: Record<Provider, ResourceTypeSpec[]> = {
   'microsoft.cdn': [
     {
       pattern: 'profiles',
@@ -125,7 +128,31 @@ const RESOURCE_TYPES: Record<'microsoft.cdn' | 'microsoft.network', ResourceType
     { pattern: 'profiles/customDomains', type: 'Microsoft.Cdn/profiles/customdomains', check: (body) => requireField(body, 'properties.hostName', 'string') },
   ],
   'microsoft.network': [{ pattern: 'FrontDoorWebApplicationFirewallPolicies', type: 'Microsoft.Network/frontdoorwebapplicationfirewallpolicies', check: checkWafPolicy }],
+  'microsoft.web': [
+    { pattern: 'sites', type: 'Microsoft.Web/sites', check: () => ['keyfront never creates sites'] },
+    { pattern: 'sites/config', type: 'Microsoft.Web/sites/config', check: checkSiteConfig },
+  ],
 };
+
+/** App Service access restrictions (SiteConfig.ipSecurityRestrictions). */
+function checkSiteConfig(body: Record<string, unknown>): string[] {
+  const problems = [...optionalOneOf(body, 'properties.ipSecurityRestrictionsDefaultAction', ['Allow', 'Deny']), ...optionalField(body, 'properties.ipSecurityRestrictions', 'array')];
+  for (const [index, rule] of ((valueAt(body, 'properties.ipSecurityRestrictions') as unknown[]) ?? []).entries()) {
+    const at = `properties.ipSecurityRestrictions[${index}]`;
+    problems.push(...requireField(rule, 'ipAddress', 'string').map((p) => `${at}.${p}`));
+    problems.push(...requireOneOf(rule, 'action', ['Allow', 'Deny']).map((p) => `${at}.${p}`));
+    problems.push(...optionalOneOf(rule, 'tag', ['Default', 'XffProxy', 'ServiceTag']).map((p) => `${at}.${p}`));
+    problems.push(...requireField(rule, 'priority', 'number').map((p) => `${at}.${p}`));
+    const headers = valueAt(rule, 'headers');
+    if (headers !== undefined) {
+      for (const [name, values] of Object.entries(headers as Record<string, unknown>)) {
+        if (name !== name.toLowerCase()) problems.push(`${at}.headers: header names must be lower case, got ${name}`);
+        if (!Array.isArray(values) || values.length === 0 || values.length > 8 || !values.every((v) => typeof v === 'string' && v !== '')) problems.push(`${at}.headers.${name} must be 1-8 non-empty strings`);
+      }
+    }
+  }
+  return problems;
+}
 
 function valueAt(body: unknown, dotted: string): unknown {
   let value: unknown = body;
@@ -278,14 +305,14 @@ function checkWafPolicy(body: Record<string, unknown>): string[] {
 interface ParsedPath {
   subscriptionId: string;
   resourceGroup: string;
-  provider: 'microsoft.cdn' | 'microsoft.network';
+  provider: Provider;
   /** `[type, name]` pairs after the provider; the last may lack a name (a collection). */
   segments: { type: string; name?: string }[];
   /** `purge` on an endpoint. */
   action?: string;
 }
 
-const PATH_PREFIX = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.Cdn|Microsoft\.Network)\/(.+)$/i;
+const PATH_PREFIX = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(Microsoft\.Cdn|Microsoft\.Network|Microsoft\.Web)\/(.+)$/i;
 
 function parseArmPath(pathname: string): ParsedPath | undefined {
   const match = PATH_PREFIX.exec(pathname);
@@ -354,7 +381,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
   const startOperation = (provider: ParsedPath['provider'], error?: { code: string; message: string }): Record<string, string> => {
     const id = randomUUID();
     operations.set(id, { pollsLeft: pollsBeforeDone, error });
-    const providerName = provider === 'microsoft.cdn' ? 'Microsoft.Cdn' : 'Microsoft.Network';
+    const providerName = provider === 'microsoft.cdn' ? 'Microsoft.Cdn' : provider === 'microsoft.network' ? 'Microsoft.Network' : 'Microsoft.Web';
     const url = `${endpoint}/subscriptions/${subscriptionId}/providers/${providerName}/operationresults/${id}?api-version=${ARM_API_VERSIONS[provider]}`;
     return { 'azure-asyncoperation': url, location: url };
   };
@@ -383,7 +410,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
       return armError(res, fault.status, fault.code, fault.message ?? `injected ${fault.code}`);
     }
 
-    const operation = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.(?:Cdn|Network)\/operationresults\/([^/]+)$/i.exec(url.pathname);
+    const operation = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.(?:Cdn|Network|Web)\/operationresults\/([^/]+)$/i.exec(url.pathname);
     if (operation && method === 'GET') {
       const state = operations.get(operation[1]);
       if (!state) return armError(res, 404, 'NotFound', 'no such operation');
@@ -439,6 +466,8 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
     const existing = resources.get(id.toLowerCase());
     switch (method) {
       case 'GET':
+        // A site's config/web always exists once the site does.
+        if (!existing && spec.type === 'Microsoft.Web/sites/config') return sendJson(res, 200, { id, name: last.name, type: spec.type, properties: { ipSecurityRestrictions: [{ ipAddress: 'Any', action: 'Allow', priority: 2147483647, name: 'Allow all' }] } });
         if (!existing) return armError(res, 404, 'NotFound', `${id} was not found`);
         return sendJson(res, 200, existing);
       case 'DELETE': {
@@ -448,7 +477,18 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         resources.delete(id.toLowerCase());
         return sendJson(res, 202, undefined, startOperation(parsed.provider));
       }
+      case 'PATCH': {
+        // Only a site's config/web is patched (keyfront changes its access restrictions, nothing else).
+        if (spec.type !== 'Microsoft.Web/sites/config' || last.name !== 'web') return reject(res, 405, 'MethodNotAllowed', `PATCH ${url.pathname}: keyfront patches only sites/{site}/config/web`);
+        const patch = (body ?? {}) as Record<string, unknown>;
+        const problems = spec.check(patch, { resources });
+        if (problems.length > 0) return reject(res, 400, 'BadRequest', `PATCH ${url.pathname}: ${problems.join('; ')}`);
+        const merged: StoredResource = { id, name: last.name, type: spec.type, properties: { ...(existing?.properties ?? {}), ...((patch.properties as Record<string, unknown>) ?? {}) } };
+        resources.set(id.toLowerCase(), merged);
+        return sendJson(res, 200, merged);
+      }
       case 'PUT': {
+        if (spec.type.startsWith('Microsoft.Web/')) return reject(res, 405, 'MethodNotAllowed', `PUT ${url.pathname}: a PUT of config/web replaces the whole site configuration; keyfront must PATCH`);
         const put = (body ?? {}) as Record<string, unknown>;
         if (typeof put !== 'object' || Array.isArray(put)) return reject(res, 400, 'InvalidRequestContent', `PUT ${url.pathname}: the body must be a JSON object`);
         const problems = spec.check(put, { resources });
@@ -465,7 +505,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         return sendJson(res, existing ? 200 : 201, answer, startOperation(parsed.provider));
       }
       default:
-        return reject(res, 405, 'MethodNotAllowed', `${method} ${url.pathname}: keyfront only PUTs, GETs and DELETEs resources`);
+        return reject(res, 405, 'MethodNotAllowed', `${method} ${url.pathname}: keyfront only PUTs, PATCHes, GETs and DELETEs resources`);
     }
   };
 
@@ -519,4 +559,11 @@ export function seedEndpoint(standIn: ArmStandIn, resourceGroup: string, profile
   standIn.resources.set(profileId.toLowerCase(), { id: profileId, name: profileName, type: 'Microsoft.Cdn/profiles', location: 'Global', sku: { name: 'Premium_AzureFrontDoor' }, properties: { frontDoorId: randomUUID(), provisioningState: 'Succeeded' } });
   standIn.resources.set(endpointId.toLowerCase(), { id: endpointId, name: endpointName, type: 'Microsoft.Cdn/profiles/afdendpoints', location: 'Global', properties: { hostName: `${endpointName}-test.z01.azurefd.net`, enabledState: 'Enabled', provisioningState: 'Succeeded' } });
   return endpointId;
+}
+
+/** Seeds an existing Function App (the API), whose config/web keyfront restricts. */
+export function seedSite(standIn: ArmStandIn, resourceGroup: string, siteName: string): string {
+  const id = `/subscriptions/${standIn.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${siteName}`;
+  standIn.resources.set(id.toLowerCase(), { id, name: siteName, type: 'Microsoft.Web/sites', location: 'japaneast', properties: { state: 'Running' } });
+  return id;
 }
