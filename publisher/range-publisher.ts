@@ -189,7 +189,7 @@ export class RangePublisher {
     };
     const written = await this.deps.exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL, metadata: fileMetadata(file) }, { abortSignal: this.abortSignal });
     if (written.created) {
-      this.deps.logger.info('export file written', { region: this.region, file: name, keys: file.keys, revisedKeys: file.revisedKeys, bytes: file.bytes });
+      this.deps.logger.info('export file written', { region: this.region, file: name, keyCount: file.keys, revisedKeyCount: file.revisedKeys, bytes: file.bytes });
       this.record(file);
     } else {
       // Published files are never rewritten. Same export.bin: the same file, built twice; kept as published.

@@ -134,12 +134,14 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
   const wallClock = options.wallClock ?? Date.now;
   const deadlineAt = wallClock() + deps.settings.deadlineSeconds * 1000;
   const regions = options.regions ?? deps.settings.regions;
-  deps.logger.info('publisher run started', { regions, now: new Date(now * 1000).toISOString() });
+  deps.logger.debug('publisher run started', { regions, now: new Date(now * 1000).toISOString() });
   const outcomes: RegionOutcome[] = [];
   for (const region of regions) {
     outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
   }
-  deps.logger.info('publisher run finished', {
+  // A run that changed nothing (most ticks between windows) logs at debug only.
+  const eventful = outcomes.some((o) => o.status !== 'done' || o.filesWritten.length > 0 || o.indexChanged || o.purged !== null || o.filesDeleted > 0 || o.keysDeleted > 0);
+  deps.logger[eventful ? 'info' : 'debug']('publisher run finished', {
     regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
   });
   return { now, regions: outcomes };
@@ -297,7 +299,7 @@ async function readNextRange(run: RegionRun, cursor: number, through: number): P
     if (!hold) return { publisher, end: to };
     if (nextBoundaryAfter(to, settings.windowSeconds) > through) {
       run.outcome.heldSince = cursor;
-      run.deps.logger.info('keys held back below the privacy floor until a later window', { since: cursor, keys: publisher.pendingKeys, minKeysPerFile: settings.minKeysPerFile });
+      run.deps.logger.info('keys held back below the privacy floor until a later window', { since: cursor, keyCount: publisher.pendingKeys, minKeysPerFile: settings.minKeysPerFile });
       return undefined;
     }
     from = to;
@@ -375,8 +377,8 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
     manifest.ranges.push(recordOf(result, run.now, settled));
     await run.handle.save(run.now, { abortSignal: run.signal });
     unsaved = false;
-    run.outcome.rangesPublished++;
-    run.deps.logger.info('range published', { start: result.start, end: result.end, files: result.files.length, realKeys: result.realKeys, revisedKeys: result.realRevisedKeys, paddingKeys: result.paddingKeys, settled });
+    if (result.newFiles.length > 0) run.outcome.rangesPublished++;
+    run.deps.logger.info(result.files.length > 0 ? 'range published' : 'empty range closed early recorded, to be read again', { start: result.start, end: result.end, files: result.files.length, realKeyCount: result.realKeys, revisedKeyCount: result.realRevisedKeys, paddingKeyCount: result.paddingKeys, settled });
     await run.step('range-recorded');
   }
   if (unsaved) {
