@@ -94,6 +94,7 @@ export interface RegionOutcome {
   region: string;
   /** `busy`: another publisher held the lock; nothing was done. */
   status: 'done' | 'busy' | 'failed';
+  /** Ranges that got new files in this run. */
   rangesPublished: number;
   filesWritten: string[];
   /** Hold mode: keys from this instant on wait for more keys. */
@@ -256,6 +257,7 @@ async function recheckEarlyRanges(run: RegionRun): Promise<void> {
     noteNewFiles(run, result);
     const settled = isClosed(record.end, wallAtStart, run.deps.settings);
     if (result.newFiles.length === 0 && !settled) continue;
+    if (result.newFiles.length > 0) run.outcome.rangesPublished++;
     Object.assign(record, recordOf(result, run.now, settled));
     if (settled && record.files.length === 0) manifest.ranges.splice(manifest.ranges.indexOf(record), 1);
     await run.handle.save(run.now, { abortSignal: run.signal });
@@ -454,6 +456,6 @@ async function cleanUp(run: RegionRun): Promise<void> {
   await run.step('files-deleted');
   const { deleted } = await run.deps.store.deleteUploadedBefore(run.region, run.now - settings.keyRetentionDays * DAY, options);
   run.outcome.keysDeleted = deleted;
-  if (deleted > 0) run.deps.logger.info('old keys deleted from the store', { keys: deleted });
+  if (deleted > 0) run.deps.logger.info('old keys deleted from the store', { keyCount: deleted });
   await run.step('keys-deleted');
 }

@@ -233,15 +233,19 @@ export async function expectConsistent(view: PublishedView, publicKey: KeyObject
 
 /**
  * What must hold after a successful run: both indexes name the same files, every file in storage
- * (none left out), and each expected key is in exactly one of them; `revised` likewise.
+ * (none left out, except files of windows that ended before `retainedFrom`, which have left the
+ * index and wait for deletion), and each expected key is in exactly one indexed file; `revised`
+ * likewise.
  */
-export function expectComplete(view: PublishedView, expected: { keys: Iterable<string>; revisedKeys?: Iterable<string> }): void {
-  const names = [...view.files.keys()].sort();
+export function expectComplete(view: PublishedView, expected: { keys: Iterable<string>; revisedKeys?: Iterable<string>; retainedFrom?: number }): void {
+  const retainedFrom = expected.retainedFrom ?? -Infinity;
+  const names = [...view.files.keys()].filter((name) => parseExportFileName(name)!.end >= retainedFrom).sort();
   expect(indexTxtNames(view)).toEqual(view.indexJson?.files.map((f) => f.path));
   expect([...indexTxtNames(view)].sort()).toEqual(names);
   const published = new Map<string, number>();
   const revised = new Map<string, number>();
   for (const file of view.files.values()) {
+    if (!names.includes(file.name)) continue;
     for (const key of file.keys) published.set(key, (published.get(key) ?? 0) + 1);
     for (const key of file.revisedKeys) revised.set(key, (revised.get(key) ?? 0) + 1);
   }
