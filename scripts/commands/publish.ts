@@ -6,6 +6,7 @@
  * `--now` moves the publisher's clock (to close the current window in a test).
  */
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Command } from 'commander';
@@ -80,6 +81,29 @@ interface PublishFlags {
 }
 
 const PREFLIGHT_TIMEOUT_IN_MS = 15_000;
+const CONNECT_TIMEOUT_IN_MS = 5_000;
+
+/** Whether something accepts TCP connections at the URL's host and port: a stopped stack fails here at once, not after the SDKs' retries. */
+function checkConnect(url: string): Promise<string | undefined> {
+  const { hostname, port, protocol } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || (protocol === 'https:' ? 443 : 80)), timeout: CONNECT_TIMEOUT_IN_MS });
+    const done = (problem?: string) => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.once('connect', () => done());
+    socket.once('timeout', () => done('no answer'));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
+}
+
+/** The blob endpoint a publisher setting points at, for the reachability check. */
+function blobEndpointOf(config: PublisherConfig): string | undefined {
+  if (config.blob.accountUrl) return config.blob.accountUrl;
+  const match = /(?:^|;)\s*BlobEndpoint=([^;]+)/i.exec(config.blob.connectionString ?? '');
+  return match?.[1];
+}
 
 async function publish(flags: PublishFlags): Promise<void> {
   if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
@@ -119,6 +143,13 @@ async function publish(flags: PublishFlags): Promise<void> {
     throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signer.kind === 'local' ? ` (KEYFRONT_SIGNING_KEY_FILE; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
   }
   try {
+    for (const [what, url] of [
+      ['Blob storage', blobEndpointOf(config)],
+      ['the exposure store (Cosmos DB)', config.store.cosmosEndpoint],
+    ] as const) {
+      const problem = url === undefined ? undefined : await checkConnect(url);
+      if (problem) throw new CliError(`cannot reach ${what} at ${url} (${problem})${explicit ? '' : '; is the local stack still running?'}`, EXIT.failed);
+    }
     const preflight = AbortSignal.timeout(PREFLIGHT_TIMEOUT_IN_MS);
     try {
       await prepareStorage(publisher, { abortSignal: preflight });

@@ -6,13 +6,11 @@
  * another; and a final run must leave every retained key in exactly one indexed file.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { manifestBlobName } from '../../publisher/manifest';
 import { windowStartOf } from '../../publisher/windows';
-import { DAY, expectComplete, expectConsistent, exposuresInWindow, hex, HOUR, readPublished, startPublisherHarness, T0, type PublisherHarness, type PublishedView } from '../support/publisher-harness';
+import { CLI, DAY, expectComplete, expectConsistent, exposuresInWindow, hex, HOUR, readPublished, stackDataDir, startPublisherHarness, T0, type PublisherHarness, type PublishedView } from '../support/publisher-harness';
 
 const REGION = 'k1';
 const MIN_KILLS = 20;
@@ -20,7 +18,6 @@ const MAX_RUNS = 45;
 const STEP = 20 * HOUR; // the publisher clock advances this much per run: clean-up starts after two weeks
 /** Runs go on at least this long (publisher clock), so that files leave the index and storage, and keys the store. */
 const SPAN = 17 * DAY;
-const CLI = path.join(__dirname, '..', '..', 'bin', 'keyfront.js');
 
 let h: PublisherHarness;
 let store: ExposureStore;
@@ -41,17 +38,9 @@ beforeAll(async () => {
   h = await startPublisherHarness({ cosmos: true });
   store = await h.cosmosStore('kill-test');
   // What `npm start` would write: the CLI publishes into these emulators.
-  const dataDir = path.join(h.dir, 'data');
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, cosmosEndpoint: h.cosmos!.endpoint, blobConnectionString: h.azurite.connectionString }), { mode: 0o600 });
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KEYFRONT_')));
-  env = {
-    ...inherited,
-    KEYFRONT_DATA_DIR: dataDir,
-    KEYFRONT_SIGNING_KEY_FILE: h.privateKeyFile,
+  ({ env } = await stackDataDir(h, 'data', {
     KEYFRONT_REGIONS: REGION,
     KEYFRONT_COSMOS_CONTAINER: 'kill-test',
-    KEYFRONT_COSMOS_SHARDS: '4',
     KEYFRONT_STORE_PAGE_SIZE: '5',
     KEYFRONT_MAX_KEYS_PER_FILE: '6', // several files per window
     KEYFRONT_MIN_KEYS_PER_FILE: '4', // and padding on the small ones
@@ -59,7 +48,7 @@ beforeAll(async () => {
     KEYFRONT_PUBLISH_LEASE_SECONDS: '15',
     KEYFRONT_PURGE_BACKOFF_MS: '1',
     KEYFRONT_LOG_LEVEL: 'debug',
-  };
+  }));
 });
 
 afterAll(async () => {
