@@ -162,7 +162,8 @@ async function publishRegion(deps: PublisherDeps, region: string, now: number, w
     });
   } catch (error) {
     outcome.error = (error as Error).message;
-    logger.error('publisher lock not taken', { error });
+    if (options.abortSignal?.aborted) logger.info('publisher run stopped before it took the lock');
+    else logger.error('publisher lock not taken', { error });
     return outcome;
   }
   if (!lock) {
@@ -205,7 +206,9 @@ async function publishRegion(deps: PublisherDeps, region: string, now: number, w
     outcome.status = 'done';
   } catch (error) {
     outcome.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : (error as Error).message;
-    logger.error('publishing the region failed; the next run continues from what is recorded', { error: signal.aborted ? signal.reason : error });
+    // Stopped from outside (the stack stopping, the invocation's hard deadline): as safe as a crash, and expected.
+    if (options.abortSignal?.aborted) logger.warn('publisher run stopped before the region was done; the next run continues from what is recorded', { error: outcome.error });
+    else logger.error('publishing the region failed; the next run continues from what is recorded', { error: signal.aborted ? signal.reason : error });
   } finally {
     await lock.release().catch((error: unknown) => logger.warn('publisher lock not released; it expires by itself', { error }));
   }
@@ -308,37 +311,41 @@ async function readNextRange(run: RegionRun, cursor: number, through: number): P
   }
 }
 
-async function anyIn(pages: AsyncIterable<unknown[]>): Promise<boolean> {
-  for await (const page of pages) if (page.length > 0) return true;
-  return false;
-}
-
-/** Whether the store holds any key or revision of the region in [from, to): one short query per shard, not a read. */
-async function hasKeys(run: RegionRun, from: number, to: number): Promise<boolean> {
+/** The `publishAt` of some key or revision of the region in [from, to) (whichever the store returns first), or `undefined` when there is none. */
+async function someKeyTime(run: RegionRun, from: number, to: number): Promise<number | undefined> {
   const options = { pageSize: 1, abortSignal: run.signal };
-  return (await anyIn(run.deps.store.listForPublication(run.region, from, to, options))) || (await anyIn(run.deps.store.listRevisionsForPublication(run.region, from, to, options)));
+  let found: number | undefined;
+  for await (const page of run.deps.store.listForPublication(run.region, from, to, options)) {
+    if (page.length > 0) {
+      found = page[0].publishAt;
+      break;
+    }
+  }
+  for await (const page of run.deps.store.listRevisionsForPublication(run.region, from, found ?? to, options)) {
+    if (page.length > 0) {
+      found = page[0].revision!.publishAt;
+      break;
+    }
+  }
+  return found;
 }
 
 /**
- * Skips windows without keys by bisection, so that catching up (a first run, a publisher that was
- * down) costs a few probes per window with keys instead of a read per window. Only windows that
- * are closed by the wall clock too: an empty window closed early must get a record, to be read
- * again for late keys. Returns the start of the first window with keys, or `limit`.
+ * Skips windows without keys, so that catching up (a first run, a publisher that was down)
+ * costs a few short queries instead of a read per window: ask for any one key in the span, then
+ * for any one before the window of the key found, and so on down (a few probes when the store
+ * returns keys in no particular order). Only windows closed by the wall clock too: an empty
+ * window closed early must get a record, to be read again for late keys. Returns the start of
+ * the first window with keys, or `limit`.
  */
 async function skipEmptyWindows(run: RegionRun, cursor: number, limit: number): Promise<number> {
-  const window = run.deps.settings.windowSeconds;
-  let lo = cursor;
-  let hi = limit;
-  if (hi - lo <= window || (await hasKeys(run, lo, hi))) {
-    while (hi - lo > window) {
-      const mid = windowStartOf(lo + (hi - lo) / 2, window);
-      if (mid <= lo) break;
-      if (await hasKeys(run, lo, mid)) hi = mid;
-      else lo = mid;
-    }
-    return lo;
+  let first = limit;
+  while (first > cursor) {
+    const found = await someKeyTime(run, cursor, first);
+    if (found === undefined) break;
+    first = Math.max(cursor, windowStartOf(found, run.deps.settings.windowSeconds));
   }
-  return hi;
+  return first;
 }
 
 async function publishNewRanges(run: RegionRun): Promise<void> {
@@ -356,7 +363,8 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
     const wallAtStart = Math.floor(run.wallClock() / 1000);
     if (filesOfRange(run, cursor).length === 0) {
       const settledThrough = Math.min(through, closedThrough(wallAtStart, settings));
-      const skipped = cursor < settledThrough ? await skipEmptyWindows(run, cursor, settledThrough) : cursor;
+      // Only worth a probe when more than the next window is closed.
+      const skipped = settledThrough - cursor > settings.windowSeconds ? await skipEmptyWindows(run, cursor, settledThrough) : cursor;
       if (skipped > cursor) {
         // Never past files an earlier run wrote further on: their range is finished as it was begun.
         cursor = Math.min(skipped, ...run.stored.filter((file) => file.start > cursor).map((file) => file.start));
