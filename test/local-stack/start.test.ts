@@ -47,7 +47,7 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-start-'));
-    env = { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_API_PORT: String(await freePort()), KEYFRONT_COSMOS_PORT: String(await freePort()), KEYFRONT_LOG_LEVEL: 'warn' };
+    env = { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_API_PORT: String(await freePort()), KEYFRONT_COSMOS_PORT: String(await freePort()), KEYFRONT_BLOB_PORT: String(await freePort()), KEYFRONT_LOG_LEVEL: 'warn' };
   });
 
   afterAll(async () => {
@@ -61,12 +61,14 @@ describe('npm start', () => {
   it('starts the emulator and the API, prints what runs where, and writes stack.json', async () => {
     first = start(env);
     await until(first, 'ready.');
-    expect(first.output()).toContain(`cosmos  https://127.0.0.1:${env.KEYFRONT_COSMOS_PORT}`);
-    expect(first.output()).toContain(`api     http://127.0.0.1:${env.KEYFRONT_API_PORT}`);
+    // Names are padded to the longest service name.
+    expect(first.output()).toMatch(new RegExp(`\\n  cosmos +https://127\\.0\\.0\\.1:${env.KEYFRONT_COSMOS_PORT} `));
+    expect(first.output()).toMatch(new RegExp(`\\n  api +http://127\\.0\\.0\\.1:${env.KEYFRONT_API_PORT} `));
+    expect(first.output()).toMatch(new RegExp(`\\n  publisher +http://127\\.0\\.0\\.1:${env.KEYFRONT_BLOB_PORT}/devstoreaccount1/exports/v1/440/index\\.txt `));
     const stackFile = path.join(dataDir, 'stack.json');
     expect((await stat(stackFile)).mode & 0o777).toBe(0o600);
     const stack = JSON.parse(await readFile(stackFile, 'utf8')) as Record<string, string>;
-    expect(stack).toMatchObject({ cosmosEndpoint: `https://127.0.0.1:${env.KEYFRONT_COSMOS_PORT}`, apiUrl: `http://127.0.0.1:${env.KEYFRONT_API_PORT}`, region: '440' });
+    expect(stack).toMatchObject({ cosmosEndpoint: `https://127.0.0.1:${env.KEYFRONT_COSMOS_PORT}`, apiUrl: `http://127.0.0.1:${env.KEYFRONT_API_PORT}`, region: '440', blobEndpoint: `http://127.0.0.1:${env.KEYFRONT_BLOB_PORT}/devstoreaccount1` });
     const frontDoorId = (await readFile(path.join(dataDir, 'front-door-id'), 'utf8')).trim();
     expect(stack.frontDoorId).toBe(frontDoorId);
     const health = await request(`${stack.apiUrl}/api/health`, { headers: { 'x-azure-fdid': frontDoorId } });

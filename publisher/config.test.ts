@@ -1,0 +1,100 @@
+import { ConfigError, loadPublisherConfig } from './config';
+
+const REQUIRED = { KEYFRONT_COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/', KEYFRONT_BLOB_ACCOUNT_URL: 'https://account.blob.core.windows.net' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadPublisherConfig({ ...REQUIRED, ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('publisher settings', () => {
+  it('has a default for every setting but where the keys and the files live', () => {
+    const config = loadPublisherConfig(REQUIRED);
+    expect(config).toMatchObject({
+      regions: ['440'],
+      schedule: '0 */15 * * * *',
+      windowSeconds: 3600,
+      safetyMarginSeconds: 300,
+      privacyFloor: 'pad',
+      minKeysPerFile: 1000,
+      paddingJitter: 100,
+      maxHoldSeconds: 86400,
+      maxKeysPerFile: 750_000,
+      storePageSize: 1000,
+      fileRetentionDays: 14,
+      keyRetentionDays: 15,
+      blob: { accountUrl: 'https://account.blob.core.windows.net', exportContainer: 'exports', stateContainer: 'publisher-state' },
+      store: { cosmosDatabase: 'keyfront', cosmosContainer: 'exposures', cosmosShards: 16 },
+      signer: { kind: 'local', keyFile: '.data/signing-private.pem', keyId: '440', keyVersion: 'v1' },
+      purger: { kind: 'none', attempts: 4, backoffInMs: 2000 },
+      leaseSeconds: 60,
+      deadlineSeconds: 540,
+    });
+  });
+
+  it('reads every setting from its variable', () => {
+    const config = loadPublisherConfig({
+      ...REQUIRED,
+      KEYFRONT_REGIONS: 'JP, 440',
+      KEYFRONT_WINDOW_SECONDS: '600',
+      KEYFRONT_PRIVACY_FLOOR: 'hold',
+      KEYFRONT_MAX_KEYS_PER_FILE: '5000',
+      KEYFRONT_SIGNER: 'key-vault',
+      KEYFRONT_KEY_VAULT_KEY_ID: 'https://vault.vault.azure.net/keys/export/0123',
+      KEYFRONT_PURGER: 'front-door',
+      KEYFRONT_FRONT_DOOR_SUBSCRIPTION_ID: 'sub',
+      KEYFRONT_FRONT_DOOR_RESOURCE_GROUP: 'rg',
+      KEYFRONT_FRONT_DOOR_PROFILE: 'profile',
+      KEYFRONT_FRONT_DOOR_ENDPOINT: 'endpoint',
+      KEYFRONT_DATA_DIR: '/var/keyfront',
+    });
+    expect(config).toMatchObject({
+      regions: ['JP', '440'],
+      windowSeconds: 600,
+      privacyFloor: 'hold',
+      maxKeysPerFile: 5000,
+      signer: { kind: 'key-vault', keyVaultKeyId: 'https://vault.vault.azure.net/keys/export/0123', keyFile: '/var/keyfront/signing-private.pem' },
+      purger: { kind: 'front-door', frontDoor: { subscriptionId: 'sub', resourceGroup: 'rg', profileName: 'profile', endpointName: 'endpoint' } },
+    });
+  });
+
+  it.each([
+    ['KEYFRONT_WINDOW_SECONDS', '90', /KEYFRONT_WINDOW_SECONDS="90" must be a whole number of minutes that divides a day/],
+    ['KEYFRONT_WINDOW_SECONDS', 'hour', /KEYFRONT_WINDOW_SECONDS="hour" must be an integer from 60 to 86400/],
+    ['KEYFRONT_PRIVACY_FLOOR', 'drop', /KEYFRONT_PRIVACY_FLOOR="drop" must be one of pad, hold/],
+    ['KEYFRONT_MAX_KEYS_PER_FILE', '750001', /KEYFRONT_MAX_KEYS_PER_FILE="750001" must be an integer from 1 to 750000/],
+    ['KEYFRONT_REGIONS', 'JP,JP', /KEYFRONT_REGIONS="JP,JP" must not repeat a region/],
+    ['KEYFRONT_REGIONS', 'J P', /KEYFRONT_REGIONS="J P" must list regions/],
+    ['KEYFRONT_PUBLISH_LEASE_SECONDS', '10', /KEYFRONT_PUBLISH_LEASE_SECONDS="10" must be an integer from 15 to 60/],
+    ['KEYFRONT_SIGNATURE_KEY_ID', '440-a', /KEYFRONT_SIGNATURE_KEY_ID="440-a" must be of \[A-Za-z0-9_\]/],
+    ['KEYFRONT_EXPORT_CONTAINER', 'Exports', /KEYFRONT_EXPORT_CONTAINER="Exports" must be a container name/],
+    ['KEYFRONT_EDGE_ADMIN_URL', 'ftp://x', /KEYFRONT_EDGE_ADMIN_URL="ftp:\/\/x" must be an http\(s\) URL/],
+    ['KEYFRONT_PUBLISH_SCHEDULE', '*/5 * * * *', /KEYFRONT_PUBLISH_SCHEDULE="\*\/5 \* \* \* \*" must be an NCRONTAB expression of six fields/],
+  ])('rejects %s=%s, naming the variable', (name, value, message) => {
+    expect(problemsOf({ [name]: value }).join('\n')).toMatch(message);
+  });
+
+  it.each([
+    ['a minimum plus jitter above the maximum', { KEYFRONT_MAX_KEYS_PER_FILE: '1000' }, /KEYFRONT_MIN_KEYS_PER_FILE \+ KEYFRONT_PADDING_JITTER \(1100\) must not exceed KEYFRONT_MAX_KEYS_PER_FILE \(1000\)/],
+    ['keys kept shorter than files', { KEYFRONT_KEY_RETENTION_DAYS: '7' }, /KEYFRONT_KEY_RETENTION_DAYS \(7\) must be at least KEYFRONT_FILE_RETENTION_DAYS \(14\)/],
+    ['both Blob settings', { KEYFRONT_BLOB_CONNECTION_STRING: 'UseDevelopmentStorage=true' }, /set only one of KEYFRONT_BLOB_CONNECTION_STRING and KEYFRONT_BLOB_ACCOUNT_URL/],
+    ['the Key Vault signer without its key', { KEYFRONT_SIGNER: 'key-vault' }, /KEYFRONT_KEY_VAULT_KEY_ID is required when KEYFRONT_SIGNER=key-vault/],
+    ['the Front Door purger without its profile', { KEYFRONT_PURGER: 'front-door', KEYFRONT_FRONT_DOOR_SUBSCRIPTION_ID: 's', KEYFRONT_FRONT_DOOR_RESOURCE_GROUP: 'g', KEYFRONT_FRONT_DOOR_ENDPOINT: 'e' }, /KEYFRONT_FRONT_DOOR_PROFILE is required when KEYFRONT_PURGER=front-door/],
+  ])('rejects %s', (_name, env, message) => {
+    expect(problemsOf(env).join('\n')).toMatch(message);
+  });
+
+  it('requires the store and the storage, and names every problem at once', () => {
+    expect(() => loadPublisherConfig({ KEYFRONT_PRIVACY_FLOOR: 'x' })).toThrow(ConfigError);
+    expect(problemsOf({ KEYFRONT_COSMOS_ENDPOINT: '', KEYFRONT_BLOB_ACCOUNT_URL: '' })).toEqual([
+      expect.stringMatching(/^KEYFRONT_BLOB_ACCOUNT_URL \(Azure, managed identity\) or KEYFRONT_BLOB_CONNECTION_STRING \(Azurite\) is required/),
+      expect.stringMatching(/^KEYFRONT_COSMOS_ENDPOINT is required to read the keys/),
+    ]);
+    expect(problemsOf({ KEYFRONT_WINDOW_SECONDS: '7', KEYFRONT_PURGER: 'cdn' })).toHaveLength(2);
+  });
+});
