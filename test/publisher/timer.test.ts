@@ -53,19 +53,19 @@ describe('the Function App entry (publisher/index.ts)', () => {
     jest.restoreAllMocks();
   });
 
-  it('refuses to start with a bad setting, naming the variable', () => {
+  it('refuses to start with a bad setting, naming the variable', async () => {
     process.env = { ...saved, KEYFRONT_COSMOS_ENDPOINT: 'https://a.documents.azure.com', KEYFRONT_BLOB_ACCOUNT_URL: 'https://a.blob.core.windows.net', KEYFRONT_WINDOW_SECONDS: '45' };
-    jest.isolateModules(() => {
-      expect(() => require('../../publisher/index')).toThrow(/KEYFRONT_WINDOW_SECONDS="45"/);
+    await jest.isolateModulesAsync(async () => {
+      await expect(import('../../publisher/index')).rejects.toThrow(/KEYFRONT_WINDOW_SECONDS="45"/);
     });
   });
 
-  it('registers the timer function `publishExports` with valid settings', () => {
+  it('registers the timer function `publishExports` with valid settings', async () => {
     process.env = { ...saved, KEYFRONT_COSMOS_ENDPOINT: 'https://a.documents.azure.com', KEYFRONT_BLOB_ACCOUNT_URL: 'https://a.blob.core.windows.net' };
     // Outside the Functions host, @azure/functions only warns that it skips the registration.
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    jest.isolateModules(() => {
-      require('../../publisher/index');
+    await jest.isolateModulesAsync(async () => {
+      await import('../../publisher/index');
     });
     expect(warn.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringMatching(/Skipping call to register function "publishExports"/));
   });
