@@ -49,6 +49,16 @@ describe('the publication order of keys', () => {
     );
   });
 
+  it('orders keys whose start intervals span years like the comparator (the wide-rank path)', () => {
+    fc.assert(
+      fc.property(fc.array(crowdedTek.chain((t) => fc.constantFrom(0, 1, 0x7fffffff).map((start) => ({ ...t, rollingStartIntervalNumber: start }))), { maxLength: 200 }), (teks) => {
+        const list = TekList.from(teks);
+        expect(keyHex(list, exportOrder(list))).toEqual(keyHex(list, sortedByComparator(list)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('does not depend on the order keys arrived in', () => {
     fc.assert(
       fc.property(fc.array(crowdedTek, { minLength: 1, maxLength: 200 }).chain((teks) => fc.tuple(fc.constant(teks), fc.shuffledSubarray(teks, { minLength: teks.length }))), ([teks, shuffled]) => {
