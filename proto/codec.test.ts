@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as fc from 'fast-check';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +106,24 @@ describe('verifyExport (strict)', () => {
     const tampered = Buffer.from(bin);
     tampered[tampered.length - 20] ^= 0x01; // inside the last key's bytes
     expect(await verifyExport(await writeExportZip(tampered, sig), publicKey)).toMatchObject({ valid: false, code: 'signature_invalid' });
+  });
+
+  it('never throws for a corrupted file: any flipped bytes give a result, valid or with a reason', async () => {
+    const zip = (await buildExport({ ...window, keys: realisticKeys(30) }, signer)).zip;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(zip.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), async (flips) => {
+        const corrupted = Buffer.from(zip);
+        for (const [at, mask] of flips) corrupted[at] ^= mask;
+        const result = await verifyExport(corrupted, publicKey);
+        if (!result.valid) expect(result.reason.length).toBeGreaterThan(10);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws for truncated files', async () => {
+    const zip = (await buildExport({ ...window, keys: realisticKeys(30) }, signer)).zip;
+    for (let length = 0; length < zip.length; length += 7) expect(await verifyExport(zip.subarray(0, length), publicKey)).toMatchObject({ valid: false });
   });
 
   it('answers an unreadable public key with a reason, not a throw', async () => {
