@@ -6,6 +6,7 @@
  * dominate (goal: within 3x). Certificates are signed before the clock starts. Writes
  * bench-results/api.json.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
@@ -19,12 +20,11 @@ import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/c
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { MemoryExposureStore } from '../../api/store/memory-store';
 import { issueRegistration } from '../../api/register/secret';
-import { INTERVALS_PER_DAY, intervalNumberOf } from '../../proto/tek';
 import { startApiHost } from '../local-stack/api-host';
 import { startCosmosEmulator } from '../local-stack/cosmos-emulator';
-import { createDevHealthAuthority, devApiEnvironment, type DevMaterial } from '../local-stack/dev-material';
+import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../local-stack/dev-material';
+import { randomDailyKeys } from '../local-stack/dev-keys';
 import { issueVerificationCertificate } from '../local-stack/verification-certificate';
-import { randomBytes } from 'node:crypto';
 
 const KEYS_PER_UPLOAD = 14;
 const WARMUP = 1000;
@@ -57,15 +57,10 @@ async function cpuOf(work: () => Promise<void>): Promise<number> {
   return used.user + used.system;
 }
 
-function material(): DevMaterial {
-  return { frontDoorId: '7a1f3c52-9b1e-4f0a-8d2c-3e4b5a6c7d8e', registerKey: randomBytes(32), revisionTokenKey: randomBytes(32), healthAuthority: createDevHealthAuthority() };
-}
-
 async function makeUploads(dev: DevMaterial, count: number, now: Date): Promise<Upload[]> {
-  const today = Math.floor(intervalNumberOf(now) / INTERVALS_PER_DAY) * INTERVALS_PER_DAY;
   const uploads: Upload[] = [];
   for (let i = 0; i < count; i++) {
-    const keys = Array.from({ length: KEYS_PER_UPLOAD }, (_, day) => ({ key: randomBytes(16).toString('base64'), rollingStartNumber: today - (day + 1) * INTERVALS_PER_DAY, rollingPeriod: INTERVALS_PER_DAY, transmissionRisk: 0 }));
+    const keys = randomDailyKeys(KEYS_PER_UPLOAD, now, 1);
     const { verificationPayload, hmacKey } = await issueVerificationCertificate(dev.healthAuthority, { keys, now, lifetimeSeconds: 3600 });
     uploads.push({ body: Buffer.from(JSON.stringify({ temporaryExposureKeys: keys, healthAuthorityID: dev.healthAuthority.id, verificationPayload, hmacKey, padding: randomBytes(64).toString('base64') })) });
   }
@@ -213,7 +208,7 @@ async function overHttp(dev: DevMaterial, uploads: Upload[], caller: Record<stri
 }
 
 async function main(): Promise<void> {
-  const dev = material();
+  const dev = createDevMaterial();
   const now = new Date();
   process.stderr.write('signing certificates...\n');
   const uploads = await makeUploads(dev, WARMUP + IN_PROCESS_UPLOADS, now);
