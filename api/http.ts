@@ -5,7 +5,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { StoreUnavailableError } from './store/exposure-store';
 import { HttpError } from './errors';
-import type { Logger } from './log';
+import type { LogFields, Logger } from './log';
 import { pooledRandomBytes } from './random';
 
 /** Request bodies above this are refused (413): an upload of 30 keys with a certificate is ~5 KB. */
@@ -41,14 +41,14 @@ export function jsonResponse(status: number, fields: Record<string, unknown>, he
  * The one place where failures become responses: `HttpError` as itself, an unavailable store as
  * 503 with `Retry-After`, anything else logged and answered with a generic 500.
  */
-export function errorResponse(error: unknown, logger: Logger): HttpResponseInit {
+export function errorResponse(error: unknown, logger: Logger, fields: LogFields = {}): HttpResponseInit {
   if (error instanceof HttpError) return jsonResponse(error.status, { error: error.message, code: error.code }, error.headers);
   if (error instanceof StoreUnavailableError) {
-    logger.warn('store unavailable', { error });
+    logger.warn('store unavailable', { ...fields, error });
     const seconds = Math.max(1, Math.ceil(error.retryAfterInMs / 1000));
     return jsonResponse(503, { error: 'the service is busy, retry later', code: 'store_unavailable' }, { 'Retry-After': String(seconds) });
   }
-  logger.error('unexpected failure', { error });
+  logger.error('unexpected failure', { ...fields, error });
   return jsonResponse(500, { error: 'internal error', code: 'internal_error' });
 }
 
