@@ -10,7 +10,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { manifestBlobName } from '../../publisher/manifest';
 import { windowStartOf } from '../../publisher/windows';
-import { CLI, DAY, expectComplete, expectConsistent, exposuresInWindow, hex, HOUR, readPublished, stackDataDir, startPublisherHarness, T0, type PublisherHarness, type PublishedView } from '../support/publisher-harness';
+import { KEYFRONT_BIN } from '../support/cli';
+import { DAY, expectComplete, expectConsistent, exposuresInWindow, hex, HOUR, readPublished, stackDataDir, startPublisherHarness, T0, type PublisherHarness, type PublishedView } from '../support/publisher-harness';
 
 const REGION = 'k1';
 const MIN_KILLS = 20;
@@ -38,7 +39,7 @@ beforeAll(async () => {
   h = await startPublisherHarness({ cosmos: true });
   store = await h.cosmosStore('kill-test');
   // What `npm start` would write: the CLI publishes into these emulators.
-  ({ env } = await stackDataDir(h, 'data', {
+  const stack = await stackDataDir(h, 'data', {
     KEYFRONT_REGIONS: REGION,
     KEYFRONT_COSMOS_CONTAINER: 'kill-test',
     KEYFRONT_STORE_PAGE_SIZE: '5',
@@ -48,7 +49,8 @@ beforeAll(async () => {
     KEYFRONT_PUBLISH_LEASE_SECONDS: '15',
     KEYFRONT_PURGE_BACKOFF_MS: '1',
     KEYFRONT_LOG_LEVEL: 'debug',
-  }));
+  });
+  env = { ...process.env, ...stack.env };
 });
 
 afterAll(async () => {
@@ -64,7 +66,7 @@ interface CliRun {
 /** Runs the CLI; kills it with SIGKILL after `killAfterLines` log lines plus `delayInMs`, or after `delayInMs` alone. */
 function publishOnce(now: number, kill?: { afterLines?: number; delayInMs: number }): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'publish', '--once', '--now', new Date(now * 1000).toISOString(), '--wait', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KEYFRONT_BIN, 'publish', '--once', '--now', new Date(now * 1000).toISOString(), '--wait', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let lines = 0;
     let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,8 @@ import { CosmosExposureStore } from '../../api/store/cosmos-store';
 import { EXIT } from '../../scripts/cli-error';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';
-import { exposureAt, runCli } from '../support/publisher-harness';
+import { runKeyfront } from '../support/cli';
+import { exposureAt } from '../support/publisher-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 let dataDir: string;
@@ -59,8 +60,8 @@ it('publishes into the emulators of a running `npm start`, and fails clearly onc
   await new CosmosExposureStore({ container: client.database('keyfront').container('exposures') }).insert([exposureAt('440', now + 60)]);
   client.dispose();
 
-  const published = await runCli(['publish', '--once', '--now', new Date((now + 240) * 1000).toISOString()], env);
-  expect({ code: published.code, stderr: published.code === EXIT.ok ? '' : published.stderr }).toEqual({ code: EXIT.ok, stderr: '' });
+  const published = await runKeyfront(['publish', '--once', '--now', new Date((now + 240) * 1000).toISOString()], { env });
+  expect({ status: published.status, stderr: published.status === EXIT.ok ? '' : published.stderr }).toEqual({ status: EXIT.ok, stderr: '' });
   const run = JSON.parse(published.stdout) as { regions: Array<{ region: string; status: string; filesWritten: string[] }> };
   expect(run.regions).toMatchObject([{ region: '440', status: 'done' }]);
   const index = await (await fetch(described.indexUrls[0])).text();
@@ -69,7 +70,7 @@ it('publishes into the emulators of a running `npm start`, and fails clearly onc
 
   stack.kill('SIGTERM');
   await new Promise((resolve) => stack!.once('exit', resolve));
-  const stopped = await runCli(['publish', '--once'], env);
-  expect(stopped.code).toBe(EXIT.failed);
+  const stopped = await runKeyfront(['publish', '--once'], { env });
+  expect(stopped.status).toBe(EXIT.failed);
   expect(stopped.stderr).toMatch(/^keyfront: no local stack runs with data directory .*\(.*stack\.json not found\)/);
 }, 120_000);

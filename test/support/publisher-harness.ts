@@ -4,7 +4,6 @@
  * storage (the crash-safety invariants), used by the integration, fault and SIGKILL tests.
  */
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -103,34 +102,13 @@ export async function startPublisherHarness(options: { cosmos?: boolean } = {}):
 
 /**
  * A data directory whose stack.json points at the harness's emulators, as `npm start` writes it,
- * and the environment for a `keyfront` child process publishing into it (no KEYFRONT_* of the
- * test runner's own environment leaks in).
+ * and the settings for a `keyfront` child process publishing into it (on top of the environment).
  */
-export async function stackDataDir(h: PublisherHarness, name: string, settings: Record<string, string>): Promise<{ dataDir: string; env: NodeJS.ProcessEnv }> {
+export async function stackDataDir(h: PublisherHarness, name: string, settings: Record<string, string>): Promise<{ dataDir: string; env: Record<string, string> }> {
   const dataDir = path.join(h.dir, name);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, cosmosEndpoint: h.cosmos!.endpoint, blobConnectionString: h.azurite.connectionString }), { mode: 0o600 });
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([variable]) => !variable.startsWith('KEYFRONT_')));
-  return { dataDir, env: { ...inherited, KEYFRONT_DATA_DIR: dataDir, KEYFRONT_SIGNING_KEY_FILE: h.privateKeyFile, KEYFRONT_COSMOS_SHARDS: '4', ...settings } };
-}
-
-export const CLI = path.join(__dirname, '..', '..', 'bin', 'keyfront.js');
-
-/** Runs `keyfront` (bin/keyfront.js) in a child process. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return { dataDir, env: { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_SIGNING_KEY_FILE: h.privateKeyFile, KEYFRONT_COSMOS_SHARDS: '4', ...settings } };
 }
 
 export function harnessDeps(h: PublisherHarness, store: ExposureStore, settings: Partial<PublisherSettings> = {}, extra: { purger?: Purger; logger?: Logger } = {}): PublisherDeps {
