@@ -1,0 +1,377 @@
+/**
+ * `npm run bench:publish`: the publisher end to end (store read, build, sign, zip, Blob write,
+ * index) over 100,000 and 1,000,000 stored keys, with the in-memory store and with the Cosmos
+ * DB emulator, always writing to Azurite through the Azure SDK. Each measured run is a child
+ * process of its own, so that its peak RSS is its own. Reported: keys/s; how the time splits
+ * between waiting for the store, waiting for Blob storage and our own code (ratios of the same
+ * run); the publisher's working memory (peak RSS over the RSS before the run) against the size of
+ * the largest file, to show that memory follows one file, not the number of keys stored.
+ *
+ * The Cosmos emulator (@vercel/cosmosdb-server) evaluates each query by scanning its documents,
+ * so reads slow down with the number stored: the emulator runs get a time budget each, and a run
+ * that does not finish within it is reported as such with the keys it read. Writes
+ * bench-results/publish.json.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CosmosClient, type JSONObject } from '@azure/cosmos';
+import { silentLogger } from '../../api/log';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
+import { exposureId, publishAtOf, type Exposure, type ExposureStore, type ListOptions } from '../../api/store/exposure-store';
+import { MemoryExposureStore } from '../../api/store/memory-store';
+import { openExport } from '../../proto/codec';
+import { realisticKeys } from '../../proto/test-keys';
+import { INTERVALS_PER_DAY } from '../../proto/tek';
+import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
+import type { BlobWriter } from '../../publisher/blob/blob-writer';
+import { LogOnlyPurger } from '../../publisher/purgers/log-only';
+import { publishExports, type PublisherDeps, type PublisherSettings } from '../../publisher/run';
+import { prepareStorage } from '../../publisher/setup';
+import { LocalSigner } from '../../publisher/signers/local';
+import { startAzurite } from '../local-stack/azurite';
+import { cosmosEmulatorClientOptions, startCosmosEmulator } from '../local-stack/cosmos-emulator';
+
+/** The window every key of a run is published in: 2026-11-02 10:00-11:00 UTC. */
+const WINDOW_START = Date.UTC(2026, 10, 2, 10) / 1000;
+const WINDOW = 3600;
+const WARM_UP_KEYS = 20_000;
+
+interface Scenario {
+  name: string;
+  store: 'memory' | 'cosmos';
+  keys: number;
+  maxKeysPerFile: number;
+  runs: number;
+  /** Cosmos: load and publish each get this long before the run is reported unfinished. */
+  budgetInMs?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'memory 100k', store: 'memory', keys: 100_000, maxKeysPerFile: 100_000, runs: 3 },
+  { name: 'memory 1M', store: 'memory', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1 },
+  { name: 'memory 1M, 750k/file', store: 'memory', keys: 1_000_000, maxKeysPerFile: 750_000, runs: 1 },
+  { name: 'cosmos 10k', store: 'cosmos', keys: 10_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 120_000 },
+  { name: 'cosmos 20k', store: 'cosmos', keys: 20_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
+  { name: 'cosmos 100k', store: 'cosmos', keys: 100_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
+  { name: 'cosmos 1M', store: 'cosmos', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
+];
+
+interface ChildInput {
+  scenario: Scenario;
+  region: string;
+  blobConnectionString: string;
+  privateKeyPem: string;
+  cosmos?: { endpoint: string; containerId: string };
+}
+
+interface RunResult {
+  finished: boolean;
+  keysRead: number;
+  files: number;
+  totalMs: number;
+  storeMs: number;
+  blobMs: number;
+  oursMs: number;
+  keysPerSecond: number;
+  rssBeforeMiB: number;
+  peakRssMiB: number;
+  /** Peak RSS during the run over RSS before it. */
+  workingMiB: number;
+  largestFileKeys: number;
+  largestZipBytes: number;
+  /** The largest file's own size in memory: its keys in columns (24 B each), its export.bin and its zip. */
+  largestFileMiB: number;
+  error?: string;
+}
+
+const MiB = 2 ** 20;
+const execFileAsync = promisify(execFile);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Exposures of realistic keys, all published in the benchmark window. */
+function* exposures(region: string, count: number, chunk = 10_000): Generator<Exposure[]> {
+  const today = (Math.floor(WINDOW_START / 86400) - 1) * INTERVALS_PER_DAY; // the day before the window: past the embargo
+  for (let done = 0; done < count; done += chunk) {
+    const n = Math.min(chunk, count - done);
+    const keys = realisticKeys(n, { today });
+    yield Array.from({ length: n }, (_, i) => {
+      const tek = keys.get(i);
+      const uploadedAt = WINDOW_START + ((done + i) % WINDOW);
+      return { id: exposureId(region, tek.keyData), region, tek, uploadedAt, publishAt: publishAtOf(tek, uploadedAt) };
+    });
+  }
+}
+
+/** Counts the time spent waiting for the store's pages, and the keys they held. */
+class TimedStore implements ExposureStore {
+  ms = 0;
+  keys = 0;
+  constructor(private readonly inner: ExposureStore) {}
+  insert: ExposureStore['insert'] = (...args) => this.inner.insert(...args);
+  get: ExposureStore['get'] = (...args) => this.inner.get(...args);
+  revise: ExposureStore['revise'] = (...args) => this.inner.revise(...args);
+  deleteUploadedBefore: ExposureStore['deleteUploadedBefore'] = (...args) => this.timed(() => this.inner.deleteUploadedBefore(...args));
+  ping: ExposureStore['ping'] = (...args) => this.inner.ping(...args);
+  listForPublication(region: string, from: number, to: number, options?: ListOptions): AsyncIterable<Exposure[]> {
+    return this.pages(this.inner.listForPublication(region, from, to, options));
+  }
+  listRevisionsForPublication(region: string, from: number, to: number, options?: ListOptions): AsyncIterable<Exposure[]> {
+    return this.pages(this.inner.listRevisionsForPublication(region, from, to, options));
+  }
+  private async timed<T>(work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.ms += performance.now() - start;
+    }
+  }
+  private async *pages(pages: AsyncIterable<Exposure[]>): AsyncIterable<Exposure[]> {
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await this.timed(() => iterator.next());
+      if (next.done) return;
+      this.keys += next.value.length;
+      yield next.value;
+    }
+  }
+}
+
+/** Counts the time spent waiting for Blob storage. */
+function timedBlob(inner: BlobWriter, clock: { ms: number }): BlobWriter {
+  const timed =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const start = performance.now();
+      try {
+        return await fn(...args);
+      } finally {
+        clock.ms += performance.now() - start;
+      }
+    };
+  return {
+    containerName: inner.containerName,
+    ensureContainer: timed(inner.ensureContainer.bind(inner)),
+    create: timed(inner.create.bind(inner)),
+    replace: timed(inner.replace.bind(inner)),
+    read: timed(inner.read.bind(inner)),
+    delete: timed(inner.delete.bind(inner)),
+    acquireLease: timed(inner.acquireLease.bind(inner)),
+    list: async function* (prefix, options) {
+      const iterator = inner.list(prefix, options)[Symbol.asyncIterator]();
+      for (;;) {
+        const start = performance.now();
+        const next = await iterator.next();
+        clock.ms += performance.now() - start;
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
+}
+
+function settings(scenario: Scenario, region: string): PublisherSettings {
+  return {
+    regions: [region],
+    windowSeconds: WINDOW,
+    safetyMarginSeconds: 300,
+    privacyFloor: 'pad',
+    minKeysPerFile: 1000,
+    paddingJitter: 100,
+    maxHoldSeconds: 86400,
+    maxKeysPerFile: scenario.maxKeysPerFile,
+    storePageSize: 1000,
+    fileRetentionDays: 14,
+    keyRetentionDays: 15,
+    leaseSeconds: 60,
+    deadlineSeconds: 3600,
+    purgeAttempts: 1,
+    purgeBackoffInMs: 0,
+  };
+}
+
+/** One measured run, in this (child) process. */
+async function child(input: ChildInput): Promise<RunResult> {
+  const { scenario, region } = input;
+  const signer = new LocalSigner(createPrivateKey(input.privateKeyPem), { keyId: '440', keyVersion: 'v1' });
+  const exportsWriter = AzureBlobWriter.fromConnectionString(input.blobConnectionString, 'exports');
+  const state = AzureBlobWriter.fromConnectionString(input.blobConnectionString, 'publisher-state');
+  await prepareStorage({ exports: exportsWriter, state });
+  const base = { exports: exportsWriter, state, signer, purger: new LogOnlyPurger(silentLogger), logger: silentLogger };
+  const now = new Date((WINDOW_START + WINDOW + 600) * 1000);
+
+  // Warm the JIT (and the connections) on a small run of its own.
+  const warm = new MemoryExposureStore();
+  for (const batch of exposures(`${region}w`, WARM_UP_KEYS)) await warm.insert(batch);
+  await publishExports({ ...base, store: warm, settings: settings(scenario, `${region}w`) }, { now });
+
+  let inner: ExposureStore;
+  let client: CosmosClient | undefined;
+  if (input.cosmos) {
+    client = new CosmosClient(cosmosEmulatorClientOptions(input.cosmos.endpoint));
+    inner = new CosmosExposureStore({ container: client.database('keyfront').container(input.cosmos.containerId) });
+  } else {
+    const memory = new MemoryExposureStore();
+    for (const batch of exposures(region, scenario.keys)) await memory.insert(batch);
+    inner = memory;
+  }
+  const store = new TimedStore(inner);
+  const blobClock = { ms: 0 };
+  const deps: PublisherDeps = { ...base, store, exports: timedBlob(exportsWriter, blobClock), state: timedBlob(state, blobClock), settings: settings(scenario, region) };
+
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const started = performance.now();
+  const run = await publishExports(deps, { now, abortSignal: scenario.budgetInMs ? AbortSignal.timeout(scenario.budgetInMs) : undefined });
+  const totalMs = performance.now() - started;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  client?.dispose();
+
+  const outcome = run.regions[0];
+  let largest = { name: '', keys: 0, bytes: 0 };
+  for await (const blob of exportsWriter.list(`v1/${region}/`)) {
+    if (blob.name.endsWith('.zip') && Number(blob.metadata.keys) > largest.keys) largest = { name: blob.name, keys: Number(blob.metadata.keys), bytes: blob.contentLength };
+  }
+  const binBytes = largest.name ? (await openExport((await exportsWriter.read(largest.name))!.data)).bin.length : 0;
+  const storeMs = store.ms;
+  return {
+    finished: outcome.status === 'done',
+    keysRead: outcome.status === 'done' ? scenario.keys : store.keys,
+    files: outcome.filesWritten.length,
+    totalMs,
+    storeMs,
+    blobMs: blobClock.ms,
+    oursMs: totalMs - storeMs - blobClock.ms,
+    // A finished run published every stored key; an unfinished one, at most those it read.
+    keysPerSecond: (outcome.status === 'done' ? scenario.keys : store.keys) / (totalMs / 1000),
+    rssBeforeMiB: rssBefore / MiB,
+    peakRssMiB: peak / MiB,
+    workingMiB: (peak - rssBefore) / MiB,
+    largestFileKeys: largest.keys,
+    largestZipBytes: largest.bytes,
+    largestFileMiB: (largest.keys * 24 + binBytes + largest.bytes) / MiB,
+    ...(outcome.status === 'done' ? {} : { error: outcome.error }),
+  };
+}
+
+/** Runs one measurement in a child process; asynchronously, as the emulator serving it runs in this process. */
+async function runChild(input: ChildInput): Promise<RunResult> {
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '-r', 'tsx/cjs', __filename, '--child', JSON.stringify(input)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MiB,
+    timeout: 15 * 60_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
+}
+
+/** Loads the scenario's keys into a fresh emulator container with bulk requests, within the budget; resolves to the keys loaded. */
+async function loadCosmos(client: CosmosClient, containerId: string, region: string, scenario: Scenario): Promise<{ loaded: number; ms: number }> {
+  const container = await ensureExposuresContainer(client, { containerId });
+  const store = new CosmosExposureStore({ container });
+  const started = performance.now();
+  let loaded = 0;
+  for (const batch of exposures(region, scenario.keys, 100)) {
+    if (performance.now() - started > scenario.budgetInMs!) break;
+    const results = await container.items.bulk(batch.map((exposure) => ({ operationType: 'Create' as const, resourceBody: JSON.parse(JSON.stringify(store.toDocument(exposure))) as JSONObject })));
+    loaded += results.filter((result) => result.statusCode === 201).length;
+  }
+  return { loaded, ms: performance.now() - started };
+}
+
+const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const scenarios = quick ? [{ ...SCENARIOS[0], keys: 20_000, runs: 1, name: 'memory 20k (quick)' }, { ...SCENARIOS[3], keys: 2_000, runs: 1, name: 'cosmos 2k (quick)' }] : SCENARIOS;
+  const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-bench-publish-'));
+  const azurite = await startAzurite();
+  const cosmos = await startCosmosEmulator();
+  const client = cosmos.client();
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const rows: Array<Scenario & { load?: { loaded: number; ms: number }; result: RunResult; measured: RunResult[] }> = [];
+  try {
+    let regionCount = 0;
+    for (const scenario of scenarios) {
+      const runs: RunResult[] = [];
+      let load: { loaded: number; ms: number } | undefined;
+      for (let i = 0; i < scenario.runs; i++) {
+        const region = `b${++regionCount}`;
+        let cosmosTarget: ChildInput['cosmos'];
+        if (scenario.store === 'cosmos') {
+          const containerId = `bench-${region}`;
+          load = await loadCosmos(client, containerId, region, scenario);
+          cosmosTarget = { endpoint: cosmos.endpoint, containerId };
+          process.stderr.write(`${scenario.name}: loaded ${fmt(load.loaded)} keys into the emulator in ${fmt(load.ms / 1000, 1)} s\n`);
+        }
+        const result = await runChild({ scenario, region, blobConnectionString: azurite.connectionString, privateKeyPem, cosmos: cosmosTarget });
+        process.stderr.write(`${scenario.name} run ${i + 1}: ${result.finished ? 'done' : `unfinished (${result.error})`} ${fmt(result.keysRead)} keys in ${fmt(result.totalMs / 1000, 1)} s\n`);
+        runs.push(result);
+        if (scenario.store === 'cosmos' && !result.finished) break;
+      }
+      const result = runs.length === 1 ? runs[0] : { ...runs[0], keysPerSecond: median(runs.map((r) => r.keysPerSecond)), totalMs: median(runs.map((r) => r.totalMs)), storeMs: median(runs.map((r) => r.storeMs)), blobMs: median(runs.map((r) => r.blobMs)), oursMs: median(runs.map((r) => r.oursMs)), workingMiB: Math.max(...runs.map((r) => r.workingMiB)), peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+      rows.push({ ...scenario, load, result, measured: runs });
+      if (scenario.store === 'cosmos' && !result.finished) {
+        process.stderr.write(`${scenario.name}: the emulator did not serve the read within the budget; larger emulator runs are skipped\n`);
+        break;
+      }
+    }
+  } finally {
+    await cosmos.stop();
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const header = ['scenario', 'keys read', 'files', 'keys/s', 'store %', 'blob %', 'ours %', 'store/ours', 'RSS before MiB', 'working MiB', 'largest file MiB', 'working/file'];
+  const table = rows.map(({ name, result: r }) => [
+    r.finished ? name : `${name} (unfinished in budget)`,
+    fmt(r.keysRead),
+    fmt(r.files),
+    fmt(r.keysPerSecond),
+    fmt((100 * r.storeMs) / r.totalMs),
+    fmt((100 * r.blobMs) / r.totalMs),
+    fmt((100 * r.oursMs) / r.totalMs),
+    fmt(r.storeMs / r.oursMs, 2),
+    fmt(r.rssBeforeMiB),
+    fmt(r.workingMiB),
+    fmt(r.largestFileMiB),
+    fmt(r.workingMiB / Math.max(r.largestFileMiB, 1), 2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(`${line(header)}\n${table.map(line).join('\n')}\n`);
+  const byName = new Map(rows.map((row) => [row.name, row.result]));
+  const m100k = byName.get('memory 100k');
+  const m1m = byName.get('memory 1M');
+  if (m100k && m1m) {
+    process.stdout.write(`\nworking memory, 1M keys over 100k keys stored (same 100k-key files): ${fmt(m1m.workingMiB / m100k.workingMiB, 2)}x for ${fmt(m1m.keysRead / m100k.keysRead)}x the keys\n`);
+  }
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(path.join('bench-results', 'publish.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenarios: rows }, null, 2)}\n`);
+}
+
+if (process.argv[2] === '--child') {
+  child(JSON.parse(process.argv[3]) as ChildInput).then(
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`bench child failed: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench:publish failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
