@@ -161,9 +161,18 @@ function operationsFor(clients: EdgeClients, target: EdgeTarget, options: EdgeCl
   };
 }
 
-/** The SDK's model of a resource: ARM's `properties` flattened beside `location` and `sku`. */
+/**
+ * The SDK's model of a resource: ARM's `properties` flattened beside `location` and `sku`, and
+ * the one nested flattening of the models we use (the WAF's `policySettings.logScrubbing`).
+ */
 function modelOf(resource: EdgeResource): Model {
-  return { ...(resource.location ? { location: resource.location } : {}), ...(resource.sku ? { sku: resource.sku } : {}), ...(resource.properties ?? {}) };
+  const properties = { ...(resource.properties ?? {}) };
+  const settings = properties.policySettings as Model | undefined;
+  if (resource.type === 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies' && settings?.logScrubbing) {
+    const { logScrubbing, ...rest } = settings;
+    properties.policySettings = { ...rest, ...(logScrubbing as Model) };
+  }
+  return { ...(resource.location ? { location: resource.location } : {}), ...(resource.sku ? { sku: resource.sku } : {}), ...properties };
 }
 
 /** Paths where `actual` differs from `desired`, comparing only what the declaration sets. */
@@ -215,7 +224,7 @@ export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClient
     const items: PlanItem[] = [];
     for (const resource of desired) {
       if (resource.type === 'Microsoft.Web/sites/config' && frontDoorId === undefined) {
-        items.push({ action: 'update', type: resource.type, names: resource.names, details: ["x-azure-fdid restriction (the profile's Front Door ID is known once it exists)"], resource });
+        items.push({ action: 'update', type: resource.type, names: resource.names, details: ["x-azure-fdid restriction: the profile's Front Door ID is known once it exists"], resource });
         continue;
       }
       const actual = resource.type === 'Microsoft.Cdn/profiles' ? profile : profile || !resource.type.startsWith('Microsoft.Cdn/') ? await ops[resource.type].get(resource.names) : undefined;
