@@ -1,6 +1,7 @@
 /** `keyfront`: the operator's command line. Each command group lives in `scripts/commands/`. */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error';
+import { registerDevCommands } from './commands/dev';
 import { registerEdgeCommands } from './commands/edge';
 import { registerExportCommands } from './commands/export';
 import { registerKeysCommands } from './commands/keys';
@@ -14,6 +15,7 @@ export function createProgram(): Command {
   registerExportCommands(program);
   registerEdgeCommands(program);
   registerKeysCommands(program);
+  registerDevCommands(program);
   // Every subcommand inherits exitOverride so that usage errors reach `main` as CommanderError.
   const override = (command: Command): void => {
     for (const sub of command.commands) {

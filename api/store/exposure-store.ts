@@ -55,7 +55,10 @@ export interface ExposureStore {
   insert(exposures: readonly Exposure[], options?: StoreOptions): Promise<{ inserted: number }>;
   /** The stored exposures with these ids in `region`; ids not stored are left out. */
   get(region: string, ids: readonly string[], options?: StoreOptions): Promise<Exposure[]>;
-  /** Records revisions of stored keys (each exposure carries its new `revision`). Resolves to how many changed. */
+  /**
+   * Records revisions of stored keys (each exposure carries its new `revision`). A key already
+   * revised is left as it is: a key is revised at most once (GAEN). Resolves to how many changed.
+   */
   revise(exposures: readonly Exposure[], options?: StoreOptions): Promise<{ revised: number }>;
   /** Keys of `region` whose `publishAt` is in [fromSeconds, toSeconds), page by page, never all at once. */
   listForPublication(region: string, fromSeconds: number, toSeconds: number, options?: ListOptions): AsyncIterable<Exposure[]>;

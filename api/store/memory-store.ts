@@ -42,7 +42,7 @@ export class MemoryExposureStore implements ExposureStore {
     for (const exposure of exposures) {
       const key = MemoryExposureStore.key(exposure.region, exposure.id);
       const stored = this.byId.get(key);
-      if (!stored || !exposure.revision) continue;
+      if (!stored || !exposure.revision || stored.revision) continue;
       this.byId.set(key, { ...stored, revision: { ...exposure.revision } });
       revised++;
     }

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { API_SETTINGS, ConfigError, loadApiConfig } from './config';
+import { createDevMaterial, REGION } from '../test/support/api-fixture';
+import { devApiEnvironment } from '../scripts/local-stack/dev-material';
+
+const material = createDevMaterial();
+const valid: Record<string, string> = { ...devApiEnvironment(material, REGION), KEYFRONT_COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/' };
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadApiConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('loadApiConfig', () => {
+  it('reads a complete environment, with defaults for the rest', () => {
+    const config = loadApiConfig(valid);
+    expect(config.frontDoorIds).toEqual([material.frontDoorId]);
+    expect(config.registrationRequired).toBe(true);
+    expect(config.revisionTokenKeys.current).toBe('dev1');
+    expect(config.healthAuthorities[0]).toMatchObject({ id: 'dev', regions: [REGION] });
+    expect(config.store).toEqual({ kind: 'cosmos', endpoint: valid.KEYFRONT_COSMOS_ENDPOINT, databaseId: 'keyfront', containerId: 'exposures', shards: 16, timeoutInMs: 5000 });
+    expect(config.certificateClockSkewSeconds).toBe(60);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('accepts several Front Door IDs for a rotation, in any case', () => {
+    const config = loadApiConfig({ ...valid, KEYFRONT_FRONT_DOOR_ID: ` ${material.frontDoorId.toUpperCase()} , 11111111-2222-3333-4444-555555555555` });
+    expect(config.frontDoorIds).toEqual([material.frontDoorId, '11111111-2222-3333-4444-555555555555']);
+  });
+
+  it('uses the first key version listed as current and keeps the others', () => {
+    const old = Buffer.alloc(32, 1).toString('base64');
+    const config = loadApiConfig({ ...valid, KEYFRONT_REVISION_TOKEN_KEYS: `v2:${Buffer.alloc(32, 2).toString('base64')},v1:${old}` });
+    expect(config.revisionTokenKeys.current).toBe('v2');
+    expect([...config.revisionTokenKeys.keys.keys()]).toEqual(['v2', 'v1']);
+  });
+
+  it.each([
+    ['KEYFRONT_FRONT_DOOR_ID', undefined, /KEYFRONT_FRONT_DOOR_ID is required/],
+    ['KEYFRONT_FRONT_DOOR_ID', 'not-a-guid', /KEYFRONT_FRONT_DOOR_ID: "not-a-guid" is not a Front Door ID/],
+    ['KEYFRONT_FRONT_DOOR_ID', ' , ', /KEYFRONT_FRONT_DOOR_ID must list at least one/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', undefined, /KEYFRONT_HEALTH_AUTHORITIES is required/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', '{', /KEYFRONT_HEALTH_AUTHORITIES is not valid JSON/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', '[]', /KEYFRONT_HEALTH_AUTHORITIES must be a non-empty JSON array/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', '[{"id":"a","issuer":"i","audience":"a","regions":[],"jwks":{"keys":[]}}]', /KEYFRONT_HEALTH_AUTHORITIES\[0\]\.regions/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [material.healthAuthority.privateJwk] } }]), /is a private key/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ ...material.healthAuthority.publicJwk, kid: undefined }] } }]), /must have a kid/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }] } }]), /EC P-256/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ ...material.healthAuthority.publicJwk, x: 'AAAA' }] } }]), /not a valid public key/],
+    ['KEYFRONT_REVISION_TOKEN_KEYS', undefined, /KEYFRONT_REVISION_TOKEN_KEYS is required/],
+    ['KEYFRONT_REVISION_TOKEN_KEYS', `v1:${Buffer.alloc(16).toString('base64')}`, /KEYFRONT_REVISION_TOKEN_KEYS: the key of version v1 must be 32 bytes/],
+    ['KEYFRONT_REVISION_TOKEN_KEYS', 'v1:***', /not standard base64/],
+    ['KEYFRONT_REVISION_TOKEN_KEYS', Buffer.alloc(32).toString('base64'), /version:base64/],
+    ['KEYFRONT_REGISTER_KEYS', undefined, /KEYFRONT_REGISTER_KEYS is required/],
+    ['KEYFRONT_REGISTER_KEYS', `v1:${Buffer.alloc(8).toString('base64')}`, /at least 32 bytes/],
+    ['KEYFRONT_REGISTRATION_REQUIRED', 'maybe', /KEYFRONT_REGISTRATION_REQUIRED must be true or false/],
+    ['KEYFRONT_COSMOS_ENDPOINT', undefined, /KEYFRONT_COSMOS_ENDPOINT is required/],
+    ['KEYFRONT_COSMOS_ENDPOINT', 'account.documents.azure.com', /KEYFRONT_COSMOS_ENDPOINT must be an account endpoint/],
+    ['KEYFRONT_COSMOS_SHARDS', '0', /KEYFRONT_COSMOS_SHARDS must be an integer from 1 to 1024/],
+    ['KEYFRONT_STORE', 'sql', /KEYFRONT_STORE must be one of cosmos, memory/],
+    ['KEYFRONT_STORE_TIMEOUT_MS', '5s', /KEYFRONT_STORE_TIMEOUT_MS must be an integer/],
+    ['KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', '-1', /KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS/],
+    ['KEYFRONT_LOG_LEVEL', 'loud', /KEYFRONT_LOG_LEVEL must be one of/],
+  ])('names %s when it is %p', (name, value, message) => {
+    const problems = problemsOf({ ...valid, [name]: value });
+    expect(problems.join('\n')).toMatch(message);
+  });
+
+  it('never echoes a secret value in its errors', () => {
+    const secret = `${'Zm9v'.repeat(4)}`;
+    const problems = problemsOf({ ...valid, KEYFRONT_REVISION_TOKEN_KEYS: `v1:${secret}` });
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({}).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('does not need register keys when registration is not required, nor an endpoint for the memory store', () => {
+    expect(problemsOf({ ...valid, KEYFRONT_REGISTER_KEYS: undefined, KEYFRONT_COSMOS_ENDPOINT: undefined, KEYFRONT_REGISTRATION_REQUIRED: 'false', KEYFRONT_STORE: 'memory' })).toEqual([]);
+  });
+
+  it('lists every variable it reads in the settings table', () => {
+    const source = readFileSync(require.resolve('./config.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/'(KEYFRONT_[A-Z_]+)'/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual(API_SETTINGS.map((s) => s.env).sort());
+  });
+});

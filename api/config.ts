@@ -1,0 +1,269 @@
+/**
+ * Every setting of the write API: its environment variable, default and validation, in one
+ * table. `loadApiConfig(env)` runs once at start-up and fails with errors that name the variable;
+ * handlers receive the result and never read `process.env`.
+ */
+import { createPublicKey } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { LogLevel } from './log';
+import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from './store/cosmos-store';
+
+/** A configuration fault found at start-up; lists every bad variable at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
+export interface VersionedKeys {
+  current: string;
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+/** A health authority whose verification certificates the API accepts. */
+export interface HealthAuthority {
+  /** The `healthAuthorityID` phones send. */
+  id: string;
+  /** Expected `iss` and `aud` of its certificates. */
+  issuer: string;
+  audience: string;
+  /** The regions its keys are stored for (the publisher exports per region). */
+  regions: string[];
+  /** Its ES256 public keys (P-256 JWKs), selected by the certificate's `kid`. */
+  jwks: { keys: JWK[] };
+}
+
+export interface StoreSettings {
+  kind: 'cosmos' | 'memory';
+  /** Cosmos DB account endpoint; required for `cosmos`. */
+  endpoint?: string;
+  /** Account key; when absent the Function App's managed identity is used (the production way). */
+  key?: string;
+  databaseId: string;
+  containerId: string;
+  shards: number;
+  /** Deadline of the store work of one request; past it the request is answered 503. */
+  timeoutInMs: number;
+}
+
+export interface ApiConfig {
+  frontDoorIds: string[];
+  registrationRequired: boolean;
+  registerKeys: VersionedKeys;
+  revisionTokenKeys: VersionedKeys;
+  healthAuthorities: HealthAuthority[];
+  certificateClockSkewSeconds: number;
+  certificateMaxAgeSeconds: number;
+  store: StoreSettings;
+  logLevel: LogLevel;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** One row of the settings table: the README and the local stack print from it. */
+export interface Setting {
+  env: string;
+  /** The default as written in the environment; `undefined` = required (or optional without default). */
+  default?: string;
+  required: boolean;
+  description: string;
+}
+
+export const API_SETTINGS: readonly Setting[] = [
+  { env: 'KEYFRONT_FRONT_DOOR_ID', required: true, description: 'Accepted X-Azure-FDID values (GUIDs, comma-separated: several during a rotation). No way to turn the check off.' },
+  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]}}.' },
+  { env: 'KEYFRONT_REVISION_TOKEN_KEYS', required: true, description: 'AES-256 keys of revision tokens: "version:base64(32 bytes)", comma-separated, current first.' },
+  { env: 'KEYFRONT_REGISTER_KEYS', required: false, description: 'HMAC keys of register secrets: "version:base64(>=32 bytes)", comma-separated, current first. Required when registration is required.' },
+  { env: 'KEYFRONT_REGISTRATION_REQUIRED', default: 'true', required: false, description: 'Publish needs Authorization: Bearer <secret> and X-User-Uuid from /api/v1/register.' },
+  { env: 'KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', default: '60', required: false, description: 'Tolerance on exp/nbf/iat of verification certificates.' },
+  { env: 'KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', default: '3600', required: false, description: 'Oldest accepted certificate, by its iat.' },
+  { env: 'KEYFRONT_STORE', default: 'cosmos', required: false, description: '"cosmos", or "memory" (keys are lost on restart: tests and demos only).' },
+  { env: 'KEYFRONT_COSMOS_ENDPOINT', required: false, description: 'Cosmos DB account endpoint (required for the cosmos store).' },
+  { env: 'KEYFRONT_COSMOS_KEY', required: false, description: 'Account key; leave unset in Azure to use the managed identity.' },
+  { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, required: false, description: 'Database id.' },
+  { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, required: false, description: 'Container id (partition key /pk).' },
+  { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), required: false, description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
+  { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', required: false, description: 'Deadline of the store work of one request; past it: 503.' },
+  { env: 'KEYFRONT_LOG_LEVEL', default: 'info', required: false, description: 'debug, info, warn or error.' },
+];
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VERSION = /^[A-Za-z0-9_-]{1,16}$/;
+/** Region codes as the export format and blob names use them (e.g. `440`, `JP`, `DE`). */
+export const REGION_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Reads settings while collecting every problem, so an operator sees them all at once. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  private defaultOf(name: string): string | undefined {
+    return API_SETTINGS.find((setting) => setting.env === name)?.default;
+  }
+
+  string(name: string, required: boolean): string | undefined {
+    const value = this.raw(name) ?? this.defaultOf(name);
+    if (value === undefined && required) this.problems.push(`${name} is required`);
+    return value;
+  }
+
+  integer(name: string, min: number, max: number): number {
+    const text = this.string(name, true) ?? '0';
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+      return min;
+    }
+    return value;
+  }
+
+  boolean(name: string): boolean {
+    const text = (this.string(name, true) ?? 'true').toLowerCase();
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+    this.problems.push(`${name} must be true or false, got ${JSON.stringify(text)}`);
+    return true;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[]): T {
+    const text = this.string(name, true) ?? values[0];
+    if ((values as readonly string[]).includes(text)) return text as T;
+    this.problems.push(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(text)}`);
+    return values[0];
+  }
+
+  frontDoorIds(name: string): string[] {
+    const ids = (this.string(name, true) ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+    if (this.raw(name) !== undefined && ids.length === 0) this.problems.push(`${name} must list at least one Front Door ID`);
+    for (const id of ids) if (!GUID.test(id)) this.problems.push(`${name}: ${JSON.stringify(id)} is not a Front Door ID (a GUID)`);
+    return ids.map((id) => id.toLowerCase());
+  }
+
+  versionedKeys(name: string, required: boolean, check: (key: Buffer) => string | undefined): VersionedKeys {
+    const text = this.string(name, required);
+    const keys = new Map<string, Buffer>();
+    let current = '';
+    for (const entry of (text ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+      const colon = entry.indexOf(':');
+      const version = entry.slice(0, colon);
+      const encoded = entry.slice(colon + 1);
+      // Values are never echoed: they are secrets.
+      if (colon < 0 || !VERSION.test(version)) {
+        this.problems.push(`${name}: each entry must be "version:base64" with a version of [A-Za-z0-9_-]{1,16}`);
+        continue;
+      }
+      if (!BASE64.test(encoded)) {
+        this.problems.push(`${name}: the key of version ${version} is not standard base64`);
+        continue;
+      }
+      const key = Buffer.from(encoded, 'base64');
+      const problem = check(key);
+      if (problem) this.problems.push(`${name}: the key of version ${version} ${problem}`);
+      if (keys.has(version)) this.problems.push(`${name}: version ${version} is listed twice`);
+      keys.set(version, key);
+      if (current === '') current = version;
+    }
+    return { current, keys };
+  }
+
+  healthAuthorities(name: string): HealthAuthority[] {
+    const text = this.string(name, true);
+    if (text === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      this.problems.push(`${name} is not valid JSON: ${(error as Error).message}`);
+      return [];
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0) {
+      this.problems.push(`${name} must be a non-empty JSON array of health authorities`);
+      return [];
+    }
+    const seen = new Set<string>();
+    const authorities: HealthAuthority[] = [];
+    parsed.forEach((item: unknown, index) => {
+      const where = `${name}[${index}]`;
+      const ha = item as Partial<HealthAuthority> | null;
+      if (typeof ha !== 'object' || ha === null) return void this.problems.push(`${where} must be an object`);
+      for (const field of ['id', 'issuer', 'audience'] as const) {
+        if (typeof ha[field] !== 'string' || ha[field] === '') this.problems.push(`${where}.${field} must be a non-empty string`);
+      }
+      if (typeof ha.id === 'string') {
+        if (seen.has(ha.id)) this.problems.push(`${where}.id ${JSON.stringify(ha.id)} is listed twice`);
+        seen.add(ha.id);
+      }
+      if (!Array.isArray(ha.regions) || ha.regions.length === 0 || !ha.regions.every((region) => typeof region === 'string' && REGION_PATTERN.test(region))) {
+        this.problems.push(`${where}.regions must be a non-empty array of region codes matching ${REGION_PATTERN.source}`);
+      }
+      const keys = ha.jwks?.keys;
+      if (!Array.isArray(keys) || keys.length === 0) {
+        this.problems.push(`${where}.jwks.keys must be a non-empty array of JWKs`);
+      } else {
+        const kids = new Set<string>();
+        keys.forEach((jwk, k) => {
+          const problem = publicP256JwkProblem(jwk);
+          if (problem) this.problems.push(`${where}.jwks.keys[${k}] ${problem}`);
+          if (typeof jwk?.kid === 'string') {
+            if (kids.has(jwk.kid)) this.problems.push(`${where}.jwks.keys[${k}]: kid ${JSON.stringify(jwk.kid)} is listed twice`);
+            kids.add(jwk.kid);
+          }
+        });
+      }
+      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] } });
+    });
+    return authorities;
+  }
+}
+
+/** Why a JWK is not an ES256 public key usable for certificates, or `undefined` when it is. */
+function publicP256JwkProblem(jwk: JWK | undefined): string | undefined {
+  if (typeof jwk !== 'object' || jwk === null) return 'must be a JWK object';
+  if (typeof jwk.kid !== 'string' || jwk.kid === '') return 'must have a kid';
+  if ('d' in jwk) return 'is a private key: configure public keys only';
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') return 'must be an EC P-256 key (ES256)';
+  if (jwk.alg !== undefined && jwk.alg !== 'ES256') return `has alg ${JSON.stringify(jwk.alg)}, expected ES256`;
+  try {
+    createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch {
+    return 'is not a valid public key';
+  }
+  return undefined;
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const read = new Reader(env);
+  const registrationRequired = read.boolean('KEYFRONT_REGISTRATION_REQUIRED');
+  const storeKind = read.oneOf('KEYFRONT_STORE', ['cosmos', 'memory'] as const);
+  const endpoint = read.string('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(endpoint)) read.problems.push(`KEYFRONT_COSMOS_ENDPOINT must be an account endpoint such as https://account.documents.azure.com:443/, got ${JSON.stringify(endpoint)}`);
+  const config: ApiConfig = {
+    frontDoorIds: read.frontDoorIds('KEYFRONT_FRONT_DOOR_ID'),
+    registrationRequired,
+    registerKeys: read.versionedKeys('KEYFRONT_REGISTER_KEYS', registrationRequired, (key) => (key.length < 32 ? `must be at least 32 bytes, got ${key.length}` : undefined)),
+    revisionTokenKeys: read.versionedKeys('KEYFRONT_REVISION_TOKEN_KEYS', true, (key) => (key.length !== 32 ? `must be 32 bytes (AES-256), got ${key.length}` : undefined)),
+    healthAuthorities: read.healthAuthorities('KEYFRONT_HEALTH_AUTHORITIES'),
+    certificateClockSkewSeconds: read.integer('KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', 0, 600),
+    certificateMaxAgeSeconds: read.integer('KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', 60, 7 * 86400),
+    store: {
+      kind: storeKind,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(read.string('KEYFRONT_COSMOS_KEY', false) === undefined ? {} : { key: read.string('KEYFRONT_COSMOS_KEY', false) }),
+      databaseId: read.string('KEYFRONT_COSMOS_DATABASE', true) ?? DEFAULT_DATABASE_ID,
+      containerId: read.string('KEYFRONT_COSMOS_CONTAINER', true) ?? DEFAULT_CONTAINER_ID,
+      shards: read.integer('KEYFRONT_COSMOS_SHARDS', 1, 1024),
+      timeoutInMs: read.integer('KEYFRONT_STORE_TIMEOUT_MS', 100, 60000),
+    },
+    logLevel: read.oneOf('KEYFRONT_LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

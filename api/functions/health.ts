@@ -1,0 +1,11 @@
+/** `GET /api/health`: the version and whether the store answers; nothing about the configuration. */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { jsonResponse } from '../http';
+import type { ApiRuntime } from '../runtime';
+
+export const route = { name: 'health', route: 'health', methods: ['GET'] } as const;
+
+export async function handler(_request: HttpRequest, _context: InvocationContext, api: ApiRuntime): Promise<HttpResponseInit> {
+  const answers = await api.storeAnswers();
+  return jsonResponse(200, { status: answers ? 'ok' : 'degraded', version: api.version, store: answers ? 'ok' : 'unavailable' });
+}

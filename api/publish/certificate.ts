@@ -1,0 +1,116 @@
+/**
+ * Verification certificates (the GAEN verification protocol): an ES256 JWT signed by the health
+ * authority named in the upload, whose `tekmac` claim is an HMAC over exactly the uploaded keys,
+ * keyed by the `hmacKey` the phone sends. Its claims decide the report type of the keys and the
+ * symptom onset. Every failure is a 401 with a stable code.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeBase64, ReportType } from '../../proto/tek';
+import type { HealthAuthority } from '../config';
+import { HttpError } from '../errors';
+import type { UploadKey } from './upload';
+
+/** `reportType` claim values and what they mean in the export format. */
+export const REPORT_TYPES: Readonly<Record<string, ReportType>> = {
+  confirmed: ReportType.CONFIRMED_TEST,
+  likely: ReportType.CONFIRMED_CLINICAL_DIAGNOSIS,
+  negative: ReportType.REVOKED,
+};
+
+export interface VerifiedCertificate {
+  healthAuthority: HealthAuthority;
+  reportType: ReportType;
+  /** The `symptomOnsetInterval` claim, when the certificate carries one. */
+  symptomOnsetInterval?: number;
+}
+
+export interface CertificateRequest {
+  healthAuthorityID: string;
+  verificationPayload: string;
+  hmacKey: string;
+  keys: readonly UploadKey[];
+}
+
+/**
+ * The `tekmac` of keys: HMAC-SHA256 keyed by the decoded hmacKey, over the keys sorted by their
+ * base64 `key`, each written `key.rollingStartNumber.rollingPeriod.transmissionRisk`, joined by `,`.
+ */
+export function tekmacOf(keys: readonly UploadKey[], hmacKey: Uint8Array): Buffer {
+  const lines = keys.map((k) => `${k.key}.${k.rollingStartNumber}.${k.rollingPeriod}.${k.transmissionRisk}`);
+  // Byte order of the base64 text, as the verification server sorts it.
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a].key < keys[b].key ? -1 : keys[a].key > keys[b].key ? 1 : 0));
+  return createHmac('sha256', hmacKey).update(order.map((i) => lines[i]).join(',')).digest();
+}
+
+function invalid(message: string): HttpError {
+  return new HttpError(401, 'health_authority_verification_certificate_invalid', message);
+}
+
+/** Why jose refused a token, in words fit for the caller. */
+function reasonOf(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the certificate has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the certificate's ${error.claim} claim is not acceptable`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the certificate signature does not verify';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return "the certificate's kid names no key of the health authority";
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the certificate must be signed with ES256';
+  return 'the certificate is not a valid JWT';
+}
+
+interface Authority {
+  config: HealthAuthority;
+  keyFor: ReturnType<typeof createLocalJWKSet>;
+}
+
+export interface CertificateVerifierOptions {
+  clockSkewSeconds: number;
+  maxAgeSeconds: number;
+}
+
+export class CertificateVerifier {
+  private readonly authorities = new Map<string, Authority>();
+
+  constructor(
+    authorities: readonly HealthAuthority[],
+    private readonly options: CertificateVerifierOptions,
+  ) {
+    for (const config of authorities) this.authorities.set(config.id, { config, keyFor: createLocalJWKSet(config.jwks) });
+  }
+
+  async verify(request: CertificateRequest, now: Date): Promise<VerifiedCertificate> {
+    const authority = this.authorities.get(request.healthAuthorityID);
+    if (!authority) throw new HttpError(401, 'unknown_health_authority_id', 'healthAuthorityID names no configured health authority');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(request.verificationPayload, (header, token) => {
+        if (typeof header.kid !== 'string') throw invalid('the certificate header must name its key (kid)');
+        return authority.keyFor(header, token);
+      }, {
+        algorithms: ['ES256'],
+        issuer: authority.config.issuer,
+        audience: authority.config.audience,
+        requiredClaims: ['exp', 'iat'],
+        clockTolerance: this.options.clockSkewSeconds,
+        maxTokenAge: this.options.maxAgeSeconds,
+        currentDate: now,
+      }));
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw invalid(reasonOf(error));
+    }
+    const reportType = typeof payload.reportType === 'string' ? REPORT_TYPES[payload.reportType] : undefined;
+    if (reportType === undefined) throw invalid(`the certificate's reportType must be one of ${Object.keys(REPORT_TYPES).join(', ')}`);
+    const onset = payload.symptomOnsetInterval;
+    if (onset !== undefined && !(Number.isInteger(onset) && (onset as number) >= 0 && (onset as number) <= 0x7fffffff)) throw invalid("the certificate's symptomOnsetInterval must be an interval number");
+    const hmacKey = decodeBase64(request.hmacKey);
+    if (hmacKey === undefined || hmacKey.length === 0) throw invalid('hmacKey must be non-empty standard base64');
+    const claimed = decodeBase64(payload.tekmac);
+    const computed = tekmacOf(request.keys, hmacKey);
+    if (claimed === undefined || claimed.length !== computed.length || !timingSafeEqual(claimed, computed)) {
+      throw invalid('the certificate was not issued for these keys (tekmac does not match)');
+    }
+    const verified: VerifiedCertificate = { healthAuthority: authority.config, reportType };
+    if (onset !== undefined && (onset as number) > 0) verified.symptomOnsetInterval = onset as number;
+    return verified;
+  }
+}

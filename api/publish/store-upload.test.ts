@@ -1,0 +1,36 @@
+import { MemoryExposureStore } from '../store/memory-store';
+import { ReportType, tekFromJson, type Tek } from '../../proto/tek';
+import type { HealthAuthority } from '../config';
+import { storeUpload } from './store-upload';
+import { dailyKeys, NOW } from '../../test/support/api-fixture';
+
+const ha: HealthAuthority = { id: 'ha', issuer: 'i', audience: 'a', regions: ['DE', 'AT'], jwks: { keys: [] } };
+const nowSeconds = NOW.getTime() / 1000;
+
+function teks(count: number): Tek[] {
+  return dailyKeys(count).map((k) => (tekFromJson(k) as { tek: Tek }).tek);
+}
+
+describe('storeUpload', () => {
+  it('stores each key once per region of the health authority, with its traveler flag', async () => {
+    const store = new MemoryExposureStore();
+    const result = await storeUpload(store, { teks: teks(3), certificate: { healthAuthority: ha, reportType: ReportType.CONFIRMED_TEST }, traveler: true, nowSeconds });
+    expect(result).toEqual({ inserted: 6, revised: 0 });
+    for (const region of ha.regions) {
+      const listed = [];
+      for await (const page of store.listForPublication(region, 0, 2 ** 31)) listed.push(...page);
+      expect(listed).toHaveLength(3);
+      expect(listed.every((e) => e.traveler === true && e.healthAuthorityId === 'ha')).toBe(true);
+    }
+  });
+
+  it('writes nothing when a revision is refused, not even the new keys of the upload', async () => {
+    const store = new MemoryExposureStore();
+    const old = teks(1);
+    await storeUpload(store, { teks: old, certificate: { healthAuthority: ha, reportType: ReportType.CONFIRMED_CLINICAL_DIAGNOSIS }, nowSeconds });
+    const before = store.size;
+    const upload = storeUpload(store, { teks: [...old, ...teks(2).map((t, i) => ({ ...t, rollingStartIntervalNumber: old[0].rollingStartIntervalNumber - (i + 1) * 144 }))], certificate: { healthAuthority: ha, reportType: ReportType.CONFIRMED_TEST }, nowSeconds });
+    await expect(upload).rejects.toMatchObject({ code: 'invalid_revision_token' });
+    expect(store.size).toBe(before);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * The one route table of the write API, read by the Function App entry (`api/index.ts`, which
+ * registers each with `app.http`) and by the local host (`scripts/local-stack/api-host.ts`).
+ * `bindRoute` puts in front of every handler what all routes share, in the order of the checks:
+ * the Front Door gate (403), then the method (405); and turns every failure into a response.
+ */
+import type { HttpHandler, HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { HttpError } from './errors';
+import { FRONT_DOOR_ID_HEADER, isAcceptedFrontDoorId } from './front-door';
+import { errorResponse } from './http';
+import type { ApiRuntime } from './runtime';
+import * as health from './functions/health';
+import * as publish from './functions/publish';
+import * as register from './functions/register';
+
+/** A handler of the write API: everything it uses comes in its arguments. */
+export type ApiHandler = (request: HttpRequest, context: InvocationContext, api: ApiRuntime) => Promise<HttpResponseInit>;
+
+export interface RouteDefinition {
+  /** Function name in Azure. */
+  name: string;
+  /** Path under the host's `/api` prefix. */
+  route: string;
+  methods: readonly HttpMethod[];
+}
+
+export interface ApiRoute extends RouteDefinition {
+  handler: ApiHandler;
+}
+
+export const ROUTES: readonly ApiRoute[] = [register, publish, health].map((module) => ({ ...module.route, handler: module.handler }));
+
+/** The host routes every method to our code, so that a wrong method is our 405, after the Front Door gate. */
+export const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+/** The path a route is served at. */
+export function pathOf(route: RouteDefinition): string {
+  return `/api/${route.route}`;
+}
+
+export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
+  return async function handle(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const started = performance.now();
+    const logger = api.logger.child({ function: route.name, invocationId: context.invocationId });
+    let response: HttpResponseInit;
+    let code: string | undefined;
+    try {
+      if (!isAcceptedFrontDoorId(request.headers.get(FRONT_DOOR_ID_HEADER), api.config.frontDoorIds)) {
+        throw new HttpError(403, 'front_door_required', 'requests must come through the service front door');
+      }
+      if (!route.methods.includes(request.method as HttpMethod)) {
+        throw new HttpError(405, 'method_not_allowed', `${route.methods.join(', ')} only`, { Allow: route.methods.join(', ') });
+      }
+      response = await route.handler(request, context, api);
+    } catch (error) {
+      response = errorResponse(error, logger);
+      code = error instanceof HttpError ? error.code : undefined;
+    }
+    logger.info('request', { status: response.status ?? 200, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
+    return response;
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * What the handlers work with, built once per process from the configuration: the store, the
+ * certificate verifier, the logger and the clock. Tests and the local host pass their own store
+ * and clock; the Function App entry builds the Cosmos store from the settings.
+ */
+import { version } from '../package.json';
+import type { ApiConfig } from './config';
+import { createLogger, type Logger } from './log';
+import { CertificateVerifier } from './publish/certificate';
+import { createCosmosClient } from './store/cosmos-client';
+import { CosmosExposureStore } from './store/cosmos-store';
+import type { ExposureStore } from './store/exposure-store';
+import { MemoryExposureStore } from './store/memory-store';
+
+export interface ApiRuntime {
+  config: ApiConfig;
+  store: ExposureStore;
+  certificates: CertificateVerifier;
+  logger: Logger;
+  now(): Date;
+  version: string;
+  /** Whether the store answered a ping recently (cached briefly: every edge location probes health). */
+  storeAnswers(): Promise<boolean>;
+}
+
+export interface ApiRuntimeOptions {
+  store?: ExposureStore;
+  logger?: Logger;
+  now?: () => Date;
+  /** How long a health answer about the store is reused. */
+  healthCacheInMs?: number;
+}
+
+/** The store the settings name (Cosmos on the configured account, or memory). */
+export function createStore(config: ApiConfig): ExposureStore {
+  const { store } = config;
+  if (store.kind === 'memory') return new MemoryExposureStore();
+  const client = createCosmosClient({ endpoint: store.endpoint ?? '', ...(store.key ? { key: store.key } : {}) });
+  return new CosmosExposureStore({ container: client.database(store.databaseId).container(store.containerId), shards: store.shards });
+}
+
+export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions = {}): ApiRuntime {
+  const store = options.store ?? createStore(config);
+  const logger = options.logger ?? createLogger('api', { level: config.logLevel });
+  const now = options.now ?? (() => new Date());
+  const healthCacheInMs = options.healthCacheInMs ?? 5000;
+  let health: { at: number; answers: Promise<boolean> } | undefined;
+  return {
+    config,
+    store,
+    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds }),
+    logger,
+    now,
+    version,
+    storeAnswers: () => {
+      const at = Date.now();
+      if (!health || at - health.at >= healthCacheInMs) {
+        health = {
+          at,
+          answers: store.ping({ abortSignal: AbortSignal.timeout(Math.min(config.store.timeoutInMs, 2000)) }).then(
+            () => true,
+            () => false,
+          ),
+        };
+      }
+      return health.answers;
+    },
+  };
+}

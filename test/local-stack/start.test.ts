@@ -1,0 +1,107 @@
+/**
+ * `npm start` as a user runs it (tsx scripts/start.ts in a child process, on free ports and a
+ * temporary data directory): what it prints, stack.json, the API answering through the emulator,
+ * the refusal of a second stack, a port in use, and a clean stop on SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { request } from 'undici';
+import { freePort } from '../../scripts/local-stack/ports';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = require.resolve('tsx/cli');
+
+interface Run {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until(run: Run, text: string, timeoutInMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutInMs;
+  while (!run.output().includes(text)) {
+    if (run.child.exitCode !== null) throw new Error(`npm start exited early:\n${run.output()}`);
+    if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutInMs} ms:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+describe('npm start', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let first: Run | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-start-'));
+    env = { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_API_PORT: String(await freePort()), KEYFRONT_COSMOS_PORT: String(await freePort()), KEYFRONT_LOG_LEVEL: 'warn' };
+  });
+
+  afterAll(async () => {
+    if (first && first.child.exitCode === null) {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts the emulator and the API, prints what runs where, and writes stack.json', async () => {
+    first = start(env);
+    await until(first, 'ready.');
+    expect(first.output()).toContain(`cosmos  https://127.0.0.1:${env.KEYFRONT_COSMOS_PORT}`);
+    expect(first.output()).toContain(`api     http://127.0.0.1:${env.KEYFRONT_API_PORT}`);
+    const stackFile = path.join(dataDir, 'stack.json');
+    expect((await stat(stackFile)).mode & 0o777).toBe(0o600);
+    const stack = JSON.parse(await readFile(stackFile, 'utf8')) as Record<string, string>;
+    expect(stack).toMatchObject({ cosmosEndpoint: `https://127.0.0.1:${env.KEYFRONT_COSMOS_PORT}`, apiUrl: `http://127.0.0.1:${env.KEYFRONT_API_PORT}`, region: '440' });
+    const frontDoorId = (await readFile(path.join(dataDir, 'front-door-id'), 'utf8')).trim();
+    expect(stack.frontDoorId).toBe(frontDoorId);
+    const health = await request(`${stack.apiUrl}/api/health`, { headers: { 'x-azure-fdid': frontDoorId } });
+    expect(health.statusCode).toBe(200);
+    expect((await health.body.json()) as Record<string, unknown>).toMatchObject({ store: 'ok' });
+  });
+
+  it('refuses a second stack on the same data directory with a clear message, not a stack trace', async () => {
+    const second = start(env);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/keyfront start: a local stack already runs with data directory .* \(pid \d+\)/);
+    expect(second.output()).not.toMatch(/\n\s+at /);
+    // The running stack is untouched.
+    expect(await exists(path.join(dataDir, 'stack.json'))).toBe(true);
+  });
+
+  it('stops everything on SIGTERM and removes stack.json', async () => {
+    first!.child.kill('SIGTERM');
+    expect(await first!.exited).toBe(0);
+    expect(first!.output()).toContain('stopped.');
+    expect(await exists(path.join(dataDir, 'stack.json'))).toBe(false);
+    expect(await exists(path.join(dataDir, 'stack.lock'))).toBe(false);
+  });
+
+  it('names a port that is in use instead of failing with a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.KEYFRONT_API_PORT), '127.0.0.1', resolve));
+    try {
+      const run = start(env);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(new RegExp(`keyfront start: cannot start the local stack: api: port ${env.KEYFRONT_API_PORT} is already in use`));
+      expect(run.output()).not.toMatch(/\n\s+at /);
+      expect(await exists(path.join(dataDir, 'stack.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
