@@ -5,6 +5,7 @@ import { registerDevCommands } from './commands/dev';
 import { registerEdgeCommands } from './commands/edge';
 import { registerExportCommands } from './commands/export';
 import { registerKeysCommands } from './commands/keys';
+import { registerPublishCommands } from './commands/publish';
 
 export function createProgram(): Command {
   const program = new Command('keyfront')
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerExportCommands(program);
   registerEdgeCommands(program);
   registerKeysCommands(program);
+  registerPublishCommands(program);
   registerDevCommands(program);
   // Every subcommand inherits exitOverride so that usage errors reach `main` as CommanderError.
   const override = (command: Command): void => {

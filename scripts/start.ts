@@ -10,14 +10,16 @@ import type { StartService } from './local-stack/service';
 // --- API engineer ---
 import { startCosmosService } from './local-stack/cosmos-service';
 import { startApiService } from './local-stack/api-service';
-// --- publisher engineer: import { startPublisherService } from './local-stack/publisher-service'; ---
+// --- publisher engineer ---
+import { startPublisherService } from './local-stack/publisher-service';
 // --- edge engineer: import { startEdgeService } from './local-stack/edge-service'; ---
 
 const SERVICES: StartService[] = [
   // --- API engineer ---
   startCosmosService,
   startApiService,
-  // --- publisher engineer: startPublisherService, ---
+  // --- publisher engineer ---
+  startPublisherService,
   // --- edge engineer: startEdgeService, ---
 ];
 

@@ -1,0 +1,25 @@
+/**
+ * Entry of the publisher Function App: settings validated at start-up, then one timer function,
+ * `publishExports`, on KEYFRONT_PUBLISH_SCHEDULE. This app has no inbound HTTP and is the only
+ * identity allowed to sign with the Key Vault key.
+ */
+import { app } from '@azure/functions';
+import { loadPublisherConfig } from './config';
+import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
+import { createPublishExportsHandler } from './timer';
+
+const config = loadPublisherConfig(process.env);
+let publisher: Promise<PublisherInstance> | undefined;
+
+/** Created on the first tick and kept: clients and the signer are reused by later ticks of this instance. */
+function getPublisher(): Promise<PublisherInstance> {
+  publisher ??= createPublisher(config).then(async (instance) => {
+    await prepareStorage(instance);
+    return instance;
+  });
+  // A failed set-up (storage unreachable, say) is tried again on the next tick.
+  publisher.catch(() => (publisher = undefined));
+  return publisher;
+}
+
+app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher) });

@@ -1,0 +1,459 @@
+/**
+ * One publisher run, the same for the timer function, the CLI and the local stack. Per region,
+ * under the region's lock:
+ *
+ *   1. read again the ranges closed early (late keys become further files of their range);
+ *   2. publish the closed windows after the cursor: files first, each range recorded in the
+ *      manifest once all its files exist;
+ *   3. write index.txt, then index.json, naming only recorded files, and only if they changed;
+ *   4. purge the two index paths (a failure is retried by the next run, never undone);
+ *   5. clean up: files that left the index more than a cache lifetime ago leave storage, then
+ *      old keys leave the store.
+ *
+ * A crash anywhere leaves storage consistent: files are create-only and complete or absent; the
+ * index names only recorded files; the next run finishes a half-published range by publishing
+ * only the keys its files do not carry yet (`RangePublisher`).
+ */
+import type { Logger } from '../api/log';
+import type { ExposureStore } from '../api/store/exposure-store';
+import type { Signer } from '../proto/signer';
+import type { BlobWriter } from './blob/blob-writer';
+import type { PrivacyFloorMode, PublisherConfig } from './config';
+import { indexJsonName, indexPurgePaths, indexTxtName, regionPrefix } from './export-names';
+import { buildIndex, INDEX_CACHE_CONTROL, INDEX_CACHE_GRACE_SECONDS, INDEX_JSON_CONTENT_TYPE, INDEX_TXT_CONTENT_TYPE, indexJsonListsFiles } from './index-file';
+import { acquireLock } from './lock';
+import { emptyManifest, ManifestHandle, manifestBlobName, publishedFileFromBlob, type Manifest, type PublishedFile, type RangeRecord } from './manifest';
+import type { FloorRandom } from './privacy-floor';
+import { purgeWithRetry } from './purge';
+import type { Purger } from './purgers/purger';
+import { RangePublisher, type RangeDeps, type RangeResult, type RangeSettings } from './range-publisher';
+import type { StepHook } from './steps';
+import { closedThrough, isClosed, nextBoundaryAfter, windowStartOf, type WindowSettings } from './windows';
+
+const DAY = 86400;
+
+export interface PublisherSettings extends RangeSettings, WindowSettings {
+  regions: string[];
+  privacyFloor: PrivacyFloorMode;
+  maxHoldSeconds: number;
+  fileRetentionDays: number;
+  keyRetentionDays: number;
+  leaseSeconds: number;
+  deadlineSeconds: number;
+  purgeAttempts: number;
+  purgeBackoffInMs: number;
+}
+
+export function publisherSettings(config: PublisherConfig): PublisherSettings {
+  return {
+    regions: config.regions,
+    windowSeconds: config.windowSeconds,
+    safetyMarginSeconds: config.safetyMarginSeconds,
+    privacyFloor: config.privacyFloor,
+    minKeysPerFile: config.minKeysPerFile,
+    paddingJitter: config.paddingJitter,
+    maxHoldSeconds: config.maxHoldSeconds,
+    maxKeysPerFile: config.maxKeysPerFile,
+    storePageSize: config.storePageSize,
+    fileRetentionDays: config.fileRetentionDays,
+    keyRetentionDays: config.keyRetentionDays,
+    leaseSeconds: config.leaseSeconds,
+    deadlineSeconds: config.deadlineSeconds,
+    purgeAttempts: config.purger.attempts,
+    purgeBackoffInMs: config.purger.backoffInMs,
+  };
+}
+
+export interface PublisherDeps {
+  store: ExposureStore;
+  /** The public export container. */
+  exports: BlobWriter;
+  /** The private state container (manifests, locks). */
+  state: BlobWriter;
+  signer: Signer;
+  purger: Purger;
+  logger: Logger;
+  settings: PublisherSettings;
+  random?: FloorRandom;
+}
+
+export interface PublishOptions {
+  /** The publisher's clock: which windows are closed (`--now` moves it). Default: the wall clock. */
+  now?: Date;
+  /** The real clock in ms, whatever `now` says: whether a range closed early may still receive keys. */
+  wallClock?: () => number;
+  /** Publish only these regions (default: all configured). */
+  regions?: string[];
+  abortSignal?: AbortSignal;
+  /** How long to wait for a region whose lock another publisher holds (default: skip it at once). */
+  waitForLockInMs?: number;
+  onStep?: StepHook;
+}
+
+export interface RegionOutcome {
+  region: string;
+  /** `busy`: another publisher held the lock; nothing was done. */
+  status: 'done' | 'busy' | 'failed';
+  rangesPublished: number;
+  filesWritten: string[];
+  /** Hold mode: keys from this instant on wait for more keys. */
+  heldSince?: number;
+  /** The run reached its deadline and left closed windows to the next run. */
+  deadlineReached: boolean;
+  indexChanged: boolean;
+  /** `null` when no purge was due. */
+  purged: boolean | null;
+  filesDeleted: number;
+  keysDeleted: number;
+  publishedThrough: number | null;
+  error?: string;
+}
+
+export interface PublishRun {
+  now: number;
+  regions: RegionOutcome[];
+}
+
+interface RegionRun {
+  deps: PublisherDeps;
+  region: string;
+  now: number;
+  wallClock: () => number;
+  deadlineAt: number;
+  signal: AbortSignal;
+  handle: ManifestHandle;
+  /** Export files of the region in storage when the run began (with their metadata). */
+  stored: PublishedFile[];
+  step: (step: Parameters<StepHook>[0], name?: string) => Promise<void>;
+  outcome: RegionOutcome;
+}
+
+/** Publishes every (or the given) region once. Never throws for a region's failure: see each outcome. */
+export async function publishExports(deps: PublisherDeps, options: PublishOptions = {}): Promise<PublishRun> {
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const wallClock = options.wallClock ?? Date.now;
+  const deadlineAt = wallClock() + deps.settings.deadlineSeconds * 1000;
+  const regions = options.regions ?? deps.settings.regions;
+  deps.logger.debug('publisher run started', { regions, now: new Date(now * 1000).toISOString() });
+  const outcomes: RegionOutcome[] = [];
+  for (const region of regions) {
+    outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
+  }
+  // A run that changed nothing (most ticks between windows) logs at debug only.
+  const eventful = outcomes.some((o) => o.status !== 'done' || o.filesWritten.length > 0 || o.indexChanged || o.purged !== null || o.filesDeleted > 0 || o.keysDeleted > 0);
+  deps.logger[eventful ? 'info' : 'debug']('publisher run finished', {
+    regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
+  });
+  return { now, regions: outcomes };
+}
+
+async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {
+  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
+  const logger = deps.logger.child({ region });
+  let lock;
+  try {
+    lock = await acquireLock(deps.state, manifestBlobName(region), {
+      leaseSeconds: deps.settings.leaseSeconds,
+      waitInMs: options.waitForLockInMs,
+      initialContent: Buffer.from(JSON.stringify(emptyManifest(region))),
+      logger,
+      abortSignal: options.abortSignal,
+    });
+  } catch (error) {
+    outcome.error = (error as Error).message;
+    logger.error('publisher lock not taken', { error });
+    return outcome;
+  }
+  if (!lock) {
+    outcome.status = 'busy';
+    logger.info('another publisher holds the lock of this region; leaving it the work');
+    return outcome;
+  }
+  const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, lock.signal]) : lock.signal;
+  try {
+    const handle = await ManifestHandle.load(deps.state, region, lock.leaseId, { abortSignal: signal });
+    const stored: PublishedFile[] = [];
+    for await (const blob of deps.exports.list(regionPrefix(region), { abortSignal: signal })) {
+      const file = publishedFileFromBlob(blob);
+      if (file) stored.push(file);
+    }
+    const hook = options.onStep;
+    const run: RegionRun = {
+      deps: { ...deps, logger },
+      region,
+      now,
+      wallClock,
+      deadlineAt,
+      signal,
+      handle,
+      stored,
+      step: async (step, name) => {
+        signal.throwIfAborted();
+        if (hook) await hook(step, name === undefined ? { region } : { region, name });
+      },
+      outcome,
+    };
+    await run.step('locked');
+    await recheckEarlyRanges(run);
+    await publishNewRanges(run);
+    await run.step('files-done');
+    await writeIndex(run);
+    await purgeIndex(run);
+    await cleanUp(run);
+    outcome.publishedThrough = handle.manifest.publishedThrough;
+    outcome.status = 'done';
+  } catch (error) {
+    outcome.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : (error as Error).message;
+    logger.error('publishing the region failed; the next run continues from what is recorded', { error: signal.aborted ? signal.reason : error });
+  } finally {
+    await lock.release().catch((error: unknown) => logger.warn('publisher lock not released; it expires by itself', { error }));
+  }
+  return outcome;
+}
+
+function rangeDeps(run: RegionRun): RangeDeps {
+  return { store: run.deps.store, exports: run.deps.exports, signer: run.deps.signer, logger: run.deps.logger, onStep: (step, detail) => run.step(step, detail.name), random: run.deps.random };
+}
+
+function pastDeadline(run: RegionRun): boolean {
+  if (run.wallClock() < run.deadlineAt) return false;
+  if (!run.outcome.deadlineReached) run.deps.logger.warn('publisher run reached its deadline; the next run continues');
+  run.outcome.deadlineReached = true;
+  return true;
+}
+
+/** Files of the range starting at `start` (and ending at `end`, if given) in storage or in `extra`, each name once. */
+function filesOfRange(run: RegionRun, start: number, end?: number, extra: readonly PublishedFile[] = []): PublishedFile[] {
+  const byName = new Map<string, PublishedFile>();
+  for (const file of [...extra, ...run.stored]) {
+    if (file.start === start && (end === undefined || file.end === end) && !byName.has(file.name)) byName.set(file.name, file);
+  }
+  return [...byName.values()];
+}
+
+function recordOf(result: RangeResult, now: number, settled: boolean): RangeRecord {
+  return { start: result.start, end: result.end, files: result.files, realKeys: result.realKeys, realRevisedKeys: result.realRevisedKeys, paddingKeys: result.paddingKeys, publishedAt: now, settled };
+}
+
+function noteNewFiles(run: RegionRun, result: RangeResult): void {
+  run.outcome.filesWritten.push(...result.newFiles.map((file) => file.name));
+  run.stored.push(...result.newFiles);
+}
+
+/**
+ * A range is unsettled when a run closed it before the wall clock did (`--now` ahead): an upload
+ * may still be stamped inside it. Read it again; publish what its files do not carry yet as
+ * further files of the range; settle it once read after its end plus the margin.
+ */
+async function recheckEarlyRanges(run: RegionRun): Promise<void> {
+  const manifest = run.handle.manifest;
+  for (const record of manifest.ranges.filter((r) => !r.settled)) {
+    if (pastDeadline(run)) return;
+    const wallAtStart = Math.floor(run.wallClock() / 1000);
+    const publisher = await RangePublisher.open(rangeDeps(run), run.deps.settings, run.region, record.start, filesOfRange(run, record.start, record.end, record.files), run.signal);
+    await publisher.read(record.start, record.end);
+    const result = await publisher.finish(record.end);
+    noteNewFiles(run, result);
+    const settled = isClosed(record.end, wallAtStart, run.deps.settings);
+    if (result.newFiles.length === 0 && !settled) continue;
+    Object.assign(record, recordOf(result, run.now, settled));
+    if (settled && record.files.length === 0) manifest.ranges.splice(manifest.ranges.indexOf(record), 1);
+    await run.handle.save(run.now, { abortSignal: run.signal });
+    if (result.newFiles.length > 0) run.deps.logger.info('late keys published in a range closed early', { start: record.start, end: record.end, files: result.newFiles.length });
+    await run.step('range-recorded');
+  }
+}
+
+/** The cursor's first position: ranges that ended before the file retention would leave the index at once. */
+function retentionStart(run: RegionRun): number {
+  return windowStartOf(run.now - run.deps.settings.fileRetentionDays * DAY, run.deps.settings.windowSeconds);
+}
+
+/**
+ * Decides the next range from the cursor and reads it: where files of a range starting at the
+ * cursor exist already (a crashed run), that range is finished as it was begun; otherwise one
+ * closed window (pad mode), or as many closed windows as it takes to reach the privacy floor
+ * (hold mode, up to the longest hold). `undefined`: held, or nothing closed.
+ */
+async function readNextRange(run: RegionRun, cursor: number, through: number): Promise<{ publisher: RangePublisher; end: number } | undefined> {
+  const settings = run.deps.settings;
+  const prior = filesOfRange(run, cursor);
+  const publisher = await RangePublisher.open(rangeDeps(run), settings, run.region, cursor, prior, run.signal);
+  if (prior.length > 0) {
+    const ends = new Set(prior.map((file) => file.end));
+    if (ends.size > 1) throw new Error(`files starting at ${cursor} end at different times (${[...ends].join(', ')}); inspect ${regionPrefix(run.region)}${cursor}-* before publishing on`);
+    const end = prior[0].end;
+    run.deps.logger.info('finishing a range a previous run began', { start: cursor, end, files: prior.length });
+    await publisher.read(cursor, end);
+    return { publisher, end };
+  }
+  if (cursor >= through) return undefined;
+  // A range never reaches into files some earlier run wrote further on.
+  const nextStored = Math.min(...run.stored.filter((file) => file.start > cursor).map((file) => file.start));
+  let from = cursor;
+  for (;;) {
+    const to = Math.min(nextBoundaryAfter(from, settings.windowSeconds), nextStored);
+    await publisher.read(from, to);
+    const belowFloor = publisher.fileCount === 0 && publisher.pendingKeys > 0 && publisher.pendingKeys < settings.minKeysPerFile;
+    const hold = settings.privacyFloor === 'hold' && belowFloor && to - cursor < settings.maxHoldSeconds && to < nextStored;
+    if (!hold) return { publisher, end: to };
+    if (nextBoundaryAfter(to, settings.windowSeconds) > through) {
+      run.outcome.heldSince = cursor;
+      run.deps.logger.info('keys held back below the privacy floor until a later window', { since: cursor, keyCount: publisher.pendingKeys, minKeysPerFile: settings.minKeysPerFile });
+      return undefined;
+    }
+    from = to;
+  }
+}
+
+async function anyIn(pages: AsyncIterable<unknown[]>): Promise<boolean> {
+  for await (const page of pages) if (page.length > 0) return true;
+  return false;
+}
+
+/** Whether the store holds any key or revision of the region in [from, to): one short query per shard, not a read. */
+async function hasKeys(run: RegionRun, from: number, to: number): Promise<boolean> {
+  const options = { pageSize: 1, abortSignal: run.signal };
+  return (await anyIn(run.deps.store.listForPublication(run.region, from, to, options))) || (await anyIn(run.deps.store.listRevisionsForPublication(run.region, from, to, options)));
+}
+
+/**
+ * Skips windows without keys by bisection, so that catching up (a first run, a publisher that was
+ * down) costs a few probes per window with keys instead of a read per window. Only windows that
+ * are closed by the wall clock too: an empty window closed early must get a record, to be read
+ * again for late keys. Returns the start of the first window with keys, or `limit`.
+ */
+async function skipEmptyWindows(run: RegionRun, cursor: number, limit: number): Promise<number> {
+  const window = run.deps.settings.windowSeconds;
+  let lo = cursor;
+  let hi = limit;
+  if (hi - lo <= window || (await hasKeys(run, lo, hi))) {
+    while (hi - lo > window) {
+      const mid = windowStartOf(lo + (hi - lo) / 2, window);
+      if (mid <= lo) break;
+      if (await hasKeys(run, lo, mid)) hi = mid;
+      else lo = mid;
+    }
+    return lo;
+  }
+  return hi;
+}
+
+async function publishNewRanges(run: RegionRun): Promise<void> {
+  const manifest: Manifest = run.handle.manifest;
+  const settings = run.deps.settings;
+  const firstStart = retentionStart(run);
+  let cursor = manifest.publishedThrough ?? firstStart;
+  if (cursor < firstStart && filesOfRange(run, cursor).length === 0) {
+    run.deps.logger.warn('the publisher is behind by more than the file retention; skipping windows whose files would leave the index at once', { from: cursor, to: firstStart });
+    cursor = firstStart;
+  }
+  let unsaved = cursor !== manifest.publishedThrough;
+  const through = closedThrough(run.now, settings);
+  while (!pastDeadline(run)) {
+    const wallAtStart = Math.floor(run.wallClock() / 1000);
+    if (filesOfRange(run, cursor).length === 0) {
+      const settledThrough = Math.min(through, closedThrough(wallAtStart, settings));
+      const skipped = cursor < settledThrough ? await skipEmptyWindows(run, cursor, settledThrough) : cursor;
+      if (skipped > cursor) {
+        // Never past files an earlier run wrote further on: their range is finished as it was begun.
+        cursor = Math.min(skipped, ...run.stored.filter((file) => file.start > cursor).map((file) => file.start));
+        manifest.publishedThrough = cursor;
+        unsaved = true;
+      }
+    }
+    const next = await readNextRange(run, cursor, through);
+    if (!next) break;
+    const result = await next.publisher.finish(next.end);
+    noteNewFiles(run, result);
+    const settled = isClosed(result.end, wallAtStart, settings);
+    manifest.publishedThrough = result.end;
+    cursor = result.end;
+    // Empty settled ranges need no record: the cursor says they are done.
+    if (result.files.length === 0 && settled) {
+      unsaved = true;
+      continue;
+    }
+    manifest.ranges.push(recordOf(result, run.now, settled));
+    await run.handle.save(run.now, { abortSignal: run.signal });
+    unsaved = false;
+    if (result.newFiles.length > 0) run.outcome.rangesPublished++;
+    run.deps.logger.info(result.files.length > 0 ? 'range published' : 'empty range closed early recorded, to be read again', { start: result.start, end: result.end, files: result.files.length, realKeyCount: result.realKeys, revisedKeyCount: result.realRevisedKeys, paddingKeyCount: result.paddingKeys, settled });
+    await run.step('range-recorded');
+  }
+  if (unsaved) {
+    manifest.publishedThrough = cursor;
+    await run.handle.save(run.now, { abortSignal: run.signal });
+  }
+}
+
+/** Writes index.txt, then index.json, if what they name changed; records first that a purge is due. */
+async function writeIndex(run: RegionRun): Promise<void> {
+  const manifest = run.handle.manifest;
+  const retainFrom = run.now - run.deps.settings.fileRetentionDays * DAY;
+  const unlisting = manifest.ranges.filter((r) => r.files.length > 0 && r.unlistedAt === undefined && r.end < retainFrom);
+  const listed = manifest.ranges.filter((r) => r.unlistedAt === undefined && r.end >= retainFrom);
+  const index = buildIndex(run.region, listed.flatMap((r) => r.files), new Date(run.now * 1000));
+  const options = { abortSignal: run.signal };
+  const [txt, json] = await Promise.all([run.deps.exports.read(indexTxtName(run.region), options), run.deps.exports.read(indexJsonName(run.region), options)]);
+  const txtChanged = txt === undefined || txt.data.toString('utf8') !== index.txt;
+  const jsonChanged = !indexJsonListsFiles(json?.data.toString('utf8'), index.files);
+  if (!txtChanged && !jsonChanged && unlisting.length === 0) return;
+  for (const range of unlisting) range.unlistedAt = run.now;
+  manifest.purgePending = true;
+  await run.handle.save(run.now, options);
+  // Conditional on the versions read above: a publisher that lost its lock cannot roll the index back.
+  if (txtChanged) {
+    await run.deps.exports.replace(indexTxtName(run.region), Buffer.from(index.txt), { contentType: INDEX_TXT_CONTENT_TYPE, cacheControl: INDEX_CACHE_CONTROL }, { ifMatch: txt?.etag ?? null, ...options });
+  }
+  await run.step('index-txt-written', indexTxtName(run.region));
+  if (jsonChanged) {
+    await run.deps.exports.replace(indexJsonName(run.region), Buffer.from(index.json), { contentType: INDEX_JSON_CONTENT_TYPE, cacheControl: INDEX_CACHE_CONTROL }, { ifMatch: json?.etag ?? null, ...options });
+  }
+  run.outcome.indexChanged = true;
+  run.deps.logger.info('index written', { files: index.files.length, unlisted: unlisting.reduce((sum, r) => sum + r.files.length, 0) });
+  await run.step('index-written', indexJsonName(run.region));
+}
+
+async function purgeIndex(run: RegionRun): Promise<void> {
+  const manifest = run.handle.manifest;
+  if (!manifest.purgePending) return;
+  const settings = run.deps.settings;
+  const purged = await purgeWithRetry(run.deps.purger, indexPurgePaths(run.region), { attempts: settings.purgeAttempts, backoffInMs: settings.purgeBackoffInMs, logger: run.deps.logger, abortSignal: run.signal });
+  run.outcome.purged = purged;
+  await run.step('purged');
+  if (purged) {
+    manifest.purgePending = false;
+    await run.handle.save(run.now, { abortSignal: run.signal });
+  }
+}
+
+/**
+ * Files leave storage only once no cache can still hold an index that names them: a cache
+ * lifetime after the index stopped naming them. Files no record names (a range begun before the
+ * retention cut and never finished) go once they are as old. Then old keys leave the store.
+ */
+async function cleanUp(run: RegionRun): Promise<void> {
+  const manifest = run.handle.manifest;
+  const settings = run.deps.settings;
+  const options = { abortSignal: run.signal };
+  const expired = manifest.ranges.filter((r) => r.unlistedAt !== undefined && run.now - r.unlistedAt >= INDEX_CACHE_GRACE_SECONDS);
+  const recorded = new Set(manifest.ranges.flatMap((r) => r.files.map((file) => file.name)));
+  const orphanCut = run.now - settings.fileRetentionDays * DAY - INDEX_CACHE_GRACE_SECONDS;
+  const orphans = run.stored.filter((file) => !recorded.has(file.name) && file.end < orphanCut);
+  for (const file of [...expired.flatMap((r) => r.files), ...orphans]) {
+    await run.deps.exports.delete(file.name, options);
+    run.outcome.filesDeleted++;
+    await run.step('file-deleted', file.name);
+  }
+  if (expired.length > 0) {
+    manifest.ranges = manifest.ranges.filter((r) => !expired.includes(r));
+    await run.handle.save(run.now, options);
+  }
+  if (run.outcome.filesDeleted > 0) run.deps.logger.info('expired export files deleted', { files: run.outcome.filesDeleted });
+  await run.step('files-deleted');
+  const { deleted } = await run.deps.store.deleteUploadedBefore(run.region, run.now - settings.keyRetentionDays * DAY, options);
+  run.outcome.keysDeleted = deleted;
+  if (deleted > 0) run.deps.logger.info('old keys deleted from the store', { keys: deleted });
+  await run.step('keys-deleted');
+}

@@ -1,0 +1,91 @@
+/**
+ * Wires a publisher from its settings: the Cosmos store, the two Blob containers, the signer and
+ * the purger, each the Azure implementation or the local one the settings choose. Entry points
+ * (the timer function, the CLI, the local stack) call this once; callers that already hold a
+ * dependency (an emulator store, a test purger) pass it in.
+ */
+import { CosmosClient } from '@azure/cosmos';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { createLogger, type Logger } from '../api/log';
+import { CosmosExposureStore } from '../api/store/cosmos-store';
+import type { ExposureStore } from '../api/store/exposure-store';
+import type { Signer } from '../proto/signer';
+import { AzureBlobWriter } from './blob/azure-blob-writer';
+import type { BlobWriter } from './blob/blob-writer';
+import type { PublisherConfig } from './config';
+import { publisherSettings, type PublisherDeps } from './run';
+import { FrontDoorPurger } from './purgers/front-door';
+import { LocalEdgePurger } from './purgers/local-edge';
+import { LogOnlyPurger } from './purgers/log-only';
+import type { Purger } from './purgers/purger';
+import { KeyVaultSigner } from './signers/key-vault';
+import { LocalSigner } from './signers/local';
+
+export interface PublisherDepsOverrides {
+  store?: ExposureStore;
+  exports?: BlobWriter;
+  state?: BlobWriter;
+  signer?: Signer;
+  purger?: Purger;
+  logger?: Logger;
+  credential?: TokenCredential;
+}
+
+export interface PublisherInstance extends PublisherDeps {
+  /** Releases clients (sockets) the setup opened. */
+  close(): void;
+}
+
+function blobWriter(config: PublisherConfig, container: string, credential: () => TokenCredential): AzureBlobWriter {
+  if (config.blob.connectionString) return AzureBlobWriter.fromConnectionString(config.blob.connectionString, container);
+  return AzureBlobWriter.fromAccountUrl(config.blob.accountUrl!, credential(), container);
+}
+
+export async function createSigner(config: PublisherConfig, credential: () => TokenCredential): Promise<Signer> {
+  const identity = { keyId: config.signer.keyId, keyVersion: config.signer.keyVersion };
+  if (config.signer.kind === 'key-vault') return new KeyVaultSigner(config.signer.keyVaultKeyId!, credential(), identity);
+  return LocalSigner.fromPemFile(config.signer.keyFile, identity);
+}
+
+export function createPurger(config: PublisherConfig, logger: Logger, credential: () => TokenCredential): Purger {
+  switch (config.purger.kind) {
+    case 'local-edge':
+      return new LocalEdgePurger(config.purger.edgeAdminUrl);
+    case 'front-door': {
+      const fd = config.purger.frontDoor;
+      return new FrontDoorPurger({ subscriptionId: fd.subscriptionId!, resourceGroupName: fd.resourceGroup!, profileName: fd.profileName!, endpointName: fd.endpointName! }, { credential: credential() });
+    }
+    case 'none':
+      return new LogOnlyPurger(logger);
+  }
+}
+
+export async function createPublisher(config: PublisherConfig, overrides: PublisherDepsOverrides = {}): Promise<PublisherInstance> {
+  const logger = overrides.logger ?? createLogger('publisher', { level: config.logLevel });
+  let credential = overrides.credential;
+  const lazyCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
+  let client: CosmosClient | undefined;
+  let store = overrides.store;
+  if (!store) {
+    // In Azure the deployment creates the container; the publisher's identity only reads and deletes items.
+    client = new CosmosClient({ endpoint: config.store.cosmosEndpoint, ...(config.store.cosmosKey ? { key: config.store.cosmosKey } : { aadCredentials: lazyCredential() }) });
+    store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+  }
+  return {
+    store,
+    exports: overrides.exports ?? blobWriter(config, config.blob.exportContainer, lazyCredential),
+    state: overrides.state ?? blobWriter(config, config.blob.stateContainer, lazyCredential),
+    signer: overrides.signer ?? (await createSigner(config, lazyCredential)),
+    purger: overrides.purger ?? createPurger(config, logger, lazyCredential),
+    logger,
+    settings: publisherSettings(config),
+    close: () => client?.dispose(),
+  };
+}
+
+/** Creates the two containers if missing: exports readable by anyone (blobs, not listings), state private. */
+export async function prepareStorage(deps: Pick<PublisherDeps, 'exports' | 'state'>, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
+  await deps.exports.ensureContainer({ publicRead: true, abortSignal: options.abortSignal });
+  await deps.state.ensureContainer({ publicRead: false, abortSignal: options.abortSignal });
+}

@@ -1,0 +1,159 @@
+/**
+ * `keyfront publish --once`: one publisher run from the command line, the twin of the timer
+ * function. With the local stack running (`npm start`), it finds the stack's emulators through
+ * `${KEYFRONT_DATA_DIR}/stack.json` and publishes into them with the stack's publisher settings;
+ * with `KEYFRONT_COSMOS_ENDPOINT` set it publishes wherever the publisher settings point instead.
+ * `--now` moves the publisher's clock (to close the current window in a test).
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { CosmosClient } from '@azure/cosmos';
+import type { Command } from 'commander';
+import { createLogger } from '../../api/log';
+import { CosmosExposureStore } from '../../api/store/cosmos-store';
+import { ConfigError, loadPublisherConfig, type PublisherConfig } from '../../publisher/config';
+import { publishExports } from '../../publisher/run';
+import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
+import { CliError, EXIT } from '../cli-error';
+import { parseIsoOption } from '../cli-io';
+import { stackFileOf } from '../local-stack/config';
+import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
+
+type Env = Record<string, string | undefined>;
+
+/** What the local stack's services put in stack.json that this command uses. */
+interface StackFile {
+  pid?: number;
+  cosmosEndpoint?: unknown;
+  blobConnectionString?: unknown;
+  edgeAdminUrl?: unknown;
+  /** The stack publisher's settings, as `KEYFRONT_*` variables (see publisher-service.ts). */
+  publisherSettings?: Record<string, string>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running local stack's endpoints and publisher settings as variables; a clear error when no stack runs. */
+export async function localStackEnvironment(dataDir: string): Promise<Env> {
+  const file = stackFileOf(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new CliError(
+      `no local stack runs with data directory ${dataDir} (${file} not found). Start one with \`npm start\`, or set KEYFRONT_COSMOS_ENDPOINT and KEYFRONT_BLOB_ACCOUNT_URL (or KEYFRONT_BLOB_CONNECTION_STRING) to publish elsewhere.`,
+      EXIT.failed,
+    );
+  }
+  let stack: StackFile;
+  try {
+    stack = JSON.parse(text) as StackFile;
+  } catch {
+    throw new CliError(`${file} is not valid JSON; restart the local stack`, EXIT.failed);
+  }
+  if (typeof stack.pid === 'number' && !isAlive(stack.pid)) {
+    throw new CliError(`the local stack described by ${file} (pid ${stack.pid}) is not running; start it with \`npm start\``, EXIT.failed);
+  }
+  if (typeof stack.cosmosEndpoint !== 'string' || typeof stack.blobConnectionString !== 'string') {
+    throw new CliError(`the local stack of ${file} runs no ${typeof stack.cosmosEndpoint !== 'string' ? 'Cosmos DB emulator' : 'Blob storage (publisher service)'}; cannot publish into it`, EXIT.failed);
+  }
+  return {
+    ...stack.publisherSettings,
+    KEYFRONT_COSMOS_ENDPOINT: stack.cosmosEndpoint,
+    KEYFRONT_BLOB_CONNECTION_STRING: stack.blobConnectionString,
+    ...(typeof stack.edgeAdminUrl === 'string' ? { KEYFRONT_PURGER: 'local-edge', KEYFRONT_EDGE_ADMIN_URL: stack.edgeAdminUrl } : {}),
+  };
+}
+
+interface PublishFlags {
+  once?: boolean;
+  now?: string;
+  region?: string;
+  wait: string;
+}
+
+const PREFLIGHT_TIMEOUT_IN_MS = 15_000;
+
+async function publish(flags: PublishFlags): Promise<void> {
+  if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
+  const now = flags.now === undefined ? undefined : parseIsoOption(flags.now, '--now');
+  const waitSeconds = Number(flags.wait);
+  if (!/^\d+$/.test(flags.wait) || waitSeconds > 3600) throw new CliError(`--wait must be a number of seconds from 0 to 3600, got ${JSON.stringify(flags.wait)}`);
+
+  const dataDir = path.resolve(process.env.KEYFRONT_DATA_DIR?.trim() || '.data');
+  const explicit = Boolean(process.env.KEYFRONT_COSMOS_ENDPOINT?.trim());
+  // Settings in the environment win over the stack's, so that one run can differ (e.g. KEYFRONT_MAX_KEYS_PER_FILE).
+  const env: Env = explicit ? { ...process.env } : { ...(await localStackEnvironment(dataDir)), ...process.env, KEYFRONT_DATA_DIR: dataDir };
+  let config: PublisherConfig;
+  try {
+    config = loadPublisherConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+  if (flags.region !== undefined && !config.regions.includes(flags.region)) {
+    throw new CliError(`--region ${JSON.stringify(flags.region)} is not a published region (${config.regions.join(', ')}; KEYFRONT_REGIONS)`);
+  }
+
+  // Logs (JSON lines) go to stderr; stdout carries the one result line.
+  const logger = createLogger('publisher', { level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
+  const overrides: PublisherDepsOverrides = { logger };
+  let emulatorClient: CosmosClient | undefined;
+  if (!explicit) {
+    // The stack's Cosmos emulator: self-signed certificate on loopback.
+    emulatorClient = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint));
+    overrides.store = new CosmosExposureStore({ container: emulatorClient.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+  }
+  let publisher;
+  try {
+    publisher = await createPublisher(config, overrides);
+  } catch (error) {
+    emulatorClient?.dispose();
+    throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signer.kind === 'local' ? ` (KEYFRONT_SIGNING_KEY_FILE; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
+  }
+  try {
+    const preflight = AbortSignal.timeout(PREFLIGHT_TIMEOUT_IN_MS);
+    try {
+      await prepareStorage(publisher, { abortSignal: preflight });
+    } catch (error) {
+      throw new CliError(`cannot reach Blob storage (${preflight.aborted ? 'no answer' : (error as Error).message}); is the local stack running?`, EXIT.failed);
+    }
+    try {
+      await publisher.store.ping({ abortSignal: preflight });
+    } catch (error) {
+      throw new CliError(`cannot reach the exposure store at ${config.store.cosmosEndpoint} (${(error as Error).message})`, EXIT.failed);
+    }
+    const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 });
+    process.stdout.write(`${JSON.stringify(run)}\n`);
+    const failed = run.regions.filter((outcome) => outcome.status !== 'done');
+    if (failed.length > 0) {
+      const why = failed.map((o) => (o.status === 'busy' ? `${o.region}: another publisher holds its lock (waited ${waitSeconds} s)` : `${o.region}: ${o.error ?? 'failed'}`));
+      throw new CliError(`publishing did not complete: ${why.join('; ')}. Nothing half-published is visible; run again to finish.`, EXIT.failed);
+    }
+  } finally {
+    publisher.close();
+    emulatorClient?.dispose();
+  }
+}
+
+export function registerPublishCommands(program: Command): void {
+  program
+    .command('publish')
+    .description('run the publisher once: closed windows -> signed export files -> index -> purge -> clean-up')
+    .option('--once', 'one run, then exit (required: the schedule runs in the Function App or npm start)')
+    .option('--now <iso>', 'the publisher clock, ISO 8601 (moves time forward to close the current window)')
+    .option('--region <region>', 'publish only this region (one of KEYFRONT_REGIONS)')
+    .option('--wait <seconds>', 'wait this long for a region another publisher is working on', '30')
+    .addHelpText(
+      'after',
+      '\nTarget: the local stack of KEYFRONT_DATA_DIR (stack.json), or, when KEYFRONT_COSMOS_ENDPOINT is set, the store and storage of the publisher settings.\nExit codes: 0 published (or nothing to do), 1 failed or no stack to publish into (run again: a run finishes what a failed one began), 2 bad arguments or settings.',
+    )
+    .action(publish);
+}

@@ -1,0 +1,120 @@
+/**
+ * Local stack service: Azurite (Blob storage, on disk under the data directory) and the publisher
+ * on a short dev schedule, so that a developer sees files appear a minute or two after an upload:
+ * one-minute windows, read every 30 s. The local signing key is created in the data directory on
+ * first run. `keyfront publish --once` finds this service's storage and settings in stack.json.
+ */
+import { access } from 'node:fs/promises';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CosmosClient } from '@azure/cosmos';
+import { createLogger, type Logger } from '../../api/log';
+import { CosmosExposureStore } from '../../api/store/cosmos-store';
+import { loadPublisherConfig } from '../../publisher/config';
+import { indexTxtName } from '../../publisher/export-names';
+import { LocalEdgePurger } from '../../publisher/purgers/local-edge';
+import { LogOnlyPurger } from '../../publisher/purgers/log-only';
+import type { Purger, PurgeOptions } from '../../publisher/purgers/purger';
+import { publishExports } from '../../publisher/run';
+import { createPublisher, prepareStorage } from '../../publisher/setup';
+import { generateSigningKeyPair } from '../commands/keys';
+import { startAzurite } from './azurite';
+import { cosmosEmulatorClientOptions } from './cosmos-emulator';
+import type { RunningService, StackContext } from './service';
+
+/** How often the stack's publisher runs. */
+export const DEV_PUBLISH_INTERVAL_IN_MS = 30_000;
+
+/** The dev publisher's settings (as variables, so that `keyfront publish --once` adopts the same); the environment overrides them. */
+export function devPublisherSettings(region: string): Record<string, string> {
+  return {
+    KEYFRONT_REGIONS: region,
+    KEYFRONT_WINDOW_SECONDS: '60',
+    KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: '5',
+    KEYFRONT_PUBLISH_LEASE_SECONDS: '15',
+    KEYFRONT_PURGE_ATTEMPTS: '2',
+    KEYFRONT_PURGE_BACKOFF_MS: '500',
+  };
+}
+
+/** Purges the local edge once it runs (it starts after this service), and only logs before. */
+class StackPurger implements Purger {
+  readonly name = 'local-stack';
+  private readonly logOnly: LogOnlyPurger;
+
+  constructor(
+    private readonly stack: Record<string, unknown>,
+    logger: Logger,
+  ) {
+    this.logOnly = new LogOnlyPurger(logger);
+  }
+
+  purge(contentPaths: readonly string[], options?: PurgeOptions): Promise<void> {
+    const adminUrl = this.stack.edgeAdminUrl;
+    return typeof adminUrl === 'string' ? new LocalEdgePurger(adminUrl).purge(contentPaths, options) : this.logOnly.purge(contentPaths);
+  }
+}
+
+async function ensureSigningKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'signing-private.pem');
+  const exists = await access(file).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await generateSigningKeyPair(dataDir, 'signing');
+  return file;
+}
+
+export async function startPublisherService(context: StackContext, env: NodeJS.ProcessEnv = process.env, intervalInMs = DEV_PUBLISH_INTERVAL_IN_MS): Promise<RunningService> {
+  const cosmosEndpoint = context.stack.cosmosEndpoint;
+  if (typeof cosmosEndpoint !== 'string') throw new Error('the publisher service needs the cosmos service started before it');
+  const { dataDir, region } = context.config;
+  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), port: context.config.ports.blob });
+  const client = new CosmosClient(cosmosEmulatorClientOptions(cosmosEndpoint));
+  try {
+    await ensureSigningKey(dataDir);
+    const settings = devPublisherSettings(region);
+    const config = loadPublisherConfig({
+      ...settings,
+      ...env,
+      KEYFRONT_COSMOS_ENDPOINT: cosmosEndpoint,
+      KEYFRONT_BLOB_CONNECTION_STRING: azurite.connectionString,
+      KEYFRONT_BLOB_ACCOUNT_URL: undefined,
+      KEYFRONT_SIGNER: 'local',
+      KEYFRONT_DATA_DIR: dataDir,
+    });
+    const logger = createLogger('publisher', { level: config.logLevel });
+    const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+    const publisher = await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) });
+    await prepareStorage(publisher);
+
+    const stopping = new AbortController();
+    const loop = (async () => {
+      while (!stopping.signal.aborted) {
+        await publishExports(publisher, { abortSignal: stopping.signal }).catch((error: unknown) => logger.error('publisher run failed', { error }));
+        await sleep(intervalInMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    })();
+
+    const exportsUrl = `${azurite.blobEndpoint}/${config.blob.exportContainer}`;
+    const indexUrls = config.regions.map((r) => `${exportsUrl}/${indexTxtName(r)}`);
+    return {
+      name: 'publisher',
+      url: indexUrls[0],
+      description: `Azurite blob on ${azurite.blobEndpoint} (data in ${path.join(dataDir, 'azurite')}); publishes ${config.windowSeconds}-s windows every ${intervalInMs / 1000} s: the index is at this URL`,
+      stack: { blobEndpoint: azurite.blobEndpoint, blobConnectionString: azurite.connectionString, exportsUrl, indexUrls, publisherSettings: settings },
+      stop: async () => {
+        // Stopping mid-run is safe: a run killed at any point leaves storage consistent.
+        stopping.abort();
+        await loop;
+        publisher.close();
+        client.dispose();
+        await azurite.stop();
+      },
+    };
+  } catch (error) {
+    client.dispose();
+    await azurite.stop();
+    throw error;
+  }
+}

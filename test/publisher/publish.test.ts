@@ -1,0 +1,309 @@
+/**
+ * The publisher end to end over the real parts: keys in the Cosmos emulator, files and index in
+ * Azurite through the Azure SDK, read back as a client would.
+ */
+import type { ExposureStore } from '../../api/store/exposure-store';
+import { openExport } from '../../proto/codec';
+import { ReportType } from '../../proto/tek';
+import { indexJsonName, indexTxtName } from '../../publisher/export-names';
+import { EXPORT_CACHE_CONTROL, INDEX_CACHE_CONTROL, INDEX_CACHE_GRACE_SECONDS, INDEX_JSON_CONTENT_TYPE, INDEX_TXT_CONTENT_TYPE } from '../../publisher/index-file';
+import { manifestBlobName, type Manifest } from '../../publisher/manifest';
+import { publishExports, type PublisherSettings } from '../../publisher/run';
+import type { PublishStep } from '../../publisher/steps';
+import { DAY, expectComplete, expectConsistent, exposureAt, exposuresInWindow, harnessDeps, hex, HOUR, readPublished, RecordingPurger, startPublisherHarness, T0, type PublisherHarness } from '../support/publisher-harness';
+
+let h: PublisherHarness;
+let store: ExposureStore;
+let regionCount = 0;
+/** Each test publishes its own region: its own manifest, index, files and keys. */
+const nextRegion = () => `r${++regionCount}`;
+const at = (seconds: number) => new Date(seconds * 1000);
+/** The publisher clock once the window ending at `end` is closed. */
+const closedAt = (end: number) => at(end + 300);
+
+beforeAll(async () => {
+  h = await startPublisherHarness({ cosmos: true });
+  store = await h.cosmosStore('publish-test');
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function run(region: string, now: Date, settings: Partial<PublisherSettings> = {}, extra: { purger?: RecordingPurger; onStep?: (step: PublishStep) => void; wallClock?: () => number } = {}) {
+  const result = await publishExports(harnessDeps(h, store, { regions: [region], ...settings }, { purger: extra.purger }), { now, onStep: extra.onStep, wallClock: extra.wallClock });
+  const outcome = result.regions[0];
+  if (outcome.status !== 'done') throw new Error(`publisher run ${outcome.status}: ${outcome.error}`);
+  return outcome;
+}
+
+async function manifestOf(region: string): Promise<Manifest> {
+  return JSON.parse((await h.state.read(manifestBlobName(region)))!.data.toString('utf8')) as Manifest;
+}
+
+describe('windows and embargo', () => {
+  it('publishes each key in the window that contains its publishAt, once that window is closed, and a key under embargo later', async () => {
+    const region = nextRegion();
+    const w0 = exposuresInWindow(region, T0, 3);
+    const w1 = exposuresInWindow(region, T0 + HOUR, 2);
+    // Uploaded in the first window, but its rolling period ends at T0 + 30 min: embargoed until T0 + 2.5 h.
+    const embargoed = exposureAt(region, T0 + 600, { rollingStartIntervalNumber: (T0 + 1800) / 600 - 144 });
+    expect(embargoed.publishAt).toBe(T0 + 1800 + 2 * HOUR);
+    await store.insert([...w0, ...w1, embargoed]);
+
+    const first = await run(region, at(T0 + 2 * HOUR + 299)); // the second window is 1 s short of closed
+    expect(first.filesWritten).toEqual([`v1/${region}/${T0}-${T0 + HOUR}-00001.zip`]);
+
+    const second = await run(region, closedAt(T0 + 2 * HOUR));
+    expect(second.filesWritten).toEqual([`v1/${region}/${T0 + HOUR}-${T0 + 2 * HOUR}-00001.zip`]);
+    let view = await readPublished(h.exports, region);
+    expect(view.files.get(first.filesWritten[0])!.keys.sort()).toEqual(w0.map((e) => hex(e.tek.keyData)).sort());
+    expect(view.files.get(second.filesWritten[0])!.keys.sort()).toEqual(w1.map((e) => hex(e.tek.keyData)).sort());
+
+    const third = await run(region, closedAt(T0 + 3 * HOUR));
+    view = await readPublished(h.exports, region);
+    expect(view.files.get(third.filesWritten[0])!.keys).toEqual([hex(embargoed.tek.keyData)]);
+    await expectConsistent(view, h.publicKey);
+    expectComplete(view, { keys: [...w0, ...w1, embargoed].map((e) => hex(e.tek.keyData)) });
+  });
+
+  it('writes nothing for a window without keys and moves on', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0 + 2 * HOUR, 2));
+    const outcome = await run(region, closedAt(T0 + 3 * HOUR));
+    expect(outcome.filesWritten).toEqual([`v1/${region}/${T0 + 2 * HOUR}-${T0 + 3 * HOUR}-00001.zip`]);
+    expect(outcome.publishedThrough).toBe(T0 + 3 * HOUR);
+  });
+});
+
+describe('privacy floor', () => {
+  it('pads a file below the minimum with generated keys that copy real keys’ metadata, with jitter on the count', async () => {
+    const region = nextRegion();
+    const real = [
+      exposureAt(region, T0 + 60, { transmissionRiskLevel: 2, reportType: ReportType.CONFIRMED_TEST, daysSinceOnsetOfSymptoms: 1 }),
+      exposureAt(region, T0 + 120, { transmissionRiskLevel: 6, reportType: ReportType.CONFIRMED_CLINICAL_DIAGNOSIS }),
+      exposureAt(region, T0 + 180, { transmissionRiskLevel: 4, reportType: ReportType.SELF_REPORT, daysSinceOnsetOfSymptoms: -2 }),
+    ];
+    await store.insert(real);
+    const outcome = await run(region, closedAt(T0 + HOUR), { minKeysPerFile: 40, paddingJitter: 10 });
+    const opened = await openExport((await h.exports.read(outcome.filesWritten[0]))!.data);
+    const keys = opened.export.keys;
+    expect(keys.length).toBeGreaterThanOrEqual(40);
+    expect(keys.length).toBeLessThanOrEqual(50);
+    const realHex = new Set(real.map((e) => hex(e.tek.keyData)));
+    expect(keys.filter((k) => realHex.has(hex(k.keyData)))).toHaveLength(3);
+    const metadata = (k: { rollingStartIntervalNumber?: number; rollingPeriod: number; transmissionRiskLevel?: number; reportType?: number; daysSinceOnsetOfSymptoms?: number }) =>
+      JSON.stringify([k.rollingStartIntervalNumber, k.rollingPeriod, k.transmissionRiskLevel, k.reportType, k.daysSinceOnsetOfSymptoms]);
+    const realMetadata = new Set(real.map((e) => metadata(e.tek)));
+    for (const key of keys) expect(realMetadata).toContain(metadata(key));
+    const manifest = await manifestOf(region);
+    expect(manifest.ranges[0]).toMatchObject({ realKeys: 3, paddingKeys: keys.length - 3 });
+    // The public index gives the file's count, padding included: never the real count.
+    const view = await readPublished(h.exports, region);
+    expect(view.indexJson!.files[0].keys).toBe(keys.length);
+  });
+
+  it('draws a different padded count from run to run (jitter)', async () => {
+    const counts = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      const region = nextRegion();
+      await store.insert([exposureAt(region, T0 + 60)]);
+      const outcome = await run(region, closedAt(T0 + HOUR), { minKeysPerFile: 20, paddingJitter: 1000 });
+      counts.add((await readPublished(h.exports, region)).files.get(outcome.filesWritten[0])!.keys.length);
+    }
+    expect(counts.size).toBeGreaterThan(1);
+  });
+
+  it('holds keys below the minimum back and publishes them with a later window, in one file covering both', async () => {
+    const region = nextRegion();
+    const settings = { privacyFloor: 'hold' as const, minKeysPerFile: 10 };
+    const w0 = exposuresInWindow(region, T0, 4);
+    const w1 = exposuresInWindow(region, T0 + HOUR, 3);
+    const w2 = exposuresInWindow(region, T0 + 2 * HOUR, 5);
+    await store.insert([...w0, ...w1, ...w2]);
+
+    const held = await run(region, closedAt(T0 + 2 * HOUR), settings);
+    expect(held.filesWritten).toEqual([]);
+    expect(held.heldSince).toBe(T0);
+    expect((await readPublished(h.exports, region)).files.size).toBe(0);
+
+    const published = await run(region, closedAt(T0 + 3 * HOUR), settings);
+    expect(published.filesWritten).toEqual([`v1/${region}/${T0}-${T0 + 3 * HOUR}-00001.zip`]);
+    const view = await readPublished(h.exports, region);
+    expect(view.files.get(published.filesWritten[0])!.keys).toHaveLength(12); // no padding: the floor is met
+    expectComplete(view, { keys: [...w0, ...w1, ...w2].map((e) => hex(e.tek.keyData)) });
+  });
+
+  it('holds keys no longer than the longest hold, then publishes them padded', async () => {
+    const region = nextRegion();
+    const settings = { privacyFloor: 'hold' as const, minKeysPerFile: 10, maxHoldSeconds: 2 * HOUR };
+    const keys = [...exposuresInWindow(region, T0, 2), ...exposuresInWindow(region, T0 + HOUR, 1)];
+    await store.insert(keys);
+    const outcome = await run(region, closedAt(T0 + 5 * HOUR), settings);
+    expect(outcome.filesWritten).toEqual([`v1/${region}/${T0}-${T0 + 2 * HOUR}-00001.zip`]);
+    const view = await readPublished(h.exports, region);
+    expect(view.files.get(outcome.filesWritten[0])!.keys).toHaveLength(10);
+    expectComplete(view, { keys: keys.map((e) => hex(e.tek.keyData)) });
+  });
+});
+
+describe('files', () => {
+  it('splits a window into files of at most the maximum keys, each key in exactly one', async () => {
+    const region = nextRegion();
+    const keys = exposuresInWindow(region, T0, 25);
+    await store.insert(keys);
+    const outcome = await run(region, closedAt(T0 + HOUR), { maxKeysPerFile: 10 });
+    expect(outcome.filesWritten).toEqual([1, 2, 3].map((n) => `v1/${region}/${T0}-${T0 + HOUR}-0000${n}.zip`));
+    const view = await readPublished(h.exports, region);
+    expect([...view.files.values()].map((f) => f.keys.length)).toEqual([10, 10, 5]);
+    await expectConsistent(view, h.publicKey);
+    expectComplete(view, { keys: keys.map((e) => hex(e.tek.keyData)) });
+  });
+
+  it('puts a revision into revised_keys of the window of its revision, with the revised report type', async () => {
+    const region = nextRegion();
+    const original = exposureAt(region, T0 + 60);
+    await store.insert([original]);
+    await run(region, closedAt(T0 + HOUR));
+    await store.revise([{ ...original, revision: { reportType: ReportType.REVOKED, revisedAt: T0 + 2 * HOUR + 10, publishAt: T0 + 2 * HOUR + 10 } }]);
+    const outcome = await run(region, closedAt(T0 + 3 * HOUR));
+    expect(outcome.filesWritten).toEqual([`v1/${region}/${T0 + 2 * HOUR}-${T0 + 3 * HOUR}-00001.zip`]);
+    const opened = await openExport((await h.exports.read(outcome.filesWritten[0]))!.data);
+    expect(opened.export.keys).toHaveLength(0);
+    expect(opened.export.revisedKeys.map((k) => [hex(k.keyData), k.reportType])).toEqual([[hex(original.tek.keyData), ReportType.REVOKED]]);
+    expectComplete(await readPublished(h.exports, region), { keys: [hex(original.tek.keyData)], revisedKeys: [hex(original.tek.keyData)] });
+  });
+
+  it('stores files and index with their content types and cache headers, as storage and an anonymous client read them back', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 2));
+    const outcome = await run(region, closedAt(T0 + HOUR));
+    const view = await readPublished(h.exports, region);
+    expect(view.files.get(outcome.filesWritten[0])).toMatchObject({ contentType: 'application/zip', cacheControl: 'public, max-age=31536000, immutable' });
+    expect(view.indexHeaders).toEqual([
+      { name: indexJsonName(region), contentType: INDEX_JSON_CONTENT_TYPE, cacheControl: INDEX_CACHE_CONTROL },
+      { name: indexTxtName(region), contentType: INDEX_TXT_CONTENT_TYPE, cacheControl: INDEX_CACHE_CONTROL },
+    ]);
+    // Public read access: what the edge (and a phone) fetches without credentials.
+    for (const [name, contentType, cacheControl] of [
+      [outcome.filesWritten[0], 'application/zip', EXPORT_CACHE_CONTROL],
+      [indexTxtName(region), INDEX_TXT_CONTENT_TYPE, INDEX_CACHE_CONTROL],
+    ]) {
+      const response = await fetch(`${h.exports.url}/${name}`);
+      expect({ status: response.status, type: response.headers.get('content-type'), cache: response.headers.get('cache-control') }).toEqual({ status: 200, type: contentType, cache: cacheControl });
+      await response.arrayBuffer();
+    }
+    // ...but not list the container.
+    expect((await fetch(`${h.exports.url}?restype=container&comp=list`)).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('lists the files in both indexes oldest first, with size, digest and signing key of each', async () => {
+    const region = nextRegion();
+    await store.insert([...exposuresInWindow(region, T0 + HOUR, 3), ...exposuresInWindow(region, T0, 12)]);
+    await run(region, closedAt(T0 + 2 * HOUR), { maxKeysPerFile: 10 });
+    const view = await readPublished(h.exports, region);
+    const names = [`v1/${region}/${T0}-${T0 + HOUR}-00001.zip`, `v1/${region}/${T0}-${T0 + HOUR}-00002.zip`, `v1/${region}/${T0 + HOUR}-${T0 + 2 * HOUR}-00001.zip`];
+    expect(view.indexTxt).toBe(names.join('\n'));
+    expect(view.indexJson).toEqual({
+      region,
+      generatedAt: new Date((T0 + 2 * HOUR + 300) * 1000).toISOString(),
+      files: names.map((name) => {
+        const file = view.files.get(name)!;
+        const [start, end] = name.split('/')[2].split('-').map(Number);
+        return { path: name, start, end, keys: file.keys.length, revisedKeys: 0, bytes: file.zip.length, sha256: file.sha256, keyId: '440', keyVersion: 'v1' };
+      }),
+    });
+    await expectConsistent(view, h.publicKey);
+  });
+
+  it('publishes nothing new and rewrites nothing when run again', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 5));
+    const purger = new RecordingPurger();
+    await run(region, closedAt(T0 + HOUR), {}, { purger });
+    const etags = new Map<string, string>();
+    for await (const blob of h.exports.list(`v1/${region}/`)) etags.set(blob.name, blob.etag);
+    const again = await run(region, closedAt(T0 + HOUR) /* same clock */, {}, { purger });
+    const later = await run(region, closedAt(T0 + 2 * HOUR), {}, { purger });
+    for (const outcome of [again, later]) expect(outcome).toMatchObject({ filesWritten: [], indexChanged: false, purged: null });
+    const after = new Map<string, string>();
+    for await (const blob of h.exports.list(`v1/${region}/`)) after.set(blob.name, blob.etag);
+    expect(after).toEqual(etags);
+    expect(purger.calls).toHaveLength(1);
+  });
+});
+
+describe('late keys', () => {
+  it('reads a window closed early (--now ahead of the clock) again and publishes keys that arrived since as a further file', async () => {
+    const region = nextRegion();
+    const early = exposuresInWindow(region, T0, 3);
+    await store.insert(early);
+    // The publisher clock says the window closed; the real clock is still inside it.
+    const wallClock = { now: (T0 + 1800) * 1000 };
+    await run(region, closedAt(T0 + HOUR), {}, { wallClock: () => wallClock.now });
+    expect((await manifestOf(region)).ranges[0].settled).toBe(false);
+
+    const late = exposureAt(region, T0 + 1900);
+    await store.insert([late]);
+    wallClock.now = (T0 + HOUR + 300) * 1000; // now the window is closed by the real clock too
+    const outcome = await run(region, closedAt(T0 + HOUR), {}, { wallClock: () => wallClock.now });
+    expect(outcome.filesWritten).toEqual([`v1/${region}/${T0}-${T0 + HOUR}-00002.zip`]);
+    const view = await readPublished(h.exports, region);
+    expect(view.files.get(outcome.filesWritten[0])!.keys).toEqual([hex(late.tek.keyData)]);
+    expectComplete(view, { keys: [...early, late].map((e) => hex(e.tek.keyData)) });
+    expect((await manifestOf(region)).ranges[0]).toMatchObject({ settled: true, realKeys: 4 });
+  });
+});
+
+describe('purge', () => {
+  it('purges exactly the two index paths after an index change, and retries a failed purge in the next run', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 2));
+    const purger = new RecordingPurger(2); // both attempts of the first run fail
+    const first = await run(region, closedAt(T0 + HOUR), { purgeAttempts: 2 }, { purger });
+    expect(first).toMatchObject({ indexChanged: true, purged: false });
+    expect((await manifestOf(region)).purgePending).toBe(true);
+    // The files and the index stay published.
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toHaveLength(1);
+
+    const second = await run(region, closedAt(T0 + HOUR), { purgeAttempts: 2 }, { purger });
+    expect(second).toMatchObject({ indexChanged: false, purged: true });
+    expect(purger.calls).toEqual(Array(3).fill([`/v1/${region}/index.txt`, `/v1/${region}/index.json`]));
+    expect((await manifestOf(region)).purgePending).toBe(false);
+  });
+});
+
+function indexTxtNamesOf(view: Awaited<ReturnType<typeof readPublished>>): string[] {
+  return view.indexTxt ? view.indexTxt.split('\n') : [];
+}
+
+describe('clean-up', () => {
+  it('takes files out of the index first, deletes them a cache lifetime later, and deletes keys after 15 days', async () => {
+    const region = nextRegion();
+    const old = exposuresInWindow(region, T0, 2);
+    await store.insert(old);
+    await run(region, closedAt(T0 + HOUR));
+    const name = `v1/${region}/${T0}-${T0 + HOUR}-00001.zip`;
+
+    const steps: string[] = [];
+    const record = (step: PublishStep) => steps.push(step);
+    const unlistAt = T0 + HOUR + 14 * DAY + 1; // the window ended more than 14 days ago
+    const unlisted = await run(region, at(unlistAt), {}, { onStep: record });
+    expect(unlisted).toMatchObject({ indexChanged: true, filesDeleted: 0 });
+    let view = await readPublished(h.exports, region);
+    expect(view.indexTxt).toBe('');
+    expect(view.indexJson!.files).toEqual([]);
+    expect(view.files.has(name)).toBe(true); // still in storage: an edge may still serve the old index
+
+    const deleted = await run(region, at(unlistAt + INDEX_CACHE_GRACE_SECONDS), {}, { onStep: record });
+    expect(deleted).toMatchObject({ indexChanged: false, filesDeleted: 1, keysDeleted: 0 });
+    view = await readPublished(h.exports, region);
+    expect(view.files.size).toBe(0);
+    expect((await manifestOf(region)).ranges).toEqual([]);
+    expect(steps.indexOf('index-written')).toBeLessThan(steps.indexOf('file-deleted'));
+
+    const keysGone = await run(region, at(T0 + HOUR + 15 * DAY)); // both keys were uploaded more than 15 days before
+    expect(keysGone.keysDeleted).toBe(2);
+    expect(await store.get(region, old.map((e) => e.id))).toEqual([]);
+  });
+});
