@@ -23,7 +23,8 @@ describe('edge settings', () => {
 
   it('reads the local edge settings with the contract defaults', () => {
     const config = loadLocalEdgeConfig({ KEYFRONT_EDGE_FRONT_DOOR_ID: '11111111-2222-3333-4444-555555555555' });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, adminPort: 8089, probeIntervalInMs: 5000 });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, adminPort: 8089, probeIntervalInMs: undefined });
+    expect(loadLocalEdgeConfig({ KEYFRONT_EDGE_PROBE_INTERVAL_MS: '250' }).probeIntervalInMs).toBe(250);
     expect(config.environment.apiOrigins).toEqual([{ url: 'http://127.0.0.1:7071' }]);
     expect(config.environment.exportOrigins).toEqual({ primary: { url: 'http://127.0.0.1:10000/devstoreaccount1' }, secondary: { url: 'http://127.0.0.1:10000/devstoreaccount1-secondary' } });
   });
@@ -33,6 +34,7 @@ describe('edge settings', () => {
     [{ KEYFRONT_EDGE_FRONT_DOOR_ID: 'not-a-guid' }, 'KEYFRONT_EDGE_FRONT_DOOR_ID must be a GUID'],
     [{ KEYFRONT_EDGE_BLOB_ORIGIN: 'ftp://x' }, 'KEYFRONT_EDGE_BLOB_ORIGIN must be an http(s) URL'],
     [{ KEYFRONT_EDGE_HOST: 'example.org' }, 'KEYFRONT_EDGE_HOST must be an IP address'],
+    [{ KEYFRONT_EDGE_PROBE_INTERVAL_MS: '10' }, 'KEYFRONT_EDGE_PROBE_INTERVAL_MS must be an integer from 100 to 600000'],
   ])('names the local variable: %j', (env, message) => {
     expect(() => loadLocalEdgeConfig(env)).toThrow(message);
   });
