@@ -206,6 +206,8 @@ export interface EdgeDispatch {
 export interface EdgeTrace {
   /** The cache had no fresh answer (set by the cache's miss tap). */
   miss: boolean;
+  /** The request waited for another request's cache fill. */
+  collapsed: boolean;
   originRequests: number;
   failovers: number;
 }

@@ -17,6 +17,8 @@ const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
 const answers = new Map<string, Record<string, string | string[]>>();
 /** Paths whose answer waits until released. */
 const held = new Map<string, Promise<void>>();
+/** Paths whose answer sends half its body, then waits until released. */
+const halfway = new Map<string, Promise<void>>();
 
 function hold(path: string): () => void {
   let release = () => undefined as void;
@@ -37,6 +39,15 @@ async function answer(request: OriginRequest, res: ServerResponse): Promise<void
   }
   await held.get(path);
   const headers = answers.get(path);
+  const pause = halfway.get(path);
+  if (headers && pause) {
+    const body = Buffer.alloc(256 * 1024, 0x61);
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(body.length), etag: `"${path.length}"`, ...headers });
+    res.write(body.subarray(0, body.length / 2));
+    await pause;
+    res.end(body.subarray(body.length / 2));
+    return;
+  }
   if (!headers) {
     res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>BlobNotFound</Code></Error>');
     return;
@@ -141,20 +152,53 @@ describe('the local edge cache follows Front Door\'s rules', () => {
     expect(originRequestsFor(path)).toBe(1);
   });
 
+  it('keeps filling the cache after a 304 went out while the origin\'s body still streams in', async () => {
+    const path = file({ 'cache-control': 'public, max-age=600' });
+    let release = () => undefined as void;
+    halfway.set(path, new Promise<void>((resolve) => (release = resolve)));
+    const conditional = await get(path, { 'if-none-match': `"${path.length}"` });
+    expect([conditional.status, conditional.headers['x-cache']]).toEqual([304, 'TCP_MISS']);
+    release();
+    // Answered from the cache the 304's fill completed (or waits for it to complete): no second origin request.
+    const full = await get(path);
+    expect([full.status, full.headers['x-cache'], full.body.length]).toEqual([200, 'TCP_HIT', 256 * 1024]);
+    expect(originRequestsFor(path)).toBe(1);
+  });
+
   it('collapses concurrent misses for one path into one origin request', async () => {
     const path = file({ 'cache-control': 'public, max-age=600' });
     const release = hold(path);
     const before = edge.metrics().routes.exports.requests;
+    const collapsedBefore = edge.metrics().routes.exports.collapsed;
     const clients = Array.from({ length: 25 }, () => get(path));
-    // Every client is inside the edge before the origin answers.
+    // Every client is inside the edge (waiting) before the origin answers.
     await waitFor('all clients to reach the edge', () => edge.metrics().routes.exports.requests - before === 25);
     await waitFor('the origin to be asked', () => originRequestsFor(path) >= 1);
     release();
     const responses = await Promise.all(clients);
     expect(responses.every((r) => r.status === 200 && r.body === `body of ${path}`)).toBe(true);
     expect(originRequestsFor(path)).toBe(1);
-    expect(responses.filter((r) => r.headers['x-cache'] === 'TCP_MISS')).toHaveLength(25);
-    expect(edge.metrics().routes.exports.collapsed).toBeGreaterThanOrEqual(24);
+    // One filled the cache; the others waited for it and were answered from the cache.
+    expect(responses.filter((r) => r.headers['x-cache'] === 'TCP_MISS')).toHaveLength(1);
+    expect(responses.filter((r) => r.headers['x-cache'] === 'TCP_HIT')).toHaveLength(24);
+    expect(edge.metrics().routes.exports.collapsed - collapsedBefore).toBe(24);
+  });
+
+  it('also collapses requests that arrive while the first answer is streaming in', async () => {
+    const path = file({ 'cache-control': 'public, max-age=600' });
+    let release = () => undefined as void;
+    halfway.set(path, new Promise<void>((resolve) => (release = resolve)));
+    const first = await request(`${edge.url}${path}`);
+    // Headers and half the body are through the edge; the rest is held at the origin.
+    expect(first.statusCode).toBe(200);
+    const before = edge.metrics().routes.exports.requests;
+    const late = Array.from({ length: 10 }, () => get(path));
+    await waitFor('the late clients to reach the edge', () => edge.metrics().routes.exports.requests - before === 10);
+    release();
+    expect((await first.body.arrayBuffer()).byteLength).toBe(256 * 1024);
+    const responses = await Promise.all(late);
+    expect(responses.every((r) => r.status === 200 && r.body.length === 256 * 1024 && r.headers['x-cache'] === 'TCP_HIT')).toBe(true);
+    expect(originRequestsFor(path)).toBe(1);
   });
 
   it('does not keep an answer whose fetch began before a purge of its path', async () => {
