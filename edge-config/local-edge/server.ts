@@ -16,6 +16,7 @@ import { Agent, interceptors, type Dispatcher } from 'undici';
 import { silentLogger, type Logger } from '../../api/log';
 import type { EdgeDeclaration, RouteDeclaration, RuleSetDeclaration } from '../declaration';
 import { startAdminServer, type AdminServer } from './admin';
+import { readBody, sendJson } from './http';
 import { cacheFillInterceptor, EdgeCacheStore, EPOCH_HEADER, notModified, refusesSharedCaching, restoreOriginHeaders } from './cache';
 import { FillCollapser } from './collapse';
 import { EdgeMetrics, NO_ROUTE, type RouteCounters, type XCache } from './metrics';
@@ -79,30 +80,6 @@ function azureRef(): string {
 function socketAddressOf(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: HeaderRecord = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' } as Record<string, string | string[]>);
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve('too_large');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Headers Front Door sends to an origin about the client, replacing any a client sent itself. */
@@ -325,7 +302,7 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     let body: Buffer | undefined;
     if (method !== 'GET' && method !== 'HEAD') {
       const read = await readBody(req, maxRequestBodyBytes);
-      if (read === 'too_large') {
+      if (read === undefined) {
         metrics.recordStatus(route.name, 413);
         return sendJson(res, 413, { error: `request bodies are limited to ${maxRequestBodyBytes} bytes at the edge`, code: 'payload_too_large' }, { 'x-azure-ref': ref });
       }
