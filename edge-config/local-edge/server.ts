@@ -59,8 +59,6 @@ export interface LocalEdge {
   metrics(): LocalEdgeMetrics;
   /** Front Door purge semantics; returns how many cache entries were dropped. */
   purge(contentPaths: readonly string[]): number;
-  /** Probes every origin group once, now. */
-  probe(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -389,9 +387,6 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     adminUrl: admin.url,
     metrics: snapshot,
     purge,
-    probe: async () => {
-      await Promise.all([...groups.values()].map((group) => group.probe()));
-    },
     stop: async () => {
       await Promise.all([...groups.values()].map((group) => group.stop()));
       server.closeAllConnections();
