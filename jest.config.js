@@ -5,6 +5,6 @@ module.exports = {
   roots: ['<rootDir>/proto', '<rootDir>/api', '<rootDir>/publisher', '<rootDir>/edge-config', '<rootDir>/scripts', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Type checking is `tsc --noEmit` in `npm test`; jest only transpiles.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 30000,
 };

@@ -85,6 +85,12 @@ describe('loadApiConfig', () => {
     expect(problemsOf({ ...valid, KEYFRONT_REGISTER_KEYS: undefined, KEYFRONT_COSMOS_ENDPOINT: undefined, KEYFRONT_REGISTRATION_REQUIRED: 'false', KEYFRONT_STORE: 'memory' })).toEqual([]);
   });
 
+  it("is documented: the README's Write API section names every setting", () => {
+    const readme = readFileSync(require.resolve('../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Write API'));
+    for (const setting of API_SETTINGS) expect(section).toContain(`\`${setting.env}\``);
+  });
+
   it('lists every variable it reads in the settings table', () => {
     const source = readFileSync(require.resolve('./config.ts'), 'utf8');
     const read = new Set([...source.matchAll(/'(KEYFRONT_[A-Z_]+)'/g)].map((m) => m[1]));

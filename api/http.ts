@@ -2,11 +2,11 @@
  * HTTP plumbing shared by the handlers: padded JSON responses, the one place where errors become
  * responses, and the reading of a bounded JSON body.
  */
-import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { StoreUnavailableError } from './store/exposure-store';
 import { HttpError } from './errors';
-import type { Logger } from './log';
+import type { LogFields, Logger } from './log';
+import { pooledRandomBytes } from './random';
 
 /** Request bodies above this are refused (413): an upload of 30 keys with a certificate is ~5 KB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -22,7 +22,7 @@ const BASE_HEADERS = {
 
 /** `length` characters of random base64. */
 function randomPadding(length: number): string {
-  return randomBytes(Math.ceil((length * 3) / 4) + 3).toString('base64').slice(0, length);
+  return pooledRandomBytes(Math.ceil((length * 3) / 4) + 3).toString('base64').slice(0, length);
 }
 
 /**
@@ -41,16 +41,19 @@ export function jsonResponse(status: number, fields: Record<string, unknown>, he
  * The one place where failures become responses: `HttpError` as itself, an unavailable store as
  * 503 with `Retry-After`, anything else logged and answered with a generic 500.
  */
-export function errorResponse(error: unknown, logger: Logger): HttpResponseInit {
+export function errorResponse(error: unknown, logger: Logger, fields: LogFields = {}): HttpResponseInit {
   if (error instanceof HttpError) return jsonResponse(error.status, { error: error.message, code: error.code }, error.headers);
   if (error instanceof StoreUnavailableError) {
-    logger.warn('store unavailable', { error });
+    logger.warn('store unavailable', { ...fields, error });
     const seconds = Math.max(1, Math.ceil(error.retryAfterInMs / 1000));
     return jsonResponse(503, { error: 'the service is busy, retry later', code: 'store_unavailable' }, { 'Retry-After': String(seconds) });
   }
-  logger.error('unexpected failure', { error });
+  logger.error('unexpected failure', { ...fields, error });
   return jsonResponse(500, { error: 'internal error', code: 'internal_error' });
 }
+
+/** Refuses invalid UTF-8 instead of replacing it; one instance, decode() keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The media type of a Content-Type header, lower-case, without parameters. */
 function mediaType(request: HttpRequest): string | undefined {
@@ -77,7 +80,7 @@ export async function readJsonBody(request: HttpRequest, options: { optional?: b
     throw new HttpError(400, 'bad_request', 'the body must be a JSON object');
   }
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+    return JSON.parse(UTF8.decode(bytes)) as unknown;
   } catch {
     throw new HttpError(400, 'bad_request', 'the body is not valid JSON');
   }

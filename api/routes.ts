@@ -41,7 +41,8 @@ export function pathOf(route: RouteDefinition): string {
 export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
   return async function handle(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const started = performance.now();
-    const logger = api.logger.child({ function: route.name, invocationId: context.invocationId });
+    // Fields rather than a child logger: one fewer set of closures on every request.
+    const fields = { function: route.name, invocationId: context.invocationId };
     let response: HttpResponseInit;
     let code: string | undefined;
     try {
@@ -53,10 +54,10 @@ export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
       }
       response = await route.handler(request, context, api);
     } catch (error) {
-      response = errorResponse(error, logger);
+      response = errorResponse(error, api.logger, fields);
       code = error instanceof HttpError ? error.code : undefined;
     }
-    logger.info('request', { status: response.status ?? 200, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
+    api.logger.info('request', { ...fields, status: response.status ?? 200, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
     return response;
   };
 }

@@ -44,8 +44,11 @@ const TAG_PERIOD = 0x20; // 4, varint
 const TAG_REPORT_TYPE = 0x28; // 5, varint
 const TAG_DAYS_SINCE_ONSET = 0x30; // 6, zigzag varint
 
-/** Bytes of export.bin handed on at a time by the streaming encoder. */
-export const DEFAULT_CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes of export.bin handed on at a time by the streaming encoder: small, so that the caller
+ * can yield to the event loop often and deflate on the thread pool never waits long for it.
+ */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** A record is at most 2 + 36 bytes: start a new chunk when less than this is left. */
 const MAX_RECORD_BYTES = 40;
 

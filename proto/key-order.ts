@@ -38,28 +38,54 @@ function compareKeys(bytes: Uint8Array, a: number, b: number): number {
   return 0;
 }
 
+/**
+ * A group key per key, equal exactly when the metadata is equal. A small integer (a Smi, which
+ * V8 hashes fast) when the start intervals span less than ~27 days, as they do in real files;
+ * otherwise the full metadata rank.
+ */
+function groupKeys(keys: TekList): ArrayLike<number> {
+  let minStart = Infinity;
+  let maxStart = -Infinity;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys.start[i] < minStart) minStart = keys.start[i];
+    if (keys.start[i] > maxStart) maxStart = keys.start[i];
+  }
+  // period 1..144 (145), risk 0..8 (9), report type -1..5 (7), onset none/-14..14 (30)
+  if ((maxStart - minStart + 1) * 145 * 9 * 7 * 30 >= 2 ** 30) return Float64Array.from({ length: keys.length }, (_, i) => metadataRank(keys, i));
+  const out = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    out[i] = ((((keys.start[i] - minStart) * 145 + keys.period[i]) * 9 + keys.risk[i]) * 7 + keys.reportType[i] + 1) * 30 + (keys.hasOnset(i) ? keys.onset[i] + 15 : 0);
+  }
+  return out;
+}
+
 /** Indices of the keys grouped by metadata, groups in metadata order: a counting sort by dense group number. */
 function groupByMetadata(keys: TekList): { grouped: Uint32Array; offsets: Uint32Array } {
-  const idOfRank = new Map<number, number>();
+  const idOfKey = new Map<number, number>();
+  const firstOfGroup: number[] = [];
   const groupOf = new Uint32Array(keys.length);
+  const groupKey = groupKeys(keys);
   for (let i = 0; i < keys.length; i++) {
-    const rank = metadataRank(keys, i);
-    let id = idOfRank.get(rank);
+    const key = groupKey[i];
+    let id = idOfKey.get(key);
     if (id === undefined) {
-      id = idOfRank.size;
-      idOfRank.set(rank, id);
+      id = firstOfGroup.length;
+      idOfKey.set(key, id);
+      firstOfGroup.push(i);
     }
     groupOf[i] = id;
   }
-  const ranks = Float64Array.from(idOfRank.keys()).sort();
-  const ordinal = new Uint32Array(ranks.length);
-  ranks.forEach((rank, n) => {
-    ordinal[idOfRank.get(rank)!] = n;
+  // Number the groups in metadata order.
+  const byRank = firstOfGroup.map((_, id) => id).sort((a, b) => metadataRank(keys, firstOfGroup[a]) - metadataRank(keys, firstOfGroup[b]));
+  const ordinal = new Uint32Array(byRank.length);
+  byRank.forEach((id, n) => {
+    ordinal[id] = n;
   });
-  const offsets = new Uint32Array(ranks.length + 1);
+  const groups = byRank.length;
+  const offsets = new Uint32Array(groups + 1);
   for (let i = 0; i < keys.length; i++) offsets[ordinal[groupOf[i]] + 1]++;
-  for (let g = 0; g < ranks.length; g++) offsets[g + 1] += offsets[g];
-  const next = offsets.slice(0, ranks.length);
+  for (let g = 0; g < groups; g++) offsets[g + 1] += offsets[g];
+  const next = offsets.slice(0, groups);
   const grouped = new Uint32Array(keys.length);
   for (let i = 0; i < keys.length; i++) grouped[next[ordinal[groupOf[i]]]++] = i;
   return { grouped, offsets };

@@ -28,6 +28,8 @@ const VERSION_NEEDED = 20; // 2.0: deflate
 const METHOD_DEFLATE = 8;
 const DOS_TIME = 0; // 00:00:00
 const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01, the DOS epoch: fixed for determinism
+/** Input handed to zlib per thread-pool job: large enough that round trips cost little. */
+const DEFLATE_BATCH_BYTES = 1 << 20;
 
 interface WrittenEntry {
   name: Buffer;
@@ -96,6 +98,8 @@ export class ExportZipWriter {
   private readonly deflate: zlib.DeflateRaw;
   private readonly compressed: Buffer[] = [];
   private readonly deflated: Promise<unknown>;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private crc32 = 0;
   private size = 0;
 
@@ -107,16 +111,30 @@ export class ExportZipWriter {
     this.deflated = once(this.deflate, 'end');
   }
 
-  /** Hands one chunk of export.bin to zlib and lets the event loop run, so deflate proceeds while the caller encodes. */
+  /**
+   * Takes the next chunk of export.bin, hands zlib a batch once one is full, and lets the event
+   * loop run: zlib's completion callbacks then start its next job within one small chunk's time,
+   * so deflate on the thread pool keeps going while the caller encodes.
+   */
   async writeBin(chunk: Buffer): Promise<void> {
     this.crc32 = zlib.crc32(chunk, this.crc32);
     this.size += chunk.length;
-    this.deflate.write(chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= DEFLATE_BATCH_BYTES) this.flushPending();
     await yieldToLoop();
+  }
+
+  private flushPending(): void {
+    if (this.pendingBytes === 0) return;
+    this.deflate.write(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Completes export.bin, adds export.sig, and returns the zip's bytes. */
   async finish(sig: Buffer): Promise<Buffer> {
+    this.flushPending();
     this.deflate.end();
     await this.deflated;
     const bin: WrittenEntry = { name: Buffer.from(EXPORT_BIN), crc32: this.crc32 >>> 0, size: this.size, data: this.compressed, compressedSize: sumLengths(this.compressed) };
@@ -172,7 +190,12 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (streamError) => reject(new ExportFormatError('zip_invalid', `cannot read ${entry.fileName}: ${streamError.message}`)));
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
+      stream.on('end', () => {
+        const data = Buffer.concat(chunks);
+        // yauzl checks sizes but not CRC-32: a flipped byte in a stored entry would pass unseen.
+        if (zlib.crc32(data) >>> 0 !== entry.crc32) reject(new ExportFormatError('zip_invalid', `${entry.fileName} fails its CRC-32 check: the archive is corrupt`));
+        else resolve(data);
+      });
     });
   });
 }
@@ -197,7 +220,7 @@ export interface ExportEntries {
 }
 
 /**
- * Reads both entries (CRC-checked by yauzl). Refuses, with a reason, archives that hold anything
+ * Reads both entries, checking sizes and CRC-32. Refuses, with a reason, archives that hold anything
  * but exactly one `export.bin` and one `export.sig`, or entries that inflate beyond `MAX_ENTRY_BYTES`.
  */
 export async function readExportZip(buffer: Buffer): Promise<ExportEntries> {

@@ -3,8 +3,6 @@
  * function resolves to `{ name, url, stop() }`; they start in this order and stop in reverse.
  */
 import { loadLocalStackConfig, LocalStackConfigError } from './local-stack/config';
-import { ConfigError } from '../api/config';
-import { DevMaterialError } from './local-stack/dev-material';
 import { runLocalStack, StackError } from './local-stack/stack';
 import type { StartService } from './local-stack/service';
 // --- API engineer ---
@@ -31,7 +29,8 @@ async function main(): Promise<number> {
     await stack.stopped;
     return 0;
   } catch (error) {
-    if (error instanceof StackError || error instanceof LocalStackConfigError || error instanceof ConfigError || error instanceof DevMaterialError) {
+    // A service's own failure (bad settings, missing material, port in use) arrives as a StackError naming it.
+    if (error instanceof StackError || error instanceof LocalStackConfigError) {
       process.stderr.write(`keyfront start: ${error.message}\n`);
       return 1;
     }

@@ -42,7 +42,9 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
     revisable = openRevisionToken(api.config.revisionTokenKeys, upload.revisionToken);
     if (!revisable) throw new HttpError(400, 'invalid_revision_token', 'the revision token is not valid');
   }
-  const deadline = AbortSignal.timeout(api.config.store.timeoutInMs);
+  // A timer cleared at the end (AbortSignal.timeout costs ~20 us and lingers until it fires).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new StoreUnavailableError('the store did not answer in time')), api.config.store.timeoutInMs);
   let stored;
   try {
     stored = await storeUpload(
@@ -55,11 +57,13 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
         ...(revisable === undefined ? {} : { revisable }),
         nowSeconds: Math.floor(now.getTime() / 1000),
       },
-      { abortSignal: deadline },
+      { abortSignal: deadline.signal },
     );
   } catch (error) {
-    if (deadline.aborted && !(error instanceof HttpError)) throw new StoreUnavailableError('the store did not answer in time', 1000, { cause: error });
+    if (deadline.signal.aborted && !(error instanceof HttpError)) throw new StoreUnavailableError('the store did not answer in time', 1000, { cause: error });
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });

@@ -4,9 +4,10 @@
  * keys' data and intervals, always padded to the plaintext of a full upload, so the token's size
  * says nothing of how many keys it names.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { KEY_LENGTH, MAX_KEYS_PER_UPLOAD } from '../../proto/tek';
 import type { VersionedKeys } from '../config';
+import { pooledRandomBytes } from '../random';
 
 /** A key a token allows to revise, with the intervals it was uploaded with. */
 export interface RevisableKey {
@@ -39,7 +40,7 @@ export function sealRevisionToken(keys: VersionedKeys, revisable: readonly Revis
     plaintext.writeUInt32BE(entry.rollingStartIntervalNumber, at + KEY_LENGTH);
     plaintext[at + KEY_LENGTH + 4] = entry.rollingPeriod;
   });
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = pooledRandomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad(keys.current));
   const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
@@ -77,5 +78,5 @@ export function openRevisionToken(keys: VersionedKeys, token: string): Revisable
 
 /** A token-shaped random string of the real size: the answer to chaff. */
 export function chaffRevisionToken(keys: VersionedKeys): string {
-  return `${keys.current}.${randomBytes(NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES).toString('base64url')}`;
+  return `${keys.current}.${pooledRandomBytes(NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES).toString('base64url')}`;
 }

@@ -34,7 +34,7 @@ function hex(data: Uint8Array): string {
 export function certifiedTeks(upload: Pick<VerifiedUpload, 'teks' | 'certificate' | 'onsetInterval'>): Tek[] {
   const teks: Tek[] = [];
   for (const tek of upload.teks) {
-    const certified: Tek = { ...tek, reportType: upload.certificate.reportType };
+    const certified: Tek = { keyData: tek.keyData, rollingStartIntervalNumber: tek.rollingStartIntervalNumber, rollingPeriod: tek.rollingPeriod, transmissionRiskLevel: tek.transmissionRiskLevel, reportType: upload.certificate.reportType };
     if (upload.onsetInterval !== undefined) {
       const days = daysSinceOnset(upload.onsetInterval, tek.rollingStartIntervalNumber);
       if (!isPlausibleDaysSinceOnset(days)) continue;

@@ -10,7 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Container, CosmosClient, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
-import { tekFromJson, tekToJson } from '../../proto/tek';
+import { tekFromJson, tekToJson, type TekJson } from '../../proto/tek';
 import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
 
 export const DEFAULT_DATABASE_ID = 'keyfront';
@@ -34,17 +34,11 @@ export const EXPOSURES_INDEXING_POLICY: IndexingPolicy = {
   excludedPaths: [{ path: '/*' }],
 };
 
-/** The stored document. Key fields use the names of the upload JSON shape; `key` is base64. */
-export interface ExposureDocument {
+/** The stored document: the key in the upload JSON shape (`key` in base64) and what the store adds. */
+export interface ExposureDocument extends TekJson {
   id: string;
   pk: string;
   region: string;
-  key: string;
-  rollingStartNumber: number;
-  rollingPeriod: number;
-  transmissionRisk: number;
-  reportType?: number;
-  daysSinceOnsetOfSymptoms?: number;
   uploadedAt: number;
   publishAt: number;
   healthAuthorityId?: string;

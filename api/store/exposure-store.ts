@@ -3,7 +3,7 @@
  * emulator, memory in unit tests and benchmarks. The write API inserts and revises; the
  * publisher lists by publication time and deletes old keys.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { INTERVAL_SECONDS, type ReportType, type Tek } from '../../proto/tek';
 
 /** A key is never published until this long after its rolling period ended (GAEN rule). */
@@ -82,9 +82,17 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Scratch space for `exposureId`'s input: it runs for every key of every upload. */
+const idInput = Buffer.alloc(256);
+
 /** The stable id of a key in a region: a hash, so ids (which may appear in logs) reveal no key data. */
 export function exposureId(region: string, keyData: Uint8Array): string {
-  return createHash('sha256').update(region).update('\0').update(keyData).digest('base64url');
+  // sha256(region, 0x00, key data) with the one-shot hash, without allocating its input.
+  const prefix = idInput.write(region, 'utf8');
+  if (prefix + 1 + keyData.length > idInput.length) return hash('sha256', Buffer.concat([Buffer.from(`${region}\0`), keyData]), 'base64url');
+  idInput[prefix] = 0;
+  idInput.set(keyData, prefix + 1);
+  return hash('sha256', idInput.subarray(0, prefix + 1 + keyData.length), 'base64url');
 }
 
 /** When a key may be published: not before its upload, nor before its rolling period ended plus the embargo. */

@@ -1,8 +1,11 @@
 /** An `ExposureStore` in memory: for unit tests and benchmarks, with the same semantics as the Cosmos store. */
 import type { Exposure, ExposureStore, ListOptions, StoreOptions } from './exposure-store';
 
+/** A deep copy; key data is copied by value (structuredClone would copy a pooled Buffer's whole 8 KB slab). */
 function copy(exposure: Exposure): Exposure {
-  return structuredClone(exposure);
+  const clone: Exposure = { ...exposure, tek: { ...exposure.tek, keyData: new Uint8Array(exposure.tek.keyData) } };
+  if (exposure.revision) clone.revision = { ...exposure.revision };
+  return clone;
 }
 
 export class MemoryExposureStore implements ExposureStore {

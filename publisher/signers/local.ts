@@ -32,10 +32,9 @@ export class LocalSigner implements Signer {
 
   /** Reads a PEM private key (PKCS#8 or SEC1). */
   static async fromPemFile(file: string, identity: SignerIdentity): Promise<LocalSigner> {
-    const pem = await readFile(file, 'utf8');
     let key: KeyObject;
     try {
-      key = createPrivateKey(pem);
+      key = createPrivateKey(await readFile(file, 'utf8'));
     } catch (error) {
       throw new Error(`cannot read the private key in ${file}: ${(error as Error).message}`, { cause: error });
     }

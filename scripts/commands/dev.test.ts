@@ -7,7 +7,7 @@ import { checkUploadKeys, parsePublishRequest } from '../../api/publish/upload';
 import { ReportType } from '../../proto/tek';
 import { main } from '../cli';
 import { devApiEnvironment, loadOrCreateDevMaterial } from '../local-stack/dev-material';
-import { randomDailyKeys } from './dev';
+import { randomDailyKeys } from '../local-stack/dev-keys';
 
 let root: string;
 let out: string;

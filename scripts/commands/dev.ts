@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { UploadKey } from '../../api/publish/upload';
-import { INTERVALS_PER_DAY, intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
+import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, readJsonFile } from '../cli-io';
 import { loadLocalStackConfig, LocalStackConfigError } from '../local-stack/config';
 import { DevMaterialError, readDevMaterial } from '../local-stack/dev-material';
+import { randomDailyKeys } from '../local-stack/dev-keys';
 import { issueVerificationCertificate, type CertificateReportType } from '../local-stack/verification-certificate';
 
 const REPORT_TYPES: readonly CertificateReportType[] = ['confirmed', 'likely', 'negative'];
@@ -72,17 +73,6 @@ async function certificate(flags: CertificateFlags): Promise<void> {
     ? { temporaryExposureKeys: keys, healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey }
     : { healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-}
-
-/** `count` random keys, one a day, the newest starting today at midnight UTC. */
-export function randomDailyKeys(count: number, now: Date = new Date()): UploadKey[] {
-  const today = Math.floor(intervalNumberOf(now) / INTERVALS_PER_DAY) * INTERVALS_PER_DAY;
-  return Array.from({ length: count }, (_, day) => ({
-    key: randomBytes(16).toString('base64'),
-    rollingStartNumber: today - day * INTERVALS_PER_DAY,
-    rollingPeriod: INTERVALS_PER_DAY,
-    transmissionRisk: 0,
-  }));
 }
 
 export function registerDevCommands(program: Command): void {

@@ -33,7 +33,8 @@ export function cosmosEmulatorClientOptions(endpoint: string): CosmosClientOptio
 }
 
 export async function startCosmosEmulator(options: { port?: number } = {}): Promise<CosmosEmulator> {
-  const server: Server = createHttpsServer();
+  // keepAlive: without it the emulator answers `Connection: close` and every request pays a new TLS handshake.
+  const server: Server = createHttpsServer({ keepAlive: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, LOOPBACK, () => resolve());

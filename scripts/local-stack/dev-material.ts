@@ -94,6 +94,11 @@ export function createDevHealthAuthority(): DevHealthAuthority {
   };
 }
 
+/** New dev material, in memory only (tests and benchmarks). */
+export function createDevMaterial(healthAuthority: DevHealthAuthority = createDevHealthAuthority()): DevMaterial {
+  return { frontDoorId: randomUUID(), registerKey: randomBytes(32), revisionTokenKey: randomBytes(32), healthAuthority };
+}
+
 /** Reads the dev material; fails with what to do when `npm start` never ran with this data directory. */
 export async function readDevMaterial(dataDir: string): Promise<DevMaterial> {
   const material = await loadDevMaterial(dataDir, false);

@@ -4,7 +4,6 @@
  * `invoke` runs a route in process through the same bound handler Azure calls, with real
  * `HttpRequest`/`InvocationContext` objects.
  */
-import { randomBytes } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { loadApiConfig, type ApiConfig } from '../../api/config';
 import { createLogger } from '../../api/log';
@@ -13,8 +12,10 @@ import { bindRoute, ROUTES } from '../../api/routes';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { MemoryExposureStore } from '../../api/store/memory-store';
-import { INTERVALS_PER_DAY, intervalNumberOf } from '../../proto/tek';
-import { createDevHealthAuthority, devApiEnvironment, type DevHealthAuthority, type DevMaterial } from '../../scripts/local-stack/dev-material';
+import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../../scripts/local-stack/dev-material';
+import { randomDailyKeys } from '../../scripts/local-stack/dev-keys';
+
+export { createDevMaterial };
 import { issueVerificationCertificate, type IssueOptions } from '../../scripts/local-stack/verification-certificate';
 
 /** The tests' clock: noon UTC, so keys of "today" started at midnight. */
@@ -44,14 +45,9 @@ export interface InvokeOptions {
   noFrontDoor?: boolean;
 }
 
-export function createDevMaterial(healthAuthority: DevHealthAuthority = createDevHealthAuthority()): DevMaterial {
-  return { frontDoorId: '7a1f3c52-9b1e-4f0a-8d2c-3e4b5a6c7d8e', registerKey: randomBytes(32), revisionTokenKey: randomBytes(32), healthAuthority };
-}
-
 /** Keys of `count` consecutive whole days, the newest starting yesterday at midnight UTC (of `now`). */
 export function dailyKeys(count: number, now: Date = NOW): UploadKey[] {
-  const today = Math.floor(intervalNumberOf(now) / INTERVALS_PER_DAY) * INTERVALS_PER_DAY;
-  return Array.from({ length: count }, (_, day) => ({ key: randomBytes(16).toString('base64'), rollingStartNumber: today - (day + 1) * INTERVALS_PER_DAY, rollingPeriod: INTERVALS_PER_DAY, transmissionRisk: 0 }));
+  return randomDailyKeys(count, now, 1);
 }
 
 export function createApiFixture(options: FixtureOptions = {}) {

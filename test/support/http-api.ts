@@ -9,7 +9,7 @@ import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/c
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { startApiHost, type ApiHost } from '../../scripts/local-stack/api-host';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
-import { createApiFixture, type ApiFixture, type FixtureOptions } from './api-fixture';
+import { createApiFixture, type ApiFixture, type FixtureOptions, type InvokeOptions } from './api-fixture';
 
 export interface HttpAnswer {
   status: number;
@@ -18,14 +18,8 @@ export interface HttpAnswer {
   json: Record<string, unknown>;
 }
 
-export interface SendOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  /** An object is sent as JSON (with its Content-Type unless given); a string or bytes as they are. */
-  body?: unknown;
-  /** Leave out X-Azure-FDID. */
-  noFrontDoor?: boolean;
-}
+/** As for `invoke`: an object body is sent as JSON (with its Content-Type unless given). */
+export type SendOptions = InvokeOptions;
 
 export interface HttpApi {
   fixture: ApiFixture;

@@ -1,0 +1,260 @@
+/**
+ * `npm run bench:api`: uploads per second and latency (p50/p99) of a 14-key upload, for the
+ * publish handler in process with the memory store, and through HTTP (local host, Cosmos store on
+ * the emulator). The handler's CPU per upload is reported as a ratio to one ES256 verification of
+ * the certificate (jose, as the handler does it) measured in the same run: the check that must
+ * dominate (goal: within 3x). Certificates are signed before the clock starts. Writes
+ * bench-results/api.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { request } from 'undici';
+import { loadApiConfig } from '../../api/config';
+import { createLogger } from '../../api/log';
+import { bindRoute, ROUTES } from '../../api/routes';
+import { createApiRuntime } from '../../api/runtime';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
+import type { ExposureStore } from '../../api/store/exposure-store';
+import { MemoryExposureStore } from '../../api/store/memory-store';
+import { issueRegistration } from '../../api/register/secret';
+import { startApiHost } from '../local-stack/api-host';
+import { startCosmosEmulator } from '../local-stack/cosmos-emulator';
+import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../local-stack/dev-material';
+import { randomDailyKeys } from '../local-stack/dev-keys';
+import { issueVerificationCertificate } from '../local-stack/verification-certificate';
+
+const KEYS_PER_UPLOAD = 14;
+const WARMUP = 1000;
+/** Uploads per measured batch; the store is emptied between batches. */
+const BATCH = 100;
+const IN_PROCESS_UPLOADS = 3000;
+const HTTP_UPLOADS = 600;
+const HTTP_CONCURRENCY = 8;
+const ROUNDS = 3;
+const REGION = '440';
+const silent = createLogger('bench', { level: 'error', write: () => undefined });
+
+interface Upload {
+  body: Buffer;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+/** CPU microseconds (user + system) spent by `work`. */
+async function cpuOf(work: () => Promise<void>): Promise<number> {
+  const start = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+async function makeUploads(dev: DevMaterial, count: number, now: Date): Promise<Upload[]> {
+  const uploads: Upload[] = [];
+  for (let i = 0; i < count; i++) {
+    const keys = randomDailyKeys(KEYS_PER_UPLOAD, now, 1);
+    const { verificationPayload, hmacKey } = await issueVerificationCertificate(dev.healthAuthority, { keys, now, lifetimeSeconds: 3600 });
+    uploads.push({ body: Buffer.from(JSON.stringify({ temporaryExposureKeys: keys, healthAuthorityID: dev.healthAuthority.id, verificationPayload, hmacKey, padding: randomBytes(64).toString('base64') })) });
+  }
+  return uploads;
+}
+
+function runtimeFor(dev: DevMaterial, store: ExposureStore) {
+  const config = loadApiConfig({ ...devApiEnvironment(dev, REGION), KEYFRONT_STORE: 'memory', KEYFRONT_LOG_LEVEL: 'error' });
+  return createApiRuntime(config, { store, logger: silent });
+}
+
+interface InProcessResult {
+  uploadsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of one ES256 verification of a certificate, exactly as the handler runs it (jose, local JWKS by kid). */
+  verifyCpuUs: number;
+  cpuPerUploadUs: number;
+  /** Handler CPU over verification CPU, per batch (both measured back to back), median. */
+  cpuRatio: number;
+  /** Also counting the construction of HttpRequest/InvocationContext (the Functions host's part). */
+  cpuPerUploadWithRequestUs: number;
+}
+
+/**
+ * A memory store emptied between batches: in Azure the keys live in Cosmos DB, not in the
+ * handler's heap, so a store growing by 40,000 keys a round would bill the handler for garbage
+ * collection that is not its own.
+ */
+class BatchStore implements ExposureStore {
+  current = new MemoryExposureStore();
+  insert: ExposureStore['insert'] = (...args) => this.current.insert(...args);
+  get: ExposureStore['get'] = (...args) => this.current.get(...args);
+  revise: ExposureStore['revise'] = (...args) => this.current.revise(...args);
+  listForPublication: ExposureStore['listForPublication'] = (...args) => this.current.listForPublication(...args);
+  listRevisionsForPublication: ExposureStore['listRevisionsForPublication'] = (...args) => this.current.listRevisionsForPublication(...args);
+  deleteUploadedBefore: ExposureStore['deleteUploadedBefore'] = (...args) => this.current.deleteUploadedBefore(...args);
+  ping: ExposureStore['ping'] = () => this.current.ping();
+}
+
+/**
+ * Batches of uploads through the bound publish handler, each preceded by as many ES256
+ * verifications of the same certificates: the machine is shared and its speed drifts, so the
+ * ratio is taken batch by batch, between measurements made moments apart.
+ */
+async function inProcess(dev: DevMaterial, uploads: Upload[], caller: Record<string, string>): Promise<InProcessResult> {
+  const store = new BatchStore();
+  const publish = bindRoute(ROUTES.find((r) => r.name === 'publish')!, runtimeFor(dev, store));
+  const headers = { 'x-azure-fdid': dev.frontDoorId, 'content-type': 'application/json', ...caller };
+  const requestOf = (upload: Upload) => new HttpRequest({ method: 'POST', url: 'http://127.0.0.1:7071/api/v1/publish', headers: { ...headers, 'content-length': String(upload.body.length) }, body: { bytes: upload.body } });
+  const contextOf = () => new InvocationContext({ invocationId: 'bench', functionName: 'publish', logHandler: () => undefined });
+  const check = (response: HttpResponseInit) => {
+    if (response.status !== 200) throw new Error(`publish answered ${response.status}: ${String(response.body).slice(0, 200)}`);
+  };
+  const jwks = createLocalJWKSet({ keys: [dev.healthAuthority.publicJwk] });
+  const verifyOptions = { algorithms: ['ES256'], issuer: dev.healthAuthority.issuer, audience: dev.healthAuthority.audience };
+  const tokenOf = (upload: Upload) => (JSON.parse(upload.body.toString()) as { verificationPayload: string }).verificationPayload;
+  for (let i = 0; i < WARMUP; i++) {
+    check(await publish(requestOf(uploads[i]), contextOf()));
+    await jwtVerify(tokenOf(uploads[i]), jwks, verifyOptions);
+  }
+  const measured = uploads.slice(WARMUP, WARMUP + IN_PROCESS_UPLOADS);
+  const latencies: number[] = [];
+  const ratios: number[] = [];
+  let verifyCpu = 0;
+  let cpu = 0;
+  let cpuWithRequest = 0;
+  let wallMs = 0;
+  for (let at = 0; at < measured.length; at += BATCH) {
+    const batch = measured.slice(at, at + BATCH);
+    const tokens = batch.map(tokenOf);
+    const batchVerify = await cpuOf(async () => {
+      for (const token of tokens) await jwtVerify(token, jwks, verifyOptions);
+    });
+    store.current = new MemoryExposureStore();
+    // Our code only: the requests are built beforehand, as the Functions host hands them over.
+    const prepared = batch.map((u) => [requestOf(u), contextOf()] as const);
+    const started = performance.now();
+    const batchCpu = await cpuOf(async () => {
+      for (const [req, ctx] of prepared) {
+        const t = performance.now();
+        check(await publish(req, ctx));
+        latencies.push(performance.now() - t);
+      }
+    });
+    wallMs += performance.now() - started;
+    verifyCpu += batchVerify;
+    cpu += batchCpu;
+    ratios.push(batchCpu / batchVerify);
+    store.current = new MemoryExposureStore();
+    cpuWithRequest += await cpuOf(async () => {
+      for (const u of batch) check(await publish(requestOf(u), contextOf()));
+    });
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    uploadsPerSecond: measured.length / (wallMs / 1000),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    verifyCpuUs: verifyCpu / measured.length,
+    cpuPerUploadUs: cpu / measured.length,
+    cpuRatio: median(ratios),
+    cpuPerUploadWithRequestUs: cpuWithRequest / measured.length,
+  };
+}
+
+interface HttpResult {
+  uploadsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  concurrency: number;
+}
+
+async function overHttp(dev: DevMaterial, uploads: Upload[], caller: Record<string, string>): Promise<HttpResult> {
+  const emulator = await startCosmosEmulator();
+  const client = emulator.client();
+  const store = new CosmosExposureStore({ container: await ensureExposuresContainer(client) });
+  const host = await startApiHost({ runtime: runtimeFor(dev, store) });
+  try {
+    const headers = { 'x-azure-fdid': dev.frontDoorId, 'content-type': 'application/json', ...caller };
+    const post = async (upload: Upload): Promise<number> => {
+      const t = performance.now();
+      const response = await request(`${host.url}/api/v1/publish`, { method: 'POST', headers, body: upload.body });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`publish answered ${response.statusCode}: ${text.slice(0, 200)}`);
+      return performance.now() - t;
+    };
+    for (let i = 0; i < 50; i++) await post(uploads[i]);
+    const measured = uploads.slice(50, 50 + HTTP_UPLOADS);
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: HTTP_CONCURRENCY }, async () => {
+        while (next < measured.length) latencies.push(await post(measured[next++]));
+      }),
+    );
+    const wallMs = performance.now() - started;
+    latencies.sort((a, b) => a - b);
+    return { uploadsPerSecond: measured.length / (wallMs / 1000), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), concurrency: HTTP_CONCURRENCY };
+  } finally {
+    await host.stop();
+    await emulator.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const dev = createDevMaterial();
+  const now = new Date();
+  process.stderr.write('signing certificates...\n');
+  const uploads = await makeUploads(dev, WARMUP + IN_PROCESS_UPLOADS, now);
+  const { userUuid, secret } = issueRegistration(runtimeFor(dev, new MemoryExposureStore()).config.registerKeys);
+  const caller = { authorization: `Bearer ${secret}`, 'x-user-uuid': userUuid };
+
+  const rounds: InProcessResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`in process, round ${round + 1} of ${ROUNDS}...\n`);
+    rounds.push(await inProcess(dev, uploads, caller));
+  }
+  process.stderr.write('over HTTP with the Cosmos emulator...\n');
+  const http = await overHttp(dev, await makeUploads(dev, 50 + HTTP_UPLOADS, now), caller);
+
+  const pick = (f: (r: InProcessResult) => number) => median(rounds.map(f));
+  const handler: InProcessResult = {
+    uploadsPerSecond: pick((r) => r.uploadsPerSecond),
+    p50Ms: pick((r) => r.p50Ms),
+    p99Ms: pick((r) => r.p99Ms),
+    verifyCpuUs: pick((r) => r.verifyCpuUs),
+    cpuPerUploadUs: pick((r) => r.cpuPerUploadUs),
+    cpuRatio: pick((r) => r.cpuRatio),
+    cpuPerUploadWithRequestUs: pick((r) => r.cpuPerUploadWithRequestUs),
+  };
+  const ratioWithRequest = handler.cpuPerUploadWithRequestUs / handler.verifyCpuUs;
+  const met = handler.cpuRatio <= 3;
+  const lines = [
+    `14-key uploads (${ROUNDS} rounds, medians; ${IN_PROCESS_UPLOADS} uploads a round in process, in batches of ${BATCH}; ${HTTP_UPLOADS} over HTTP at concurrency ${HTTP_CONCURRENCY})`,
+    '',
+    `${'path'.padEnd(38)}${'uploads/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+    `${'handler in process, memory store'.padEnd(38)}${handler.uploadsPerSecond.toFixed(0).padStart(11)}${handler.p50Ms.toFixed(3).padStart(9)}${handler.p99Ms.toFixed(3).padStart(9)}`,
+    `${'HTTP, local host, Cosmos emulator'.padEnd(38)}${http.uploadsPerSecond.toFixed(0).padStart(11)}${http.p50Ms.toFixed(3).padStart(9)}${http.p99Ms.toFixed(3).padStart(9)}`,
+    '',
+    `one ES256 certificate verification (jose):  ${handler.verifyCpuUs.toFixed(1)} us CPU`,
+    `handler CPU per upload:                     ${handler.cpuPerUploadUs.toFixed(1)} us`,
+    `handler CPU / one verification:             ${handler.cpuRatio.toFixed(2)}x (median of batch ratios; goal <= 3x: ${met ? 'met' : 'NOT met'})`,
+    `  with HttpRequest construction (host's):   ${ratioWithRequest.toFixed(2)}x`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const outDir = path.resolve(__dirname, '..', '..', 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'api.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, keysPerUpload: KEYS_PER_UPLOAD, handler, http, cpuRatioToVerify: handler.cpuRatio, cpuRatioToVerifyWithRequest: ratioWithRequest, goalMet: met, rounds }, null, 2)}\n`);
+  process.stdout.write('written to bench-results/api.json\n');
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`bench:api failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

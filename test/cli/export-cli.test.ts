@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { TEKSignatureList } from '../../proto/schema';
+import { runKeyfront, STACK_TRACE } from '../support/cli';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-cli-'));
+const at = (name: string) => path.join(dir, name);
+const today = Math.floor(Date.now() / 86_400_000) * 144;
+const keysJson = Array.from({ length: 14 }, (_, i) => ({ key: Buffer.alloc(16, i + 1).toString('base64'), rollingStartNumber: today - 144 * (i + 1), rollingPeriod: 144, transmissionRisk: i % 9, reportType: 1, daysSinceOnsetOfSymptoms: i - 7 }));
+const buildArgs = (keysFile: string, out: string) => ['export', 'build', '--keys', keysFile, '--private-key', at('signing-private.pem'), '--region', '440', '--key-id', '440', '--key-version', 'v1', '--start', '2026-11-30T00:00:00Z', '--end', '2026-11-30T01:00:00Z', '--out', out];
+
+beforeAll(async () => {
+  writeFileSync(at('keys.json'), JSON.stringify(keysJson));
+  const generated = await runKeyfront(['keys', 'generate', '--out', dir]);
+  expect(generated.status).toBe(0);
+});
+
+describe('keyfront keys generate', () => {
+  it('writes a P-256 pair, the private key readable by its owner only', () => {
+    expect(statSync(at('signing-private.pem')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(at('signing-public.pem'), 'utf8')).toContain('BEGIN PUBLIC KEY');
+  });
+
+  it('refuses to overwrite an existing pair without --force', async () => {
+    const again = await runKeyfront(['keys', 'generate', '--out', dir]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('already exists; pass --force');
+  });
+});
+
+describe('keyfront export build | inspect | verify', () => {
+  const zip = at('export.zip');
+
+  beforeAll(async () => {
+    const built = await runKeyfront(buildArgs(at('keys.json'), zip));
+    expect(built.stderr).toBe('');
+    expect(built.status).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ out: zip, keys: 14 });
+  });
+
+  it('inspect prints the header, window in ISO and seconds, batch, signature infos and key count', async () => {
+    const inspected = await runKeyfront(['export', 'inspect', zip]);
+    expect(inspected.status).toBe(0);
+    const report = JSON.parse(inspected.stdout);
+    expect(report).toMatchObject({
+      header: 'EK Export v1    ',
+      region: '440',
+      start: { seconds: 1795996800, iso: '2026-11-30T00:00:00.000Z' },
+      end: { seconds: 1796000400, iso: '2026-11-30T01:00:00.000Z' },
+      batchNum: 1,
+      batchSize: 1,
+      signatureInfos: [{ verificationKeyId: '440', verificationKeyVersion: 'v1', signatureAlgorithm: '1.2.840.10045.4.3.2' }],
+      keyCount: 14,
+    });
+    expect(report.keys).toBeUndefined();
+  });
+
+  it('inspect --keys lists every key in the upload shape', async () => {
+    const report = JSON.parse((await runKeyfront(['export', 'inspect', zip, '--keys'])).stdout);
+    const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+    expect([...report.keys].sort(byKey)).toEqual([...keysJson].sort(byKey));
+  });
+
+  it('verify exits 0 with one JSON line for a valid file', async () => {
+    const verified = await runKeyfront(['export', 'verify', zip, '--public-key', at('signing-public.pem')]);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, keyCount: 14 });
+  });
+
+  it('verify exits 1 with the reason for a file signed by another key', async () => {
+    await runKeyfront(['keys', 'generate', '--out', dir, '--name', 'other']);
+    const verified = await runKeyfront(['export', 'verify', zip, '--public-key', at('other-public.pem')]);
+    expect(verified.status).toBe(1);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ valid: false, code: 'signature_invalid' });
+    expect(verified.stderr).toContain('does not verify (signature_invalid)');
+    expect(verified.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('builds files that Python unzips and openssl verifies', async () => {
+    const unzipped = at('unzipped');
+    execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', zip, unzipped]);
+    const list = TEKSignatureList.decode(readFileSync(path.join(unzipped, 'export.sig'))) as unknown as { signatures: Array<{ signature: Uint8Array }> };
+    writeFileSync(path.join(unzipped, 'sig.der'), list.signatures[0].signature);
+    const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', at('signing-public.pem'), '-signature', 'sig.der', 'export.bin'], { cwd: unzipped }).toString();
+    expect(out.trim()).toBe('Verified OK');
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['a key of 15 bytes', [{ ...keysJson[0], key: Buffer.alloc(15).toString('base64') }], 'key 0 is invalid (key_data_invalid)'],
+    ['a key of 17 bytes', [keysJson[0], { ...keysJson[1], key: Buffer.alloc(17).toString('base64') }], 'key 1 is invalid (key_data_invalid)'],
+    ['a rolling period of 145', [keysJson[0], keysJson[1], { ...keysJson[2], rollingPeriod: 145 }], 'key 2 is invalid (rolling_period_invalid)'],
+    ['a transmission risk of 9', [{ ...keysJson[0], transmissionRisk: 9 }], 'key 0 is invalid (transmission_risk_invalid)'],
+    ['a report type of 6', [{ ...keysJson[0], reportType: 6 }], 'key 0 is invalid (report_type_invalid)'],
+    ['a duplicate key', [keysJson[0], keysJson[0]], 'key 1 is invalid (duplicate_key)'],
+    ['an object instead of an array', { keys: keysJson }, 'must hold a JSON array of keys'],
+  ])('build exits 2 naming the first bad key and rule: %s', async (_name, content, message) => {
+    const file = at(`bad-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(content));
+    const out = at('never.zip');
+    const run = await runKeyfront(buildArgs(file, out));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['malformed JSON', () => writeFileSync(at('broken.json'), '[{"key":'), at('broken.json'), 'is not valid JSON'],
+    ['a missing keys file', () => undefined, at('missing.json'), 'no such file'],
+  ])('build exits 2 for %s', async (_name, setup, file, message) => {
+    setup();
+    const run = await runKeyfront(buildArgs(file, at('never.zip')));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  it.each([
+    ['--start', 'yesterday', '--start must be an ISO 8601 date-time'],
+    ['--end', '2026-11-29T00:00:00Z', '--end must be after --start'],
+    ['--key-id', 'MCC 440', '--key-id must match [A-Za-z0-9_]+'],
+    ['--private-key', '/nonexistent.pem', 'cannot read the private key'],
+  ])('build exits 2 for a bad %s', async (option, value, message) => {
+    const args = buildArgs(at('keys.json'), at('never.zip'));
+    args[args.indexOf(option) + 1] = value;
+    const run = await runKeyfront(args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('inspect exits 1 for a file that is not an export, and 2 for a missing one', async () => {
+    writeFileSync(at('junk.zip'), 'junk');
+    const junk = await runKeyfront(['export', 'inspect', at('junk.zip')]);
+    expect(junk.status).toBe(1);
+    expect(junk.stderr).toContain('is not a readable export (zip_invalid)');
+    expect((await runKeyfront(['export', 'inspect', at('nope.zip')])).status).toBe(2);
+  });
+
+  it('verify exits 2 for a public key file that holds no P-256 key', async () => {
+    writeFileSync(at('not-a-key.pem'), 'hello');
+    const run = await runKeyfront(['export', 'verify', at('export.zip'), '--public-key', at('not-a-key.pem')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('cannot read the public key');
+  });
+
+  it('a missing required option or an unknown command exits 2 with usage help', async () => {
+    const missing = await runKeyfront(['export', 'build', '--keys', at('keys.json')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("required option '--private-key <file>' not specified");
+    const unknown = await runKeyfront(['exprot']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'exprot'");
+  });
+});
+
+describe('help', () => {
+  it.each([[[]], [['export']], [['export', 'build']], [['export', 'inspect']], [['export', 'verify']], [['keys']], [['keys', 'generate']]])('keyfront %j --help exits 0 with usage', async (words) => {
+    const run = await runKeyfront([...words, '--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: keyfront/);
+  });
+});
