@@ -13,7 +13,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { EdgeDeclaration } from '../declaration';
 import { concreteIds, edgeResources, WEB_API_VERSION, type EdgeResource, type ResourceType } from './resources';
 
-export interface EdgeTarget {
+export interface ResourceGroupRef {
   subscriptionId: string;
   resourceGroupName: string;
 }
@@ -49,7 +49,7 @@ export interface PlanItem {
 }
 
 export interface EdgePlan {
-  target: EdgeTarget & { profileName: string };
+  target: ResourceGroupRef & { profileName: string };
   items: PlanItem[];
   /** The profile's Front Door ID, when the profile exists already. */
   frontDoorId?: string;
@@ -82,7 +82,7 @@ async function namesOf(pages: AsyncIterable<{ name?: string }>): Promise<string[
   return names;
 }
 
-function operationsFor(clients: EdgeClients, target: EdgeTarget, options: EdgeClientOptions): Record<ResourceType, Operations> {
+function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: EdgeClientOptions): Record<ResourceType, Operations> {
   const rg = target.resourceGroupName;
   const lro = { updateIntervalInMs: options.pollIntervalInMs };
   const { cdn, waf } = clients;
@@ -212,7 +212,7 @@ function describe(error: unknown): string {
 }
 
 /** Reads what exists and compares it with the declaration. Changes nothing. */
-export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClients, target: EdgeTarget, options: EdgeClientOptions = {}): Promise<EdgePlan> {
+export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClients, target: ResourceGroupRef, options: EdgeClientOptions = {}): Promise<EdgePlan> {
   const ops = operationsFor(clients, target, options);
   const profileName = declaration.profile.name;
   const rg = target.resourceGroupName;

@@ -98,7 +98,7 @@ export class EdgeCacheStore implements CacheInterceptor.CacheStore {
     void this.inner.delete(key);
   }
 
-  /** Drops every entry covered by the paths (Front Door semantics); resolves to how many there were. */
+  /** Drops every entry covered by the paths (Front Door semantics); returns how many there were. */
   purge(contentPaths: readonly string[]): number {
     this.epoch += 1;
     this.purgeLog.push({ epoch: this.epoch, contentPaths: [...contentPaths] });

@@ -4,6 +4,9 @@
  * bodies. The stand-in stores what the SDKs serialized, so comparing it with the compiled template
  * shows that every property name of the template is one the 2024-02-01 SDK models know.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { applyEdgePlan, createEdgeClients, formatPlan, planEdge, type EdgeClientOptions } from '../../edge-config/arm/apply';
 import { compileArmTemplate } from '../../edge-config/arm/template';
@@ -171,16 +174,53 @@ describe('edge apply against the ARM stand-in', () => {
 });
 
 describe('keyfront edge on the command line', () => {
+  let stdout: jest.SpyInstance;
+  let stderr: jest.SpyInstance;
+  const written = (spy: jest.SpyInstance) => spy.mock.calls.map((call) => String(call[0])).join('');
+  beforeEach(() => {
+    stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  });
+
+  it('compiles the ARM template to a file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'keyfront-edge-'));
+    try {
+      const file = path.join(dir, 'edge.json');
+      await expect(main(['edge', 'compile', '--out', file])).resolves.toBe(0);
+      expect(written(stdout)).toBe(`wrote ${file}\n`);
+      const template = JSON.parse(await readFile(file, 'utf8')) as { resources: { type: string }[] };
+      expect(template.resources.map((r) => r.type)).toContain('Microsoft.Network/FrontDoorWebApplicationFirewallPolicies');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad settings with the usage exit code, naming the variable and no stack trace', async () => {
+    const saved = process.env.KEYFRONT_EDGE_SKU;
+    process.env.KEYFRONT_EDGE_SKU = 'Standard_Verizon';
+    try {
+      await expect(main(['edge', 'compile'])).resolves.toBe(2);
+      expect(written(stderr)).toContain('KEYFRONT_EDGE_SKU must be Standard_AzureFrontDoor or Premium_AzureFrontDoor, got "Standard_Verizon"');
+      expect(written(stderr)).not.toMatch(/\n\s+at /);
+      expect(written(stdout)).toBe('');
+    } finally {
+      if (saved === undefined) delete process.env.KEYFRONT_EDGE_SKU;
+      else process.env.KEYFRONT_EDGE_SKU = saved;
+    }
+  });
+
   it('fails apply without a subscription and resource group, naming the variables', async () => {
     const saved = { ...process.env };
     delete process.env.KEYFRONT_EDGE_SUBSCRIPTION_ID;
     delete process.env.KEYFRONT_EDGE_RESOURCE_GROUP;
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       await expect(main(['edge', 'apply', '--dry-run'])).resolves.toBe(2);
-      expect(stderr.mock.calls.map((call) => String(call[0])).join('')).toContain('edge apply needs KEYFRONT_EDGE_SUBSCRIPTION_ID and KEYFRONT_EDGE_RESOURCE_GROUP');
+      expect(written(stderr)).toContain('edge apply needs KEYFRONT_EDGE_SUBSCRIPTION_ID and KEYFRONT_EDGE_RESOURCE_GROUP');
     } finally {
-      stderr.mockRestore();
       process.env = saved;
     }
   });
