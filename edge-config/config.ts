@@ -42,7 +42,7 @@ export const LOCAL_EDGE_SETTINGS: readonly EdgeSetting[] = [
   { env: 'KEYFRONT_EDGE_BLOB_ORIGIN', default: 'http://127.0.0.1:10000/devstoreaccount1', description: "Primary blob endpoint (Azurite's account URL)." },
   { env: 'KEYFRONT_EDGE_BLOB_SECONDARY_ORIGIN', description: "Secondary read endpoint; by default the primary's account with -secondary (Azurite serves it from the same data)." },
   { env: 'KEYFRONT_EDGE_FRONT_DOOR_ID', description: 'The X-Azure-FDID the local edge sets (a GUID); the local stack passes its dev ID.' },
-  { env: 'KEYFRONT_EDGE_PROBE_INTERVAL_MS', default: '5000', description: 'Health probe interval of the local edge (Front Door: the declared 30 s).' },
+  { env: 'KEYFRONT_EDGE_PROBE_INTERVAL_MS', description: 'Health probe interval of the local edge in ms; by default the declared one (30 s), as in Front Door.' },
   { env: 'KEYFRONT_EDGE_CACHE_MAX_BYTES', default: String(256 * 1024 * 1024), description: 'Bytes of responses the local edge caches.' },
   { env: 'KEYFRONT_EDGE_PROBE_REGION', default: '440', description: 'Region whose index.txt the blob health probe reads.' },
 ];
@@ -156,7 +156,7 @@ export interface LocalEdgeConfig {
   port: number;
   adminPort: number;
   frontDoorId?: string;
-  probeIntervalInMs: number;
+  probeIntervalInMs?: number;
   cacheMaxBytes: number;
   environment: EdgeEnvironment;
 }
@@ -196,7 +196,7 @@ export function loadLocalEdgeConfig(env: Env): LocalEdgeConfig {
     port: read.integer('KEYFRONT_EDGE_PORT', 0, 65535),
     adminPort: read.integer('KEYFRONT_EDGE_ADMIN_PORT', 0, 65535),
     frontDoorId,
-    probeIntervalInMs: read.integer('KEYFRONT_EDGE_PROBE_INTERVAL_MS', 100, 600_000),
+    probeIntervalInMs: read.string('KEYFRONT_EDGE_PROBE_INTERVAL_MS') === undefined ? undefined : read.integer('KEYFRONT_EDGE_PROBE_INTERVAL_MS', 100, 600_000),
     cacheMaxBytes: read.integer('KEYFRONT_EDGE_CACHE_MAX_BYTES', 1024 * 1024, 64 * 1024 * 1024 * 1024),
     environment: localEdgeEnvironment({
       api: read.url('KEYFRONT_EDGE_API_ORIGIN'),

@@ -12,7 +12,7 @@
  * - Every response carries HSTS and `X-Content-Type-Options`; exports carry CORS headers so a web
  *   page may read them.
  */
-import type { EdgeDeclaration, FrontDoorSku, HttpMethod, WafCustomRule } from './declaration';
+import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule } from './declaration';
 
 export interface EdgeOrigin {
   /** Origin URL: `https://host` in Azure; locally it may carry a path (Azurite's account). */
@@ -75,6 +75,14 @@ function onlyMethods(name: string, priority: number, pathPrefix: string, methods
   };
 }
 
+/** A rule set of one unconditional rule that sets response headers. */
+function alwaysSetResponseHeaders(name: string, ruleName: string, headers: Record<string, string>): RuleSetDeclaration {
+  return {
+    name,
+    rules: [{ name: ruleName, order: 1, conditions: [], actions: Object.entries(headers).map(([header, value]) => ({ type: 'ModifyResponseHeader', headerAction: 'Overwrite', header, value })), stopEvaluatingRemainingRules: false }],
+  };
+}
+
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -110,36 +118,8 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
       },
     ],
     ruleSets: [
-      {
-        name: 'SecurityHeaders',
-        rules: [
-          {
-            name: 'Always',
-            order: 1,
-            conditions: [],
-            actions: [
-              { type: 'ModifyResponseHeader', headerAction: 'Overwrite', header: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' },
-              { type: 'ModifyResponseHeader', headerAction: 'Overwrite', header: 'X-Content-Type-Options', value: 'nosniff' },
-            ],
-            stopEvaluatingRemainingRules: false,
-          },
-        ],
-      },
-      {
-        name: 'ExportsCors',
-        rules: [
-          {
-            name: 'ReadableByAnyPage',
-            order: 1,
-            conditions: [],
-            actions: [
-              { type: 'ModifyResponseHeader', headerAction: 'Overwrite', header: 'Access-Control-Allow-Origin', value: '*' },
-              { type: 'ModifyResponseHeader', headerAction: 'Overwrite', header: 'Access-Control-Expose-Headers', value: 'ETag, Last-Modified, Content-Length, Age, X-Cache' },
-            ],
-            stopEvaluatingRemainingRules: false,
-          },
-        ],
-      },
+      alwaysSetResponseHeaders('SecurityHeaders', 'Always', { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains', 'X-Content-Type-Options': 'nosniff' }),
+      alwaysSetResponseHeaders('ExportsCors', 'ReadableByAnyPage', { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'ETag, Last-Modified, Content-Length, Age, X-Cache' }),
     ],
     routes: [
       {

@@ -10,7 +10,8 @@ import { startCosmosService } from './local-stack/cosmos-service';
 import { startApiService } from './local-stack/api-service';
 // --- publisher engineer ---
 import { startPublisherService } from './local-stack/publisher-service';
-// --- edge engineer: import { startEdgeService } from './local-stack/edge-service'; ---
+// --- edge engineer ---
+import { startEdgeService } from './local-stack/edge-service';
 
 const SERVICES: StartService[] = [
   // --- API engineer ---
@@ -18,7 +19,8 @@ const SERVICES: StartService[] = [
   startApiService,
   // --- publisher engineer ---
   startPublisherService,
-  // --- edge engineer: startEdgeService, ---
+  // --- edge engineer ---
+  startEdgeService,
 ];
 
 async function main(): Promise<number> {

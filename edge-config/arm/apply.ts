@@ -13,7 +13,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { EdgeDeclaration } from '../declaration';
 import { concreteIds, edgeResources, WEB_API_VERSION, type EdgeResource, type ResourceType } from './resources';
 
-export interface EdgeTarget {
+export interface ResourceGroupRef {
   subscriptionId: string;
   resourceGroupName: string;
 }
@@ -49,7 +49,7 @@ export interface PlanItem {
 }
 
 export interface EdgePlan {
-  target: EdgeTarget & { profileName: string };
+  target: ResourceGroupRef & { profileName: string };
   items: PlanItem[];
   /** The profile's Front Door ID, when the profile exists already. */
   frontDoorId?: string;
@@ -82,7 +82,7 @@ async function namesOf(pages: AsyncIterable<{ name?: string }>): Promise<string[
   return names;
 }
 
-function operationsFor(clients: EdgeClients, target: EdgeTarget, options: EdgeClientOptions): Record<ResourceType, Operations> {
+function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: EdgeClientOptions): Record<ResourceType, Operations> {
   const rg = target.resourceGroupName;
   const lro = { updateIntervalInMs: options.pollIntervalInMs };
   const { cdn, waf } = clients;
@@ -161,9 +161,18 @@ function operationsFor(clients: EdgeClients, target: EdgeTarget, options: EdgeCl
   };
 }
 
-/** The SDK's model of a resource: ARM's `properties` flattened beside `location` and `sku`. */
+/**
+ * The SDK's model of a resource: ARM's `properties` flattened beside `location` and `sku`, and
+ * the one nested flattening of the models we use (the WAF's `policySettings.logScrubbing`).
+ */
 function modelOf(resource: EdgeResource): Model {
-  return { ...(resource.location ? { location: resource.location } : {}), ...(resource.sku ? { sku: resource.sku } : {}), ...(resource.properties ?? {}) };
+  const properties = { ...(resource.properties ?? {}) };
+  const settings = properties.policySettings as Model | undefined;
+  if (resource.type === 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies' && settings?.logScrubbing) {
+    const { logScrubbing, ...rest } = settings;
+    properties.policySettings = { ...rest, ...(logScrubbing as Model) };
+  }
+  return { ...(resource.location ? { location: resource.location } : {}), ...(resource.sku ? { sku: resource.sku } : {}), ...properties };
 }
 
 /** Paths where `actual` differs from `desired`, comparing only what the declaration sets. */
@@ -203,7 +212,7 @@ function describe(error: unknown): string {
 }
 
 /** Reads what exists and compares it with the declaration. Changes nothing. */
-export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClients, target: EdgeTarget, options: EdgeClientOptions = {}): Promise<EdgePlan> {
+export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClients, target: ResourceGroupRef, options: EdgeClientOptions = {}): Promise<EdgePlan> {
   const ops = operationsFor(clients, target, options);
   const profileName = declaration.profile.name;
   const rg = target.resourceGroupName;
@@ -215,7 +224,7 @@ export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClient
     const items: PlanItem[] = [];
     for (const resource of desired) {
       if (resource.type === 'Microsoft.Web/sites/config' && frontDoorId === undefined) {
-        items.push({ action: 'update', type: resource.type, names: resource.names, details: ["x-azure-fdid restriction (the profile's Front Door ID is known once it exists)"], resource });
+        items.push({ action: 'update', type: resource.type, names: resource.names, details: ["x-azure-fdid restriction: the profile's Front Door ID is known once it exists"], resource });
         continue;
       }
       const actual = resource.type === 'Microsoft.Cdn/profiles' ? profile : profile || !resource.type.startsWith('Microsoft.Cdn/') ? await ops[resource.type].get(resource.names) : undefined;

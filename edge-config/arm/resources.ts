@@ -215,7 +215,7 @@ export function edgeResources(declaration: EdgeDeclaration, ids: ResourceIds): E
         requestBodyCheck: waf.requestBodyCheck ? 'Enabled' : 'Disabled',
         customBlockResponseStatusCode: waf.blockResponse.statusCode,
         customBlockResponseBody: Buffer.from(JSON.stringify(waf.blockResponse.body)).toString('base64'),
-        ...(waf.scrubClientIpFromLogs ? { state: 'Enabled', scrubbingRules: [{ matchVariable: 'RequestIPAddress', selectorMatchOperator: 'EqualsAny', state: 'Enabled' }] } : {}),
+        ...(waf.scrubClientIpFromLogs ? { logScrubbing: { state: 'Enabled', scrubbingRules: [{ matchVariable: 'RequestIPAddress', selectorMatchOperator: 'EqualsAny', state: 'Enabled' }] } } : {}),
       },
       customRules: { rules: waf.customRules.map(wafRule) },
       managedRules: { managedRuleSets: waf.managedRuleSets.map((set) => ({ ruleSetType: set.ruleSetType, ruleSetVersion: set.ruleSetVersion, ruleSetAction: set.ruleSetAction })) },

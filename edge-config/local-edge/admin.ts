@@ -4,6 +4,7 @@
  * Errors are `{"error", "code"}` JSON like every keyfront endpoint.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readBody, sendJson as send } from './http';
 import type { AddressInfo } from 'node:net';
 import { checkContentPaths, PurgePathError } from '../purge-paths';
 
@@ -20,36 +21,16 @@ export interface AdminServerOptions {
 
 const MAX_PURGE_BODY_BYTES = 64 * 1024;
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    let size = 0;
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      size += Buffer.byteLength(chunk);
-      if (size <= MAX_PURGE_BODY_BYTES) text += chunk;
-    });
-    req.on('end', () => resolve(size > MAX_PURGE_BODY_BYTES ? undefined : text));
-    req.on('error', reject);
-  });
-}
-
 async function handlePurge(req: IncomingMessage, res: ServerResponse, purge: AdminServerOptions['purge']): Promise<void> {
   if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
     req.resume();
     return send(res, 415, { error: 'send the purge request as application/json', code: 'unsupported_media_type' });
   }
-  const text = await readBody(req);
-  if (text === undefined) return send(res, 413, { error: `purge requests are limited to ${MAX_PURGE_BODY_BYTES} bytes`, code: 'payload_too_large' });
+  const raw = await readBody(req, MAX_PURGE_BODY_BYTES);
+  if (raw === undefined) return send(res, 413, { error: `purge requests are limited to ${MAX_PURGE_BODY_BYTES} bytes`, code: 'payload_too_large' });
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     return send(res, 400, { error: 'the body is not JSON', code: 'invalid_json' });
   }

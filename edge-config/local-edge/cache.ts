@@ -15,17 +15,17 @@ import type { Writable } from 'node:stream';
 import { cacheStores, type Dispatcher } from 'undici';
 import type CacheInterceptor from 'undici/types/cache-interceptor';
 import { purgeCovers } from '../purge-paths';
-import type { EdgeDispatch } from './origin-groups';
+import { INTERNAL_HEADER_PREFIX, type EdgeDispatch } from './origin-groups';
 
 type CacheKey = CacheInterceptor.CacheKey;
 type CacheValue = CacheInterceptor.CacheValue;
 type Headers = Record<string, string | string[] | undefined>;
 
 /** Request header carrying the purge epoch at the request's start (never sent to an origin). */
-export const EPOCH_HEADER = 'x-keyfront-edge-epoch';
+export const EPOCH_HEADER = `${INTERNAL_HEADER_PREFIX}epoch`;
 /** Response header marking a default lifetime the edge added (never sent to a client). */
-export const DEFAULT_TTL_HEADER = 'x-keyfront-edge-default-ttl';
-const ORIGINAL_CACHE_CONTROL_HEADER = 'x-keyfront-edge-origin-cache-control';
+export const DEFAULT_TTL_HEADER = `${INTERNAL_HEADER_PREFIX}default-ttl`;
+const ORIGINAL_CACHE_CONTROL_HEADER = `${INTERNAL_HEADER_PREFIX}origin-cache-control`;
 const PURGE_LOG_LENGTH = 1000;
 
 /** The directive names of a Cache-Control value, lower-cased (values are not needed here). */
@@ -98,7 +98,7 @@ export class EdgeCacheStore implements CacheInterceptor.CacheStore {
     void this.inner.delete(key);
   }
 
-  /** Drops every entry covered by the paths (Front Door semantics); resolves to how many there were. */
+  /** Drops every entry covered by the paths (Front Door semantics); returns how many there were. */
   purge(contentPaths: readonly string[]): number {
     this.epoch += 1;
     this.purgeLog.push({ epoch: this.epoch, contentPaths: [...contentPaths] });

@@ -10,9 +10,9 @@ export interface RouteCounters {
   requests: number;
   /** Answered from the cache (`TCP_HIT`). */
   hits: number;
-  /** Not in the cache or stale (`TCP_MISS`), including those that shared another request's origin fetch. */
+  /** Not in the cache or stale (`TCP_MISS`). */
   misses: number;
-  /** Misses that waited for a fetch already under way instead of making their own (request collapsing). */
+  /** Requests that waited for another request's cache fill instead of going to the origin (request collapsing). */
   collapsed: number;
   /** The origin said private, no-store, no-cache or Set-Cookie (`PRIVATE_NOSTORE`). */
   uncacheable: number;

@@ -29,6 +29,9 @@ export interface OriginHealth {
   healthy: boolean;
   /** Probe results, oldest first. */
   samples: boolean[];
+  /** Requests the edge sent to this origin, and those that got no answer. */
+  requests: number;
+  failures: number;
 }
 
 export interface OriginGroupOptions {
@@ -60,6 +63,7 @@ export class OriginGroupRuntime {
   readonly origins: OriginRuntime[];
   private readonly samples = new Map<string, boolean[]>();
   private readonly healthy = new Map<string, boolean>();
+  private readonly counts = new Map<string, { requests: number; failures: number }>();
   private timer?: NodeJS.Timeout;
   private probing?: Promise<void>;
   private readonly random: () => number;
@@ -74,7 +78,12 @@ export class OriginGroupRuntime {
     for (const origin of this.origins) {
       this.samples.set(origin.name, []);
       this.healthy.set(origin.name, true);
+      this.counts.set(origin.name, { requests: 0, failures: 0 });
     }
+  }
+
+  noteRequest(origin: OriginRuntime): void {
+    (this.counts.get(origin.name) as { requests: number }).requests += 1;
   }
 
   /** Healthy origins by priority (weighted order within one priority), then the unhealthy ones: fail open. */
@@ -102,6 +111,7 @@ export class OriginGroupRuntime {
 
   /** A request to the origin failed before any answer: down until probes see it healthy again. */
   markFailed(origin: OriginRuntime, reason: string): void {
+    (this.counts.get(origin.name) as { failures: number }).failures += 1;
     const { sampleSize } = this.declaration.loadBalancing;
     this.samples.set(origin.name, Array.from({ length: sampleSize }, () => false));
     this.setHealthy(origin, false, reason);
@@ -123,7 +133,14 @@ export class OriginGroupRuntime {
   }
 
   health(): OriginHealth[] {
-    return this.origins.map((origin) => ({ name: origin.name, priority: origin.priority, enabled: origin.enabled, healthy: this.healthy.get(origin.name) ?? false, samples: [...(this.samples.get(origin.name) ?? [])] }));
+    return this.origins.map((origin) => ({
+      name: origin.name,
+      priority: origin.priority,
+      enabled: origin.enabled,
+      healthy: this.healthy.get(origin.name) ?? false,
+      samples: [...(this.samples.get(origin.name) ?? [])],
+      ...(this.counts.get(origin.name) as { requests: number; failures: number }),
+    }));
   }
 
   /** Probes every enabled origin once. */
@@ -189,6 +206,8 @@ export interface EdgeDispatch {
 export interface EdgeTrace {
   /** The cache had no fresh answer (set by the cache's miss tap). */
   miss: boolean;
+  /** The request waited for another request's cache fill. */
+  collapsed: boolean;
   originRequests: number;
   failovers: number;
 }
@@ -197,6 +216,9 @@ export interface OriginEvents {
   onOriginRequest(route: string, origin: OriginRuntime): void;
   onFailover(route: string, from: OriginRuntime, error: Error): void;
 }
+
+/** Headers the edge uses between its own layers (`x-keyfront-edge-*`); never sent to an origin. */
+export const INTERNAL_HEADER_PREFIX = 'x-keyfront-edge-';
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -243,10 +265,12 @@ export function originGroupInterceptor(events: OriginEvents): Dispatcher.Dispatc
     const method = (opts.method ?? 'GET').toUpperCase();
     const attempt = (index: number): boolean => {
       const origin = candidates[index];
-      const headers = { ...(opts.headers as Record<string, string | string[]>) };
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(opts.headers as Record<string, string | string[]>)) if (!name.startsWith(INTERNAL_HEADER_PREFIX)) headers[name] = value;
       if (origin.hostHeader) headers.host = origin.hostHeader;
       else delete headers.host;
       edge.trace.originRequests += 1;
+      edge.group.noteRequest(origin);
       events.onOriginRequest(edge.route, origin);
       return dispatch(
         { ...opts, origin: origin.origin, path: `${origin.basePath}${edge.originPath}${opts.path}${edge.originQuery}`, headers },

@@ -4,6 +4,7 @@
  * rule may stop the rest of its set), and applies the header actions that result.
  */
 import type { HeaderAction, RuleAction, RuleCondition, RuleSetDeclaration, RuleTransform } from '../declaration';
+import { applyTransforms } from './transforms';
 
 export interface RuleRequest {
   method: string;
@@ -23,28 +24,11 @@ export interface RuleOutcome {
   responseHeaders: HeaderEdit[];
 }
 
-function transform(value: string, transforms: readonly RuleTransform[]): string {
-  let out = value;
-  for (const step of transforms) {
-    if (step === 'Lowercase') out = out.toLowerCase();
-    else if (step === 'Uppercase') out = out.toUpperCase();
-    else if (step === 'Trim') out = out.trim();
-    else if (step === 'UrlDecode') {
-      try {
-        out = decodeURIComponent(out);
-      } catch {
-        // Front Door leaves undecodable input as it is.
-      }
-    }
-  }
-  return out;
-}
-
 function compare(operator: 'Any' | 'Equal' | 'BeginsWith' | 'EndsWith' | 'Contains', value: string, candidates: readonly string[], transforms: readonly RuleTransform[]): boolean {
   if (operator === 'Any') return true;
-  const subject = transform(value, transforms);
+  const subject = applyTransforms(value, transforms);
   return candidates.some((raw) => {
-    const candidate = transform(raw, transforms);
+    const candidate = applyTransforms(raw, transforms);
     if (operator === 'Equal') return subject === candidate;
     if (operator === 'BeginsWith') return subject.startsWith(candidate);
     if (operator === 'EndsWith') return subject.endsWith(candidate);

@@ -9,14 +9,16 @@
  * here as if the local listener were the HTTPS one. Compression and managed WAF rules are Azure's
  * and not emulated.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import { silentLogger, type Logger } from '../../api/log';
 import type { EdgeDeclaration, RouteDeclaration, RuleSetDeclaration } from '../declaration';
 import { startAdminServer, type AdminServer } from './admin';
+import { readBody, sendJson } from './http';
 import { cacheFillInterceptor, EdgeCacheStore, EPOCH_HEADER, notModified, refusesSharedCaching, restoreOriginHeaders } from './cache';
+import { FillCollapser } from './collapse';
 import { EdgeMetrics, NO_ROUTE, type RouteCounters, type XCache } from './metrics';
 import { originGroupInterceptor, OriginGroupRuntime, type EdgeDispatch, type EdgeTrace, type OriginHealth } from './origin-groups';
 import { matchRoute } from './routes';
@@ -57,16 +59,12 @@ export interface LocalEdge {
   metrics(): LocalEdgeMetrics;
   /** Front Door purge semantics; returns how many cache entries were dropped. */
   purge(contentPaths: readonly string[]): number;
-  /** Probes every origin group once, now. */
-  probe(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Headers a 304 carries over from the response it stands for (RFC 9110 §15.4.5), besides the edge's own. */
 const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified', 'age'];
-/** Headers the edge sets per client: they must not split request collapsing. */
-const PER_CLIENT_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-azure-ref', 'x-azure-socketip', 'x-azure-clientip'];
 const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
 
 type HeaderRecord = Record<string, string | string[] | undefined>;
@@ -74,36 +72,12 @@ type HeaderRecord = Record<string, string | string[] | undefined>;
 /** A Front Door-like request reference: a UTC timestamp and random characters. */
 function azureRef(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(10).toString('hex')}`;
+  return `${stamp}-${randomUUID().replace(/-/g, '').slice(0, 20)}`;
 }
 
 function socketAddressOf(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: HeaderRecord = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' } as Record<string, string | string[]>);
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve('too_large');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Headers Front Door sends to an origin about the client, replacing any a client sent itself. */
@@ -152,6 +126,8 @@ interface Exchange {
   cached: boolean;
   trace: EdgeTrace;
   responseEdits: HeaderEdit[];
+  /** Called once, when the answer is complete or failed. */
+  onFinished(): void;
 }
 
 /** Streams the answer from the dispatcher chain to the client; answers conditional requests of cached routes with 304. */
@@ -164,8 +140,10 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
     private readonly exchange: Exchange,
     private readonly metrics: EdgeMetrics,
   ) {
+    // A client that leaves early stops the transfer; an answer sent in full (a 304 while the
+    // origin's body still flows into the cache) must not abort the cache fill.
     exchange.res.once('close', () => {
-      if (!this.finished) this.controller?.abort(new Error('client closed the connection'));
+      if (!this.finished && !exchange.res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
     });
   }
 
@@ -186,7 +164,7 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
     this.controller = controller;
     const { req, res, route, ref, trace, responseEdits, cached } = this.exchange;
     const xCache = this.xCache(statusCode, originHeaders);
-    this.metrics.recordCache(route.name, xCache, trace.miss && trace.originRequests === 0);
+    this.metrics.recordCache(route.name, xCache, trace.collapsed);
     const headers = responseHeaders(originHeaders);
     restoreOriginHeaders(headers);
     applyHeaderEdits(headers, responseEdits);
@@ -218,12 +196,18 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.finished = true;
+    this.finish();
     if (!this.exchange.res.writableEnded) this.exchange.res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  private finish(): void {
+    if (this.finished) return;
     this.finished = true;
+    this.exchange.onFinished();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.finish();
     const { res, route, ref } = this.exchange;
     if (res.headersSent) {
       res.destroy(error);
@@ -261,13 +245,9 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
       logger.warn('origin failed, retrying on the next origin', { route, origin: from.name, reason: (error as { code?: string }).code ?? error.name });
     },
   });
-  // Innermost first: origin choice and failover, request collapsing, the miss tap, then the cache.
-  const cachingDispatcher = agent.compose(
-    toOrigin,
-    interceptors.deduplicate({ methods: ['GET'], excludeHeaderNames: PER_CLIENT_HEADERS, maxBufferSize: 2 * MAX_EXPORT_FILE_BYTES }),
-    cacheFillInterceptor(options.defaultLifetimeInSeconds),
-    interceptors.cache({ store, methods: ['GET'], type: 'shared' }),
-  );
+  // Innermost first: origin choice and failover, the miss tap, then the cache.
+  const cachingDispatcher = agent.compose(toOrigin, cacheFillInterceptor(options.defaultLifetimeInSeconds), interceptors.cache({ store, methods: ['GET'], type: 'shared' }));
+  const collapser = new FillCollapser();
   const directDispatcher = agent.compose(toOrigin);
 
   const blockBody = JSON.stringify(declaration.waf.blockResponse.body);
@@ -310,18 +290,17 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     );
     const cached = route.cache !== undefined;
     const fromCache = cached && method === 'GET';
-    const trace: EdgeTrace = { miss: false, originRequests: 0, failovers: 0 };
+    const trace: EdgeTrace = { miss: false, collapsed: false, originRequests: 0, failovers: 0 };
     const ignoreQuery = route.cache?.queryStringCachingBehavior === 'IgnoreQueryString';
     // Cached routes send origins only the edge's own headers: client headers would split the cache
     // and request collapsing, and conditional or no-cache headers are answered by the edge itself.
     const headers: HeaderRecord = { ...(cached ? {} : clientHeaders(req)), ...edgeRequestHeaders(req, ref, options.frontDoorId, host) };
     applyHeaderEdits(headers, rules.requestHeaders);
-    if (fromCache) headers[EPOCH_HEADER] = String(store.currentEpoch());
 
     let body: Buffer | undefined;
     if (method !== 'GET' && method !== 'HEAD') {
       const read = await readBody(req, maxRequestBodyBytes);
-      if (read === 'too_large') {
+      if (read === undefined) {
         metrics.recordStatus(route.name, 413);
         return sendJson(res, 413, { error: `request bodies are limited to ${maxRequestBodyBytes} bytes at the edge`, code: 'payload_too_large' }, { 'x-azure-ref': ref });
       }
@@ -335,7 +314,6 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
       originQuery: cached && ignoreQuery ? target.search : '',
       trace,
     };
-    const exchange: Exchange = { req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders };
     const dispatchOptions = {
       origin: `http://${route.name.toLowerCase()}.route.edge.invalid`,
       path: cached && ignoreQuery ? target.pathname : `${target.pathname}${target.search}`,
@@ -344,7 +322,25 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
       body,
       edge,
     };
-    (fromCache ? cachingDispatcher : directDispatcher).dispatch(dispatchOptions, new ClientResponseHandler(exchange, metrics));
+    if (!fromCache) {
+      directDispatcher.dispatch(dispatchOptions, new ClientResponseHandler({ req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders, onFinished: () => undefined }, metrics));
+      return;
+    }
+    // Wait for a fill of this key already under way: it is then answered from the cache.
+    const fillKey = () => `${dispatchOptions.origin}${dispatchOptions.path}\u0000${store.currentEpoch()}`;
+    const fill = collapser.fillOf(fillKey());
+    if (fill) {
+      trace.collapsed = true;
+      await fill;
+    }
+    headers[EPOCH_HEADER] = String(store.currentEpoch());
+    let settle: () => void = () => undefined;
+    // The store commits a body a tick after the response ends: release the waiters after that.
+    const filled = new Promise<void>((resolve) => (settle = () => setImmediate(resolve)));
+    const key = fillKey();
+    cachingDispatcher.dispatch(dispatchOptions, new ClientResponseHandler({ req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders, onFinished: () => settle() }, metrics));
+    // The cache decides synchronously (an in-memory store): a miss is now on its way to the origin.
+    if (trace.miss) collapser.track(key, filled);
   };
 
   const server: Server = createServer((req, res) => {
@@ -391,9 +387,6 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     adminUrl: admin.url,
     metrics: snapshot,
     purge,
-    probe: async () => {
-      await Promise.all([...groups.values()].map((group) => group.probe()));
-    },
     stop: async () => {
       await Promise.all([...groups.values()].map((group) => group.stop()));
       server.closeAllConnections();

@@ -5,7 +5,8 @@
  * first counted request. Managed rule sets are Azure's own and are not emulated here.
  */
 import { BlockList, isIP } from 'node:net';
-import type { WafCustomRule, WafMatchCondition, WafPolicyDeclaration, WafTransform } from '../declaration';
+import type { WafCustomRule, WafMatchCondition, WafPolicyDeclaration } from '../declaration';
+import { applyTransforms } from './transforms';
 
 export interface WafRequest {
   method: string;
@@ -25,24 +26,6 @@ interface Window {
 
 function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-function transform(value: string, transforms: readonly WafTransform[]): string {
-  let out = value;
-  for (const step of transforms) {
-    if (step === 'Lowercase') out = out.toLowerCase();
-    else if (step === 'Uppercase') out = out.toUpperCase();
-    else if (step === 'Trim') out = out.trim();
-    else if (step === 'RemoveNulls') out = out.replace(/\0/g, '');
-    else if (step === 'UrlDecode') {
-      try {
-        out = decodeURIComponent(out);
-      } catch {
-        // left as is, like an undecodable sequence in Front Door
-      }
-    }
-  }
-  return out;
 }
 
 /** A compiled condition: a predicate over the request. */
@@ -87,12 +70,12 @@ function compileCondition(condition: WafMatchCondition): Predicate {
     test = (value) => isIP(value) !== 0 && list.check(value, isIP(value) === 6 ? 'ipv6' : 'ipv4');
   } else if (condition.operator === 'RegEx') {
     const patterns = condition.values.map((value) => new RegExp(value));
-    test = (value) => patterns.some((pattern) => pattern.test(transform(value, condition.transforms)));
+    test = (value) => patterns.some((pattern) => pattern.test(applyTransforms(value, condition.transforms)));
   } else {
-    const values = condition.values.map((value) => transform(value, condition.transforms));
+    const values = condition.values.map((value) => applyTransforms(value, condition.transforms));
     const op = condition.operator;
     test = (raw) => {
-      const value = transform(raw, condition.transforms);
+      const value = applyTransforms(raw, condition.transforms);
       return values.some((candidate) => (op === 'Equal' ? value === candidate : op === 'Contains' ? value.includes(candidate) : op === 'BeginsWith' ? value.startsWith(candidate) : value.endsWith(candidate)));
     };
   }

@@ -8,8 +8,7 @@
 import { CdnManagementClient, type CdnManagementClientOptionalParams } from '@azure/arm-cdn';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { checkContentPaths } from '../../edge-config/purge-paths';
-import { isRetryableStatus, PurgeError } from './purge-error';
+import { checkedContentPaths, isRetryableStatus, PurgeError } from './purge-error';
 import type { Purger, PurgeOptions } from './purger';
 
 export interface FrontDoorEndpointRef {
@@ -43,12 +42,7 @@ export class FrontDoorPurger implements Purger {
   }
 
   async purge(contentPaths: readonly string[], options: PurgeOptions = {}): Promise<void> {
-    const paths = [...contentPaths];
-    try {
-      checkContentPaths(paths);
-    } catch (error) {
-      throw new PurgeError(`${this.name}: ${(error as Error).message}`, { code: 'invalid_content_paths', retryable: false, cause: error });
-    }
+    const paths = checkedContentPaths(this.name, contentPaths);
     const { resourceGroupName, profileName, endpointName, domains } = this.endpoint;
     try {
       await this.client.afdEndpoints.beginPurgeContentAndWait(

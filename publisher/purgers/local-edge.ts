@@ -5,8 +5,7 @@
  * control-plane operation in Azure too.
  */
 import { request, type Dispatcher } from 'undici';
-import { checkContentPaths } from '../../edge-config/purge-paths';
-import { isRetryableStatus, PurgeError } from './purge-error';
+import { checkedContentPaths, isRetryableStatus, PurgeError } from './purge-error';
 import type { Purger, PurgeOptions } from './purger';
 
 export interface LocalEdgePurgerOptions {
@@ -34,12 +33,7 @@ export class LocalEdgePurger implements Purger {
 
   /** Like `purge`, and resolves to the number of cache entries the edge dropped. */
   async purgeEntries(contentPaths: readonly string[], options: PurgeOptions = {}): Promise<number> {
-    const paths = [...contentPaths];
-    try {
-      checkContentPaths(paths);
-    } catch (error) {
-      throw new PurgeError(`${this.name}: ${(error as Error).message}`, { code: 'invalid_content_paths', retryable: false, cause: error });
-    }
+    const paths = checkedContentPaths(this.name, contentPaths);
     const timeout = AbortSignal.timeout(this.options.timeoutInMs ?? 10_000);
     const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
     let response: Dispatcher.ResponseData;

@@ -47,7 +47,15 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-start-'));
-    env = { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_API_PORT: String(await freePort()), KEYFRONT_COSMOS_PORT: String(await freePort()), KEYFRONT_BLOB_PORT: String(await freePort()), KEYFRONT_LOG_LEVEL: 'warn' };
+    env = {
+      KEYFRONT_DATA_DIR: dataDir,
+      KEYFRONT_API_PORT: String(await freePort()),
+      KEYFRONT_COSMOS_PORT: String(await freePort()),
+      KEYFRONT_BLOB_PORT: String(await freePort()),
+      KEYFRONT_EDGE_PORT: String(await freePort()),
+      KEYFRONT_EDGE_ADMIN_PORT: String(await freePort()),
+      KEYFRONT_LOG_LEVEL: 'warn',
+    };
   });
 
   afterAll(async () => {
@@ -61,10 +69,10 @@ describe('npm start', () => {
   it('starts the emulator and the API, prints what runs where, and writes stack.json', async () => {
     first = start(env);
     await until(first, 'ready.');
-    // Names are padded to the longest service name.
-    expect(first.output()).toMatch(new RegExp(`\\n  cosmos +https://127\\.0\\.0\\.1:${env.KEYFRONT_COSMOS_PORT} `));
-    expect(first.output()).toMatch(new RegExp(`\\n  api +http://127\\.0\\.0\\.1:${env.KEYFRONT_API_PORT} `));
-    expect(first.output()).toMatch(new RegExp(`\\n  publisher +http://127\\.0\\.0\\.1:${env.KEYFRONT_BLOB_PORT}/devstoreaccount1/exports/v1/440/index\\.txt `));
+    expect(first.output()).toMatch(new RegExp(`cosmos +https://127\\.0\\.0\\.1:${env.KEYFRONT_COSMOS_PORT}`));
+    expect(first.output()).toMatch(new RegExp(`api +http://127\\.0\\.0\\.1:${env.KEYFRONT_API_PORT}`));
+    expect(first.output()).toMatch(new RegExp(`edge +http://127\\.0\\.0\\.1:${env.KEYFRONT_EDGE_PORT}`));
+    expect(first.output()).toMatch(new RegExp(`publisher +http://127\\.0\\.0\\.1:${env.KEYFRONT_BLOB_PORT}/devstoreaccount1/exports/v1/440/index\\.txt`));
     const stackFile = path.join(dataDir, 'stack.json');
     expect((await stat(stackFile)).mode & 0o777).toBe(0o600);
     const stack = JSON.parse(await readFile(stackFile, 'utf8')) as Record<string, string>;
@@ -74,6 +82,25 @@ describe('npm start', () => {
     const health = await request(`${stack.apiUrl}/api/health`, { headers: { 'x-azure-fdid': frontDoorId } });
     expect(health.statusCode).toBe(200);
     expect((await health.body.json()) as Record<string, unknown>).toMatchObject({ store: 'ok' });
+  });
+
+  it('serves the API and the exports through the local edge, which sets the Front Door ID and takes the publisher\'s purges', async () => {
+    const stack = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')) as Record<string, string>;
+    expect(stack).toMatchObject({ edgeUrl: `http://127.0.0.1:${env.KEYFRONT_EDGE_PORT}`, edgeAdminUrl: `http://127.0.0.1:${env.KEYFRONT_EDGE_ADMIN_PORT}` });
+    // A phone sends no X-Azure-FDID: the edge adds the stack's.
+    const health = await request(`${stack.edgeUrl}/api/health`);
+    expect([health.statusCode, health.headers['x-cache']]).toEqual([200, 'CONFIG_NOCACHE']);
+    await health.body.dump();
+    // The publisher's first run writes the index and purges it on the edge.
+    const metrics = async () => (await (await request(`${stack.edgeAdminUrl}/metrics`)).body.json()) as { cache: { purges: number } };
+    for (let i = 0; i < 600 && (await metrics()).cache.purges === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await metrics()).cache.purges).toBeGreaterThan(0);
+    const index = await request(`${stack.edgeUrl}/v1/${stack.region}/index.txt`);
+    expect([index.statusCode, index.headers['x-cache'], index.headers['access-control-allow-origin']]).toEqual([200, 'TCP_MISS', '*']);
+    await index.body.dump();
+    const again = await request(`${stack.edgeUrl}/v1/${stack.region}/index.txt`);
+    expect(again.headers['x-cache']).toBe('TCP_HIT');
+    await again.body.dump();
   });
 
   it('refuses a second stack on the same data directory with a clear message, not a stack trace', async () => {

@@ -1,0 +1,21 @@
+import { pathOf, ROUTES } from '../api/routes';
+import { API_HEALTH_PATH, API_METHODS, keyfrontEdge } from './keyfront';
+import { localEdgeEnvironment } from './config';
+
+/** The edge must stay in step with the API's one route table. */
+describe('keyfront\'s edge declaration and the write API', () => {
+  const declaration = keyfrontEdge(localEdgeEnvironment({ api: 'http://127.0.0.1:7071', blobPrimary: 'http://127.0.0.1:10000/devstoreaccount1' }));
+
+  it('lets through exactly the methods the API routes serve', () => {
+    expect([...new Set(ROUTES.flatMap((route) => route.methods))].sort()).toEqual([...API_METHODS].sort());
+  });
+
+  it('probes the API\'s health route and rate-limits the routes phones write to', () => {
+    const paths = ROUTES.map(pathOf);
+    expect(paths).toContain(API_HEALTH_PATH);
+    const limited = declaration.waf.customRules.filter((rule) => rule.ruleType === 'RateLimitRule').map((rule) => rule.matchConditions[0].values[0]);
+    for (const path of paths.filter((p) => p !== API_HEALTH_PATH)) {
+      expect(limited.some((pattern) => new RegExp(pattern).test(`https://edge.example${path}`))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * The local edge through real HTTP: keyfront's declaration served in front of a stand-in API
+ * origin and Azurite (the exports), checked from the client side (status, headers, X-Cache) and
+ * from the origins' side (what reached them).
+ */
+import { request } from 'undici';
+import { localEdgeEnvironment } from '../../edge-config/config';
+import { keyfrontEdge, RATE_LIMITS } from '../../edge-config/keyfront';
+import { startLocalEdge, type LocalEdge } from '../../edge-config/local-edge/server';
+import { validateEdgeDeclaration } from '../../edge-config/validate';
+import { LocalEdgePurger } from '../../publisher/purgers/local-edge';
+import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
+import { fillExports } from '../support/exports-fixture';
+import { startOriginStandIn, type OriginStandIn } from '../support/origin-stand-in';
+
+const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
+const INDEX = 'v1/440/1700000000-1700003600-00001.zip\nv1/440/1700003600-1700007200-00001.zip\n';
+
+async function get(url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
+  const response = await request(url, { method, headers });
+  const body = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, body };
+}
+
+describe('the local edge in front of the API and Azurite', () => {
+  let azurite: Azurite;
+  let api: OriginStandIn;
+  let edge: LocalEdge;
+
+  beforeAll(async () => {
+    [azurite, api] = await Promise.all([startAzurite(), startOriginStandIn()]);
+    await fillExports(azurite.connectionString, {
+      'v1/440/index.txt': { body: INDEX, contentType: 'text/plain', cacheControl: 'public, max-age=300, s-maxage=60' },
+      'v1/440/1700000000-1700003600-00001.zip': { body: Buffer.from('PK\u0003\u0004first file'), contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' },
+      'v1/440/1700003600-1700007200-00001.zip': { body: Buffer.from('PK\u0003\u0004second file'), contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' },
+      'v1/440/index.json': { body: '{"files":[]}', contentType: 'application/json', cacheControl: 'public, max-age=300, s-maxage=60' },
+    });
+    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.url, blobPrimary: azurite.blobEndpoint })), 'local');
+    edge = await startLocalEdge(declaration, { frontDoorId: FDID, probeIntervalInMs: 60_000 });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await Promise.all([azurite?.stop(), api?.stop()]);
+  });
+
+  describe('routes', () => {
+    it('sends /api/* to the API origin and /v1/* to the exports container', async () => {
+      const health = await get(`${edge.url}/api/health`);
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.body)).toMatchObject({ method: 'GET', url: '/api/health' });
+
+      const index = await get(`${edge.url}/v1/440/index.txt`);
+      expect(index.status).toBe(200);
+      expect(index.body).toBe(INDEX);
+      expect(index.headers['content-type']).toBe('text/plain');
+    });
+
+    it('answers 404 with a JSON error for paths no route serves', async () => {
+      const response = await get(`${edge.url}/admin/secret`);
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.body)).toEqual({ error: expect.any(String), code: 'route_not_found' });
+      expect(response.headers['x-azure-ref']).toEqual(expect.any(String));
+    });
+
+    it('adds the security headers everywhere and CORS to the exports only', async () => {
+      const exportsResponse = await get(`${edge.url}/v1/440/index.txt`);
+      expect(exportsResponse.headers).toMatchObject({ 'strict-transport-security': 'max-age=31536000; includeSubDomains', 'x-content-type-options': 'nosniff', 'access-control-allow-origin': '*' });
+      const apiResponse = await get(`${edge.url}/api/health`);
+      expect(apiResponse.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(apiResponse.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('headers towards the API', () => {
+    it('always sets the profile\'s X-Azure-FDID, replacing one a client sent', async () => {
+      const before = api.requests.length;
+      await get(`${edge.url}/api/health`, { 'x-azure-fdid': '00000000-0000-0000-0000-000000000000' });
+      const seen = api.requests[before];
+      expect(seen.headers['x-azure-fdid']).toBe(FDID);
+    });
+
+    it('adds X-Forwarded-For (appending to a client\'s), X-Forwarded-Host and an X-Azure-Ref it also returns', async () => {
+      const before = api.requests.length;
+      const response = await get(`${edge.url}/api/health`, { 'x-forwarded-for': '203.0.113.7', 'x-azure-socketip': '198.51.100.1' });
+      const seen = api.requests[before];
+      expect(seen.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+      expect(seen.headers['x-forwarded-host']).toBe(new URL(edge.url).host);
+      expect(seen.headers['x-azure-socketip']).toBe('127.0.0.1');
+      expect(seen.headers['x-azure-ref']).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{20}$/);
+      expect(response.headers['x-azure-ref']).toBe(seen.headers['x-azure-ref']);
+    });
+
+    it('forwards POST bodies and never caches the API (CONFIG_NOCACHE)', async () => {
+      const before = api.requests.length;
+      const first = await request(`${edge.url}/api/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"temporaryExposureKeys":[]}' });
+      await first.body.text();
+      const second = await get(`${edge.url}/api/health`);
+      const third = await get(`${edge.url}/api/health`);
+      expect(first.headers['x-cache']).toBe('CONFIG_NOCACHE');
+      expect([second.headers['x-cache'], third.headers['x-cache']]).toEqual(['CONFIG_NOCACHE', 'CONFIG_NOCACHE']);
+      expect(api.requests.slice(before).map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual(['POST /api/v1/publish {"temporaryExposureKeys":[]}', 'GET /api/health ', 'GET /api/health ']);
+    });
+
+    it('refuses request bodies over the edge limit with 413, without reaching the API', async () => {
+      const before = api.requests.length;
+      const response = await request(`${edge.url}/api/v1/publish`, { method: 'POST', body: Buffer.alloc(1024 * 1024 + 1, 0x61) });
+      expect(response.statusCode).toBe(413);
+      expect(await response.body.json()).toMatchObject({ code: 'payload_too_large' });
+      expect(api.requests.length).toBe(before);
+    });
+  });
+
+  describe('the WAF', () => {
+    it.each([
+      ['PUT', '/api/v1/publish'],
+      ['DELETE', '/api/v1/register'],
+      ['POST', '/v1/440/index.txt'],
+      ['OPTIONS', '/v1/440/index.txt'],
+    ])('refuses %s %s (a method the route does not serve) before any origin sees it', async (method, path) => {
+      const apiBefore = api.requests.length;
+      const response = await request(`${edge.url}${path}`, { method: method as 'PUT' });
+      expect(response.statusCode).toBe(429);
+      expect(await response.body.json()).toEqual({ error: expect.any(String), code: 'edge_refused' });
+      expect(api.requests.length).toBe(apiBefore);
+    });
+  });
+
+  describe('the cache, on Azurite', () => {
+    it('misses once, then answers from the cache with an Age', async () => {
+      const path = '/v1/440/1700000000-1700003600-00001.zip';
+      const first = await get(`${edge.url}${path}`);
+      const second = await get(`${edge.url}${path}`);
+      expect(first.headers['x-cache']).toBe('TCP_MISS');
+      expect(second.headers['x-cache']).toBe('TCP_HIT');
+      expect(second.headers.age).toMatch(/^\d+$/);
+      expect(second.body).toBe(first.body);
+      expect(second.headers['cache-control']).toBe('public, max-age=1209600, immutable');
+    });
+
+    it('answers a phone\'s conditional poll with 304 from the cache, by ETag or by date', async () => {
+      const fresh = await get(`${edge.url}/v1/440/index.json`);
+      const origin = () => edge.metrics().routes.exports.originRequests;
+      const before = origin();
+      const byTag = await get(`${edge.url}/v1/440/index.json`, { 'if-none-match': String(fresh.headers.etag) });
+      const byDate = await get(`${edge.url}/v1/440/index.json`, { 'if-modified-since': String(fresh.headers['last-modified']) });
+      expect([byTag.status, byTag.headers['x-cache'], byTag.body]).toEqual([304, 'TCP_HIT', '']);
+      expect([byDate.status, byDate.headers['x-cache']]).toEqual([304, 'TCP_HIT']);
+      expect(byTag.headers.etag).toBe(fresh.headers.etag);
+      expect(byTag.headers['access-control-allow-origin']).toBe('*');
+      expect(origin()).toBe(before);
+      // A changed file (another ETag) is sent in full.
+      const changed = await get(`${edge.url}/v1/440/index.json`, { 'if-none-match': '"0x8DC0FFEE"' });
+      expect([changed.status, changed.body]).toEqual([200, '{"files":[]}']);
+    });
+
+    it('ignores query strings in the cache key', async () => {
+      const first = await get(`${edge.url}/v1/440/1700003600-1700007200-00001.zip?cache-buster=1`);
+      const second = await get(`${edge.url}/v1/440/1700003600-1700007200-00001.zip?cache-buster=2`);
+      expect(first.headers['x-cache']).toBe('TCP_MISS');
+      expect(second.headers['x-cache']).toBe('TCP_HIT');
+    });
+
+    it('never answers HEAD from the cache (Front Door caches GET only)', async () => {
+      await get(`${edge.url}/v1/440/index.txt`);
+      const before = edge.metrics().routes.exports.originRequests;
+      const head = await get(`${edge.url}/v1/440/index.txt`, {}, 'HEAD');
+      expect([head.status, head.headers['x-cache'], head.body]).toEqual([200, 'TCP_MISS', '']);
+      expect(edge.metrics().routes.exports.originRequests).toBe(before + 1);
+    });
+
+    it('is emptied by a purge through the admin port, with Front Door\'s path semantics', async () => {
+      const paths = ['/v1/440/index.txt', '/v1/440/index.json', '/v1/440/1700000000-1700003600-00001.zip'];
+      for (const path of paths) await get(`${edge.url}${path}`);
+      for (const path of paths) expect((await get(`${edge.url}${path}`)).headers['x-cache']).toBe('TCP_HIT');
+
+      // An exact path (case-insensitive, like Front Door) drops just that entry.
+      const purger = new LocalEdgePurger(edge.adminUrl);
+      await expect(purger.purgeEntries(['/V1/440/INDEX.TXT'])).resolves.toBe(1);
+      expect((await get(`${edge.url}/v1/440/index.txt`)).headers['x-cache']).toBe('TCP_MISS');
+      expect((await get(`${edge.url}/v1/440/index.json`)).headers['x-cache']).toBe('TCP_HIT');
+
+      // A /* prefix drops everything under it.
+      await expect(purger.purgeEntries(['/v1/440/*'])).resolves.toBeGreaterThanOrEqual(3);
+      for (const path of paths) expect((await get(`${edge.url}${path}`)).headers['x-cache']).toBe('TCP_MISS');
+      expect(edge.metrics().cache.purges).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('the admin server', () => {
+    it('answers bad purge requests with JSON errors and purges nothing', async () => {
+      const post = (body: string, contentType = 'application/json') => request(`${edge.adminUrl}/purge`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const cases: [Promise<Awaited<ReturnType<typeof post>>>, number, string][] = [
+        [post('{"contentPaths":["index.txt"]}'), 400, 'invalid_content_paths'],
+        [post('{"contentPaths":[]}'), 400, 'invalid_content_paths'],
+        [post('{"paths":["/v1/*"]}'), 400, 'invalid_content_paths'],
+        [post('not json'), 400, 'invalid_json'],
+        [post('{"contentPaths":["/v1/*"]}', 'text/plain'), 415, 'unsupported_media_type'],
+        [post(JSON.stringify({ contentPaths: Array.from({ length: 5000 }, (_, i) => `/v1/440/${'x'.repeat(10)}${i}`) })), 413, 'payload_too_large'],
+      ];
+      const purgesBefore = edge.metrics().cache.purges;
+      for (const [pending, status, code] of cases) {
+        const response = await pending;
+        expect([response.statusCode, ((await response.body.json()) as { code: string }).code]).toEqual([status, code]);
+      }
+      expect(edge.metrics().cache.purges).toBe(purgesBefore);
+      const wrongMethod = await request(`${edge.adminUrl}/purge`, { method: 'GET' });
+      expect([wrongMethod.statusCode, wrongMethod.headers.allow]).toEqual([405, 'POST']);
+      await wrongMethod.body.dump();
+      const unknown = await request(`${edge.adminUrl}/v1/440/index.txt`);
+      expect(unknown.statusCode).toBe(404);
+      await unknown.body.dump();
+    });
+
+    it('serves per-route counters of hits, misses and origin requests', async () => {
+      await get(`${edge.url}/v1/440/index.json`);
+      const response = await request(`${edge.adminUrl}/metrics`);
+      const metrics = (await response.body.json()) as ReturnType<LocalEdge['metrics']>;
+      expect(response.statusCode).toBe(200);
+      expect(metrics.routes.exports).toMatchObject({ requests: expect.any(Number), hits: expect.any(Number), misses: expect.any(Number), originRequests: expect.any(Number) });
+      expect(metrics.routes.exports.hits).toBeGreaterThan(0);
+      expect(metrics.routes.exports.hits + metrics.routes.exports.misses + metrics.routes.exports.wafBlocked).toBeLessThanOrEqual(metrics.routes.exports.requests);
+      expect(metrics.routes.api.notCached).toBeGreaterThan(0);
+      expect(metrics.routes.api.hits).toBe(0);
+      expect(metrics.originGroups.exports.map((o) => o.name)).toEqual(['blob-primary', 'blob-secondary']);
+      expect(metrics.cache.entries).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('the WAF rate limits of the local edge', () => {
+  let api: OriginStandIn;
+  let edge: LocalEdge;
+
+  beforeAll(async () => {
+    api = await startOriginStandIn();
+    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.url, blobPrimary: `${api.url}/devstoreaccount1` })), 'local');
+    edge = await startLocalEdge(declaration, { frontDoorId: FDID, probeIntervalInMs: 60_000 });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await api?.stop();
+  });
+
+  const post = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await request(`${edge.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    return { status: response.statusCode, body: await response.body.text() };
+  };
+
+  it(`answers 429 after ${RATE_LIMITS.publishPerMinute} publishes a minute from one socket address, whatever X-Forwarded-For says`, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < RATE_LIMITS.publishPerMinute; i += 1) statuses.push((await post('/api/v1/publish', { 'x-forwarded-for': `203.0.113.${i}` })).status);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    const refused = await post('/api/v1/publish', { 'x-forwarded-for': '198.51.100.99' });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toEqual({ error: expect.any(String), code: 'edge_refused' });
+    expect(api.requestsTo('/api/v1/publish')).toHaveLength(RATE_LIMITS.publishPerMinute);
+    expect(edge.metrics().routes.api.wafBlocked).toBe(1);
+  });
+
+  it('counts register separately, and leaves other API paths alone', async () => {
+    expect((await post('/api/v1/register')).status).toBe(200);
+    const health = await request(`${edge.url}/api/health`);
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+    expect((await post('/api/v1/publish')).status).toBe(429);
+  });
+});
