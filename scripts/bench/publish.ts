@@ -15,7 +15,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CosmosClient, type JSONObject } from '@azure/cosmos';
@@ -265,9 +265,14 @@ async function child(input: ChildInput): Promise<RunResult> {
   };
 }
 
-/** Runs one measurement in a child process; asynchronously, as the emulator serving it runs in this process. */
-async function runChild(input: ChildInput): Promise<RunResult> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '-r', 'tsx/cjs', __filename, '--child', JSON.stringify(input)], {
+/**
+ * Runs one measurement in a child process; asynchronously, as the emulator serving it runs in this
+ * process. The input (with the bench's throwaway signing key) goes through a 0600 file, not argv.
+ */
+async function runChild(input: ChildInput, dir: string): Promise<RunResult> {
+  const file = path.join(dir, `${input.region}.json`);
+  writeFileSync(file, JSON.stringify(input), { mode: 0o600 });
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '-r', 'tsx/cjs', __filename, '--child', file], {
     encoding: 'utf8',
     maxBuffer: 16 * MiB,
     timeout: 15 * 60_000,
@@ -315,7 +320,7 @@ async function main(): Promise<void> {
           cosmosTarget = { endpoint: cosmos.endpoint, containerId };
           process.stderr.write(`${scenario.name}: loaded ${fmt(load.loaded)} keys into the emulator in ${fmt(load.ms / 1000, 1)} s\n`);
         }
-        const result = await runChild({ scenario, region, blobConnectionString: azurite.connectionString, privateKeyPem, cosmos: cosmosTarget });
+        const result = await runChild({ scenario, region, blobConnectionString: azurite.connectionString, privateKeyPem, cosmos: cosmosTarget }, dir);
         process.stderr.write(`${scenario.name} run ${i + 1}: ${result.finished ? 'done' : `unfinished (${result.error})`} ${fmt(result.keysRead)} keys in ${fmt(result.totalMs / 1000, 1)} s\n`);
         runs.push(result);
         if (scenario.store === 'cosmos' && !result.finished) break;
@@ -362,7 +367,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  child(JSON.parse(process.argv[3]) as ChildInput).then(
+  child(JSON.parse(readFileSync(process.argv[3], 'utf8')) as ChildInput).then(
     (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
     (error: unknown) => {
       process.stderr.write(`bench child failed: ${(error as Error).stack ?? String(error)}\n`);
