@@ -251,7 +251,8 @@ function noteNewFiles(run: RegionRun, result: RangeResult): void {
  */
 async function recheckEarlyRanges(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
-  for (const record of manifest.ranges.filter((r) => !r.settled)) {
+  // A range out of the index (its files may be gone) is past reading again.
+  for (const record of manifest.ranges.filter((r) => !r.settled && r.unlistedAt === undefined)) {
     if (pastDeadline(run)) return;
     const wallAtStart = Math.floor(run.wallClock() / 1000);
     const publisher = await RangePublisher.open(rangeDeps(run), run.deps.settings, run.region, record.start, filesOfRange(run, record.start, record.end, record.files), run.signal);

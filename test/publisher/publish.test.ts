@@ -233,6 +233,20 @@ describe('files', () => {
   });
 });
 
+describe('deadline', () => {
+  it('starts no new window past its deadline, and the next run continues', async () => {
+    const region = nextRegion();
+    const keys = [...exposuresInWindow(region, T0, 2), ...exposuresInWindow(region, T0 + HOUR, 2)];
+    await store.insert(keys);
+    const stopped = await run(region, closedAt(T0 + 2 * HOUR), { deadlineSeconds: 0 });
+    expect(stopped).toMatchObject({ deadlineReached: true, filesWritten: [] });
+    const next = await run(region, closedAt(T0 + 2 * HOUR));
+    expect(next).toMatchObject({ deadlineReached: false });
+    expect(next.filesWritten).toHaveLength(2);
+    expectComplete(await readPublished(h.exports, region), { keys: keys.map((e) => hex(e.tek.keyData)) });
+  });
+});
+
 describe('late keys', () => {
   it('reads a window closed early (--now ahead of the clock) again and publishes keys that arrived since as a further file', async () => {
     const region = nextRegion();
