@@ -42,7 +42,8 @@ const WARM_UP_KEYS = 20_000;
 
 interface Scenario {
   name: string;
-  store: 'memory' | 'cosmos';
+  /** memory: MemoryExposureStore in the publisher's process; stream: keys generated page by page as a remote store would send them (nothing held); cosmos: the emulator. */
+  store: 'memory' | 'stream' | 'cosmos';
   keys: number;
   maxKeysPerFile: number;
   runs: number;
@@ -54,10 +55,15 @@ const SCENARIOS: Scenario[] = [
   { name: 'memory 100k', store: 'memory', keys: 100_000, maxKeysPerFile: 100_000, runs: 3 },
   { name: 'memory 1M', store: 'memory', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1 },
   { name: 'memory 1M, 750k/file', store: 'memory', keys: 1_000_000, maxKeysPerFile: 750_000, runs: 1 },
-  { name: 'cosmos 10k', store: 'cosmos', keys: 10_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 120_000 },
-  { name: 'cosmos 20k', store: 'cosmos', keys: 20_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
-  { name: 'cosmos 100k', store: 'cosmos', keys: 100_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
-  { name: 'cosmos 1M', store: 'cosmos', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 120_000 },
+  { name: 'stream 100k', store: 'stream', keys: 100_000, maxKeysPerFile: 100_000, runs: 3 },
+  { name: 'stream 1M', store: 'stream', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1 },
+  { name: 'stream 10M', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1 },
+  { name: 'stream 1M, 750k/file', store: 'stream', keys: 1_000_000, maxKeysPerFile: 750_000, runs: 1 },
+  { name: 'cosmos 5k', store: 'cosmos', keys: 5_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
+  { name: 'cosmos 10k', store: 'cosmos', keys: 10_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
+  { name: 'cosmos 20k', store: 'cosmos', keys: 20_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 60_000 },
+  { name: 'cosmos 100k', store: 'cosmos', keys: 100_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 60_000 },
+  { name: 'cosmos 1M', store: 'cosmos', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 60_000 },
 ];
 
 interface ChildInput {
@@ -79,7 +85,7 @@ interface RunResult {
   keysPerSecond: number;
   rssBeforeMiB: number;
   peakRssMiB: number;
-  /** Peak RSS during the run over RSS before it. */
+  /** Peak of live memory (V8 heap in use plus buffers) during the run over its level before: what the publisher holds, whatever the store holds. */
   workingMiB: number;
   largestFileKeys: number;
   largestZipBytes: number;
@@ -108,6 +114,32 @@ function* exposures(region: string, count: number, chunk = 10_000): Generator<Ex
       return { id: exposureId(region, tek.keyData), region, tek, uploadedAt, publishAt: publishAtOf(tek, uploadedAt) };
     });
   }
+}
+
+/**
+ * A store that holds nothing: it generates the benchmark window's keys page by page as they are
+ * asked for, as a remote store streams them. With it, the publisher process's RSS is the
+ * publisher's own, however many keys are "stored".
+ */
+class StreamStore implements ExposureStore {
+  constructor(
+    private readonly region: string,
+    private readonly count: number,
+  ) {}
+  insert: ExposureStore['insert'] = async () => ({ inserted: 0 });
+  get: ExposureStore['get'] = async () => [];
+  revise: ExposureStore['revise'] = async () => ({ revised: 0 });
+  deleteUploadedBefore: ExposureStore['deleteUploadedBefore'] = async () => ({ deleted: 0 });
+  ping: ExposureStore['ping'] = async () => undefined;
+  async *listForPublication(region: string, from: number, to: number, options: ListOptions = {}): AsyncIterable<Exposure[]> {
+    if (region !== this.region || to <= WINDOW_START || from >= WINDOW_START + WINDOW) return;
+    // The window's keys, in order of publishAt; only those inside [from, to).
+    for (const page of exposures(region, this.count, options.pageSize ?? 1000)) {
+      const inside = page.filter((exposure) => exposure.publishAt >= from && exposure.publishAt < to);
+      if (inside.length > 0) yield inside;
+    }
+  }
+  async *listRevisionsForPublication(): AsyncIterable<Exposure[]> {}
 }
 
 /** Counts the time spent waiting for the store's pages, and the keys they held. */
@@ -218,6 +250,8 @@ async function child(input: ChildInput): Promise<RunResult> {
   if (input.cosmos) {
     client = new CosmosClient(cosmosEmulatorClientOptions(input.cosmos.endpoint));
     inner = new CosmosExposureStore({ container: client.database('keyfront').container(input.cosmos.containerId) });
+  } else if (scenario.store === 'stream') {
+    inner = new StreamStore(region, scenario.keys);
   } else {
     const memory = new MemoryExposureStore();
     for (const batch of exposures(region, scenario.keys)) await memory.insert(batch);
@@ -228,14 +262,22 @@ async function child(input: ChildInput): Promise<RunResult> {
   const deps: PublisherDeps = { ...base, store, exports: timedBlob(exportsWriter, blobClock), state: timedBlob(state, blobClock), settings: settings(scenario, region) };
 
   (globalThis as { gc?: () => void }).gc?.();
-  const rssBefore = process.memoryUsage().rss;
+  const live = (usage: NodeJS.MemoryUsage) => usage.heapUsed + usage.external;
+  const before = process.memoryUsage();
+  const rssBefore = before.rss;
   let peak = rssBefore;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  let peakLive = live(before);
+  const sample = () => {
+    const usage = process.memoryUsage();
+    peak = Math.max(peak, usage.rss);
+    peakLive = Math.max(peakLive, live(usage));
+  };
+  const sampler = setInterval(sample, 5);
   const started = performance.now();
   const run = await publishExports(deps, { now, abortSignal: scenario.budgetInMs ? AbortSignal.timeout(scenario.budgetInMs) : undefined });
   const totalMs = performance.now() - started;
   clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  sample();
   client?.dispose();
 
   const outcome = run.regions[0];
@@ -257,7 +299,7 @@ async function child(input: ChildInput): Promise<RunResult> {
     keysPerSecond: (outcome.status === 'done' ? scenario.keys : store.keys) / (totalMs / 1000),
     rssBeforeMiB: rssBefore / MiB,
     peakRssMiB: peak / MiB,
-    workingMiB: (peak - rssBefore) / MiB,
+    workingMiB: (peakLive - live(before)) / MiB,
     largestFileKeys: largest.keys,
     largestZipBytes: largest.bytes,
     largestFileMiB: (largest.keys * 24 + binBytes + largest.bytes) / MiB,
@@ -298,7 +340,7 @@ const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minim
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const scenarios = quick ? [{ ...SCENARIOS[0], keys: 20_000, runs: 1, name: 'memory 20k (quick)' }, { ...SCENARIOS[3], keys: 2_000, runs: 1, name: 'cosmos 2k (quick)' }] : SCENARIOS;
+  const scenarios = quick ? [{ ...SCENARIOS[0], keys: 20_000, runs: 1, name: 'memory 20k (quick)' }, { ...SCENARIOS[3], keys: 20_000, runs: 1, name: 'stream 20k (quick)' }, { ...SCENARIOS[7], keys: 2_000, runs: 1, name: 'cosmos 2k (quick)' }] : SCENARIOS;
   const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-bench-publish-'));
   const azurite = await startAzurite();
   const cosmos = await startCosmosEmulator();
@@ -338,7 +380,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const header = ['scenario', 'keys read', 'files', 'keys/s', 'store %', 'blob %', 'ours %', 'store/ours', 'RSS before MiB', 'working MiB', 'largest file MiB', 'working/file'];
+  const header = ['scenario', 'keys', 'files', 'keys/s', 'store %', 'blob %', 'ours %', 'store/ours', 'ours keys/s', 'RSS before MiB', 'peak RSS MiB', 'working MiB', 'largest file MiB', 'working/file'];
   const table = rows.map(({ name, result: r }) => [
     r.finished ? name : `${name} (unfinished in budget)`,
     fmt(r.keysRead),
@@ -348,7 +390,9 @@ async function main(): Promise<void> {
     fmt((100 * r.blobMs) / r.totalMs),
     fmt((100 * r.oursMs) / r.totalMs),
     fmt(r.storeMs / r.oursMs, 2),
+    fmt(r.keysRead / (r.oursMs / 1000)),
     fmt(r.rssBeforeMiB),
+    fmt(r.peakRssMiB),
     fmt(r.workingMiB),
     fmt(r.largestFileMiB),
     fmt(r.workingMiB / Math.max(r.largestFileMiB, 1), 2),
@@ -357,11 +401,16 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   process.stdout.write(`${line(header)}\n${table.map(line).join('\n')}\n`);
   const byName = new Map(rows.map((row) => [row.name, row.result]));
-  const m100k = byName.get('memory 100k');
-  const m1m = byName.get('memory 1M');
-  if (m100k && m1m) {
-    process.stdout.write(`\nworking memory, 1M keys over 100k keys stored (same 100k-key files): ${fmt(m1m.workingMiB / m100k.workingMiB, 2)}x for ${fmt(m1m.keysRead / m100k.keysRead)}x the keys\n`);
-  }
+  const compare = (small: string, large: string) => {
+    const a = byName.get(small);
+    const b = byName.get(large);
+    if (!a?.finished || !b?.finished) return;
+    process.stdout.write(`${large} over ${small} (same file size): ${fmt(b.keysRead / a.keysRead)}x the keys, peak RSS ${fmt(b.peakRssMiB / a.peakRssMiB, 2)}x, working memory ${fmt(b.workingMiB / a.workingMiB, 2)}x\n`);
+  };
+  process.stdout.write('\n');
+  compare('stream 100k', 'stream 1M');
+  compare('stream 100k', 'stream 10M');
+  compare('memory 100k', 'memory 1M');
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(path.join('bench-results', 'publish.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenarios: rows }, null, 2)}\n`);
 }
