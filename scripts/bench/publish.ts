@@ -10,7 +10,8 @@
  * The Cosmos emulator (@vercel/cosmosdb-server) evaluates each query by scanning its documents,
  * so reads slow down with the number stored: the emulator runs get a time budget each, and a run
  * that does not finish within it is reported as such with the keys it read. Writes
- * bench-results/publish.json.
+ * bench-results/publish.json. `--quick`: small sizes only; `--only TEXT`: the scenarios whose name
+ * contains TEXT.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -49,6 +50,8 @@ interface Scenario {
   runs: number;
   /** Cosmos: load and publish each get this long before the run is reported unfinished. */
   budgetInMs?: number;
+  /** Caps V8's old space: a run that finishes under the cap held no more than that, whatever it read. */
+  heapMiB?: number;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -59,6 +62,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'stream 1M', store: 'stream', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1 },
   { name: 'stream 10M', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1 },
   { name: 'stream 1M, 750k/file', store: 'stream', keys: 1_000_000, maxKeysPerFile: 750_000, runs: 1 },
+  { name: 'stream 10M, heap capped 96 MiB', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1, heapMiB: 96 },
   { name: 'cosmos 5k', store: 'cosmos', keys: 5_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
   { name: 'cosmos 10k', store: 'cosmos', keys: 10_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
   { name: 'cosmos 20k', store: 'cosmos', keys: 20_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 60_000 },
@@ -84,6 +88,8 @@ interface RunResult {
   oursMs: number;
   keysPerSecond: number;
   rssBeforeMiB: number;
+  /** V8 heap in use after a full GC before the run: code, clients, the memory store's keys. */
+  heapBeforeMiB: number;
   peakRssMiB: number;
   /** Peak of live memory (V8 heap in use plus buffers) during the run over its level before: what the publisher holds, whatever the store holds. */
   workingMiB: number;
@@ -241,9 +247,11 @@ async function child(input: ChildInput): Promise<RunResult> {
   const now = new Date((WINDOW_START + WINDOW + 600) * 1000);
 
   // Warm the JIT (and the connections) on a small run of its own.
-  const warm = new MemoryExposureStore();
-  for (const batch of exposures(`${region}w`, WARM_UP_KEYS)) await warm.insert(batch);
-  await publishExports({ ...base, store: warm, settings: settings(scenario, `${region}w`) }, { now });
+  {
+    const warm = new MemoryExposureStore();
+    for (const batch of exposures(`${region}w`, WARM_UP_KEYS)) await warm.insert(batch);
+    await publishExports({ ...base, store: warm, settings: settings(scenario, `${region}w`) }, { now });
+  }
 
   let inner: ExposureStore;
   let client: CosmosClient | undefined;
@@ -264,6 +272,7 @@ async function child(input: ChildInput): Promise<RunResult> {
   (globalThis as { gc?: () => void }).gc?.();
   const live = (usage: NodeJS.MemoryUsage) => usage.heapUsed + usage.external;
   const before = process.memoryUsage();
+  const heapBeforeMiB = before.heapUsed / MiB;
   const rssBefore = before.rss;
   let peak = rssBefore;
   let peakLive = live(before);
@@ -298,6 +307,7 @@ async function child(input: ChildInput): Promise<RunResult> {
     // A finished run published every stored key; an unfinished one, at most those it read.
     keysPerSecond: (outcome.status === 'done' ? scenario.keys : store.keys) / (totalMs / 1000),
     rssBeforeMiB: rssBefore / MiB,
+    heapBeforeMiB,
     peakRssMiB: peak / MiB,
     workingMiB: (peakLive - live(before)) / MiB,
     largestFileKeys: largest.keys,
@@ -314,7 +324,7 @@ async function child(input: ChildInput): Promise<RunResult> {
 async function runChild(input: ChildInput, dir: string): Promise<RunResult> {
   const file = path.join(dir, `${input.region}.json`);
   writeFileSync(file, JSON.stringify(input), { mode: 0o600 });
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '-r', 'tsx/cjs', __filename, '--child', file], {
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', `--max-old-space-size=${input.scenario.heapMiB ?? 4096}`, '-r', 'tsx/cjs', __filename, '--child', file], {
     encoding: 'utf8',
     maxBuffer: 16 * MiB,
     timeout: 15 * 60_000,
@@ -340,7 +350,9 @@ const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minim
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const scenarios = quick ? [{ ...SCENARIOS[0], keys: 20_000, runs: 1, name: 'memory 20k (quick)' }, { ...SCENARIOS[3], keys: 20_000, runs: 1, name: 'stream 20k (quick)' }, { ...SCENARIOS[7], keys: 2_000, runs: 1, name: 'cosmos 2k (quick)' }] : SCENARIOS;
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  const all = quick ? [{ ...SCENARIOS[0], keys: 20_000, runs: 1, name: 'memory 20k (quick)' }, { ...SCENARIOS[3], keys: 20_000, runs: 1, name: 'stream 20k (quick)' }, { ...SCENARIOS[7], keys: 2_000, runs: 1, name: 'cosmos 2k (quick)' }] : SCENARIOS;
+  const scenarios = only ? all.filter((scenario) => scenario.name.includes(only)) : all;
   const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-bench-publish-'));
   const azurite = await startAzurite();
   const cosmos = await startCosmosEmulator();
@@ -363,6 +375,8 @@ async function main(): Promise<void> {
           process.stderr.write(`${scenario.name}: loaded ${fmt(load.loaded)} keys into the emulator in ${fmt(load.ms / 1000, 1)} s\n`);
         }
         const result = await runChild({ scenario, region, blobConnectionString: azurite.connectionString, privateKeyPem, cosmos: cosmosTarget }, dir);
+        // Each emulator run starts from an emulator holding only its own keys.
+        if (cosmosTarget) await client.database('keyfront').container(cosmosTarget.containerId).delete();
         process.stderr.write(`${scenario.name} run ${i + 1}: ${result.finished ? 'done' : `unfinished (${result.error})`} ${fmt(result.keysRead)} keys in ${fmt(result.totalMs / 1000, 1)} s\n`);
         runs.push(result);
         if (scenario.store === 'cosmos' && !result.finished) break;
@@ -411,6 +425,9 @@ async function main(): Promise<void> {
   compare('stream 100k', 'stream 1M');
   compare('stream 100k', 'stream 10M');
   compare('memory 100k', 'memory 1M');
+  for (const row of rows.filter((r) => r.heapMiB !== undefined && r.result.finished)) {
+    process.stdout.write(`${row.name}: ${fmt(row.result.keysRead)} keys published with V8's old space capped at ${row.heapMiB} MiB, ${fmt(row.result.heapBeforeMiB)} MiB of it in use before the run\n`);
+  }
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(path.join('bench-results', 'publish.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenarios: rows }, null, 2)}\n`);
 }
