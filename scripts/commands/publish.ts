@@ -19,6 +19,7 @@ import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption } from '../cli-io';
 import { stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
+import { isAlive } from '../local-stack/stack';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,15 +31,6 @@ interface StackFile {
   edgeAdminUrl?: unknown;
   /** The stack publisher's settings, as `KEYFRONT_*` variables (see publisher-service.ts). */
   publisherSettings?: Record<string, string>;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The running local stack's endpoints and publisher settings as variables; a clear error when no stack runs. */

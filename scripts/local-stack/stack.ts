@@ -14,7 +14,8 @@ export class StackError extends Error {
   override readonly name = 'StackError';
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs (a lock or stack.json may outlive its process). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

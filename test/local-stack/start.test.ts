@@ -1,7 +1,8 @@
 /**
  * `npm start` as a user runs it (tsx scripts/start.ts in a child process, on free ports and a
  * temporary data directory): what it prints, stack.json, the API answering through the emulator,
- * the refusal of a second stack, a port in use, and a clean stop on SIGTERM.
+ * `keyfront publish --once` publishing into the running stack, the refusal of a second stack, a
+ * port in use, and a clean stop on SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -9,7 +10,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
+import { CosmosClient } from '@azure/cosmos';
+import { CosmosExposureStore } from '../../api/store/cosmos-store';
+import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';
+import { runKeyfront } from '../support/cli';
+import { exposureAt } from '../support/publisher-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = require.resolve('tsx/cli');
@@ -103,6 +109,22 @@ describe('npm start', () => {
     await again.body.dump();
   });
 
+  it('lets `keyfront publish --once` publish into its emulators, `--now` closing the current window', async () => {
+    const stack = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')) as { cosmosEndpoint: string; edgeUrl: string; region: string };
+    // A key whose one-minute window the real clock closes only in a minute or two: the stack's own publisher leaves it alone meanwhile.
+    const client = new CosmosClient(cosmosEmulatorClientOptions(stack.cosmosEndpoint));
+    const now = Math.floor(Date.now() / 1000);
+    await new CosmosExposureStore({ container: client.database('keyfront').container('exposures') }).insert([exposureAt(stack.region, now + 60)]);
+    client.dispose();
+    const published = await runKeyfront(['publish', '--once', '--now', new Date((now + 240) * 1000).toISOString()], { env });
+    expect({ status: published.status, stderr: published.status === 0 ? '' : published.stderr }).toEqual({ status: 0, stderr: '' });
+    const outcome = (JSON.parse(published.stdout) as { regions: Array<{ region: string; status: string; filesWritten: string[] }> }).regions[0];
+    expect(outcome).toMatchObject({ region: stack.region, status: 'done', filesWritten: [expect.stringMatching(new RegExp(`^v1/${stack.region}/\\d+-\\d+-00001\\.zip$`))] });
+    // The publisher purged the edge: a phone sees the new index at once.
+    const index = await request(`${stack.edgeUrl}/v1/${stack.region}/index.txt`);
+    expect((await index.body.text()).split('\n')).toContain(outcome.filesWritten[0]);
+  });
+
   it('refuses a second stack on the same data directory with a clear message, not a stack trace', async () => {
     const second = start(env);
     expect(await second.exited).toBe(1);
@@ -118,6 +140,8 @@ describe('npm start', () => {
     expect(first!.output()).toContain('stopped.');
     expect(await exists(path.join(dataDir, 'stack.json'))).toBe(false);
     expect(await exists(path.join(dataDir, 'stack.lock'))).toBe(false);
+    const publish = await runKeyfront(['publish', '--once'], { env });
+    expect([publish.status, publish.stderr]).toEqual([1, expect.stringMatching(/^keyfront: no local stack runs with data directory .*\(.*stack\.json not found\)/)]);
   });
 
   it('names a port that is in use instead of failing with a stack trace', async () => {
