@@ -50,7 +50,7 @@ interface Scenario {
   runs: number;
   /** Cosmos: load and publish each get this long before the run is reported unfinished. */
   budgetInMs?: number;
-  /** Caps V8's old space: a run that finishes under the cap held no more than that, whatever it read. */
+  /** Caps V8's old space (a run that finishes under the cap held no more than that, whatever it read), and records the heap left after a full GC at every file written. */
   heapMiB?: number;
 }
 
@@ -62,7 +62,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'stream 1M', store: 'stream', keys: 1_000_000, maxKeysPerFile: 100_000, runs: 1 },
   { name: 'stream 10M', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1 },
   { name: 'stream 1M, 750k/file', store: 'stream', keys: 1_000_000, maxKeysPerFile: 750_000, runs: 1 },
-  { name: 'stream 10M, heap capped 96 MiB', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1, heapMiB: 96 },
+  { name: 'stream 10M, heap capped 128 MiB', store: 'stream', keys: 10_000_000, maxKeysPerFile: 100_000, runs: 1, heapMiB: 128 },
   { name: 'cosmos 5k', store: 'cosmos', keys: 5_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
   { name: 'cosmos 10k', store: 'cosmos', keys: 10_000, maxKeysPerFile: 100_000, runs: 3, budgetInMs: 60_000 },
   { name: 'cosmos 20k', store: 'cosmos', keys: 20_000, maxKeysPerFile: 100_000, runs: 1, budgetInMs: 60_000 },
@@ -90,6 +90,8 @@ interface RunResult {
   rssBeforeMiB: number;
   /** V8 heap in use after a full GC before the run: code, clients, the memory store's keys. */
   heapBeforeMiB: number;
+  /** Capped runs: V8 heap in use after a full GC at each file written, first and last file and the largest. */
+  retainedMiB?: { firstFile: number; lastFile: number; max: number };
   peakRssMiB: number;
   /** Peak of live memory (V8 heap in use plus buffers) during the run over its level before: what the publisher holds, whatever the store holds. */
   workingMiB: number;
@@ -283,7 +285,10 @@ async function child(input: ChildInput): Promise<RunResult> {
   };
   const sampler = setInterval(sample, 5);
   const started = performance.now();
-  const run = await publishExports(deps, { now, abortSignal: scenario.budgetInMs ? AbortSignal.timeout(scenario.budgetInMs) : undefined });
+  const retained: number[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const onStep = scenario.heapMiB && gc ? (step: string) => void (step === 'file-written' && (gc(), retained.push(process.memoryUsage().heapUsed / MiB))) : undefined;
+  const run = await publishExports(deps, { now, onStep, abortSignal: scenario.budgetInMs ? AbortSignal.timeout(scenario.budgetInMs) : undefined });
   const totalMs = performance.now() - started;
   clearInterval(sampler);
   sample();
@@ -308,6 +313,7 @@ async function child(input: ChildInput): Promise<RunResult> {
     keysPerSecond: (outcome.status === 'done' ? scenario.keys : store.keys) / (totalMs / 1000),
     rssBeforeMiB: rssBefore / MiB,
     heapBeforeMiB,
+    ...(retained.length > 0 ? { retainedMiB: { firstFile: retained[0], lastFile: retained.at(-1)!, max: Math.max(...retained) } } : {}),
     peakRssMiB: peak / MiB,
     workingMiB: (peakLive - live(before)) / MiB,
     largestFileKeys: largest.keys,
@@ -426,7 +432,10 @@ async function main(): Promise<void> {
   compare('stream 100k', 'stream 10M');
   compare('memory 100k', 'memory 1M');
   for (const row of rows.filter((r) => r.heapMiB !== undefined && r.result.finished)) {
-    process.stdout.write(`${row.name}: ${fmt(row.result.keysRead)} keys published with V8's old space capped at ${row.heapMiB} MiB, ${fmt(row.result.heapBeforeMiB)} MiB of it in use before the run\n`);
+    const retainedMiB = row.result.retainedMiB;
+    process.stdout.write(
+      `${row.name}: ${fmt(row.result.keysRead)} keys in ${fmt(row.result.files)} files published with V8's old space capped at ${row.heapMiB} MiB (${fmt(row.result.heapBeforeMiB)} MiB in use before the run); heap after a full GC at the first file ${fmt(retainedMiB?.firstFile ?? 0, 1)} MiB, at the last ${fmt(retainedMiB?.lastFile ?? 0, 1)} MiB, at most ${fmt(retainedMiB?.max ?? 0, 1)} MiB\n`,
+    );
   }
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(path.join('bench-results', 'publish.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenarios: rows }, null, 2)}\n`);
