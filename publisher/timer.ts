@@ -1,6 +1,6 @@
 /**
  * The timer function's handler: one publisher run per tick. The run stops starting new work at
- * its deadline (the next tick continues) and is aborted outright a minute later, well inside the
+ * its deadline (the next tick continues) and is aborted outright 30 s later, inside the
  * Function App's timeout; either way storage stays consistent. A region that failed fails the
  * invocation, so that it shows as failed in the Functions monitor; a region another instance is
  * publishing (`busy`) does not.
@@ -8,7 +8,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { publishExports, type PublisherDeps } from './run';
 
-const ABORT_AFTER_DEADLINE_IN_MS = 60_000;
+const ABORT_AFTER_DEADLINE_IN_MS = 30_000;
 
 export function createPublishExportsHandler(getPublisher: () => Promise<PublisherDeps>) {
   return async function publishExportsHandler(timer: Timer, context: InvocationContext): Promise<void> {
