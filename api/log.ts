@@ -4,6 +4,7 @@
  * names can carry key data, secrets, tokens or client addresses are replaced before writing,
  * whatever the caller passed.
  */
+import { types } from 'node:util';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -20,7 +21,8 @@ function normalize(name: string): string {
 }
 
 function scrub(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, ...(value as { code?: unknown }).code !== undefined ? { code: (value as { code?: unknown }).code } : {} };
+  // isNativeError, not instanceof: errors made in another realm (vm contexts, test runners) are errors too.
+  if (types.isNativeError(value)) return { name: value.name, message: value.message, ...(value as { code?: unknown }).code !== undefined ? { code: (value as { code?: unknown }).code } : {} };
   if (value === null || typeof value !== 'object' || depth > 4) return value;
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return '[bytes]';

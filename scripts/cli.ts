@@ -1,23 +1,32 @@
 /** `keyfront`: the operator's command line. Each command group lives in `scripts/commands/`. */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error';
-import { registerDevCommands } from './commands/dev';
-import { registerEdgeCommands } from './commands/edge';
-import { registerExportCommands } from './commands/export';
-import { registerKeysCommands } from './commands/keys';
-import { registerPublishCommands } from './commands/publish';
 
-export function createProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The command groups, each loaded only when asked for: `publish` and `edge` pull in the Azure
+ * SDKs (over a second of start-up), which `export verify` should not pay for.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- `require` at call time is the lazy load (tsx's loader does not hook `import()`) */
+const GROUPS: Record<string, () => Register> = {
+  export: () => (require('./commands/export') as typeof import('./commands/export')).registerExportCommands,
+  edge: () => (require('./commands/edge') as typeof import('./commands/edge')).registerEdgeCommands,
+  keys: () => (require('./commands/keys') as typeof import('./commands/keys')).registerKeysCommands,
+  publish: () => (require('./commands/publish') as typeof import('./commands/publish')).registerPublishCommands,
+  dev: () => (require('./commands/dev') as typeof import('./commands/dev')).registerDevCommands,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The program with the group named by `argv[0]`, or with every group (for help and unknown commands). */
+export function createProgram(argv: readonly string[] = []): Command {
   const program = new Command('keyfront')
     .description('keyfront: edge-first exposure-notification key server — operator tools')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerExportCommands(program);
-  registerEdgeCommands(program);
-  registerKeysCommands(program);
-  registerPublishCommands(program);
-  registerDevCommands(program);
+  const named = GROUPS[argv[0]];
+  for (const load of named ? [named] : Object.values(GROUPS)) load()(program);
   // Every subcommand inherits exitOverride so that usage errors reach `main` as CommanderError.
   const override = (command: Command): void => {
     for (const sub of command.commands) {
@@ -32,7 +41,7 @@ export function createProgram(): Command {
 /** Runs the CLI and resolves to the process exit code; operators see messages, never stack traces. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await createProgram().parseAsync(argv as string[], { from: 'user' });
+    await createProgram(argv).parseAsync(argv as string[], { from: 'user' });
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -1,0 +1,53 @@
+import { runInNewContext } from 'node:vm';
+import { createLogger } from './log';
+
+function capture(level?: 'debug' | 'info' | 'warn' | 'error') {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger('test', { level, write: (line) => lines.push(JSON.parse(line)), now: () => new Date('2026-11-30T00:00:00Z') });
+  return { log, lines };
+}
+
+describe('the structured logger', () => {
+  it('writes one JSON object per line with time, level, component and message', () => {
+    const { log, lines } = capture();
+    log.info('published', { files: 2 });
+    expect(lines).toEqual([{ time: '2026-11-30T00:00:00.000Z', level: 'info', component: 'test', message: 'published', files: 2 }]);
+  });
+
+  it('never writes key data, secrets, tokens or client addresses, however deep or however spelled', () => {
+    const { log, lines } = capture();
+    log.warn('rejected', {
+      keyData: 'AAAA',
+      request: { headers: { authorization: 'Bearer s3cret', 'x-forwarded-for': '203.0.113.9', X_Forwarded_For: '203.0.113.9' }, verificationPayload: 'eyJ...', hmacKey: 'k' },
+      temporaryExposureKeys: [{ key: 'AAAA' }],
+      clientIp: '203.0.113.9',
+      bytes: Buffer.from('raw'),
+      connectionString: 'AccountKey=...',
+    });
+    const text = JSON.stringify(lines);
+    for (const secret of ['AAAA', 's3cret', '203.0.113.9', 'eyJ', 'AccountKey', 'raw']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ keyData: '[redacted]', clientIp: '[redacted]', bytes: '[bytes]', request: { headers: { authorization: '[redacted]' } } });
+  });
+
+  it('drops lines below its level', () => {
+    const { log, lines } = capture('warn');
+    log.debug('noise');
+    log.info('noise');
+    log.error('kept');
+    expect(lines.map((l) => l.message)).toEqual(['kept']);
+  });
+
+  it('writes errors as name, message and code, also errors from another realm', () => {
+    const { log, lines } = capture();
+    const foreign = runInNewContext('Object.assign(new Error("from a vm context"), { code: "E_VM" })') as Error;
+    log.error('failed', { error: foreign, local: Object.assign(new TypeError('local'), { code: 42 }) });
+    expect(lines[0]).toMatchObject({ error: { name: 'Error', message: 'from a vm context', code: 'E_VM' }, local: { name: 'TypeError', message: 'local', code: 42 } });
+    expect(JSON.stringify(lines[0])).not.toContain('at ');
+  });
+
+  it('adds bound fields to every line of a child', () => {
+    const { log, lines } = capture();
+    log.child({ invocationId: 'abc' }).info('step', { n: 1 });
+    expect(lines[0]).toMatchObject({ invocationId: 'abc', n: 1 });
+  });
+});
