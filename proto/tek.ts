@@ -128,19 +128,25 @@ export function checkTekFormat(tek: Tek, index?: number): TekCheck {
   return OK;
 }
 
+/** The start intervals accepted at `now`: from midnight UTC 14 days ago to the current interval. */
+function acceptedStarts(now: Date): { oldest: number; current: number } {
+  return { oldest: oldestAcceptedInterval(now), current: intervalNumberOf(now) };
+}
+
+function checkStart(tek: Tek, bounds: { oldest: number; current: number }, index?: number): TekCheck {
+  if (tek.rollingStartIntervalNumber < bounds.oldest) {
+    return fail('rolling_start_too_old', `rolling start interval ${tek.rollingStartIntervalNumber} is before ${bounds.oldest}, the oldest accepted (${dateOfInterval(bounds.oldest).toISOString()})`, index);
+  }
+  if (tek.rollingStartIntervalNumber > bounds.current) {
+    return fail('rolling_start_in_future', `rolling start interval ${tek.rollingStartIntervalNumber} is in the future (now is interval ${bounds.current})`, index);
+  }
+  return OK;
+}
+
 /** The format rules plus the clock: not older than 15 UTC days, not starting in the future. */
 export function checkTekAt(tek: Tek, now: Date, index?: number): TekCheck {
   const format = checkTekFormat(tek, index);
-  if (!format.ok) return format;
-  const oldest = oldestAcceptedInterval(now);
-  if (tek.rollingStartIntervalNumber < oldest) {
-    return fail('rolling_start_too_old', `rolling start interval ${tek.rollingStartIntervalNumber} is before ${oldest}, the oldest accepted (${dateOfInterval(oldest).toISOString()})`, index);
-  }
-  const current = intervalNumberOf(now);
-  if (tek.rollingStartIntervalNumber > current) {
-    return fail('rolling_start_in_future', `rolling start interval ${tek.rollingStartIntervalNumber} is in the future (now is interval ${current})`, index);
-  }
-  return OK;
+  return format.ok ? checkStart(tek, acceptedStarts(now), index) : format;
 }
 
 /**
@@ -152,13 +158,17 @@ export function checkUpload(teks: readonly Tek[], now: Date): TekCheck {
   if (teks.length > MAX_KEYS_PER_UPLOAD) {
     return fail('too_many_keys', `an upload may contain at most ${MAX_KEYS_PER_UPLOAD} keys, got ${teks.length}`);
   }
+  const bounds = acceptedStarts(now);
   for (let i = 0; i < teks.length; i++) {
-    const check = checkTekAt(teks[i], now, i);
-    if (!check.ok) return check;
+    const format = checkTekFormat(teks[i], i);
+    if (!format.ok) return format;
+    const start = checkStart(teks[i], bounds, i);
+    if (!start.ok) return start;
   }
   const seen = new Map<string, number>();
   for (let i = 0; i < teks.length; i++) {
-    const id = Buffer.from(teks[i].keyData).toString('hex');
+    const key = teks[i].keyData;
+    const id = Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
     if (seen.has(id)) return fail('duplicate_key', `key ${i} repeats key ${seen.get(id)}`, i);
     seen.set(id, i);
   }

@@ -83,6 +83,11 @@ interface InProcessResult {
   cpuRatio: number;
   /** Also counting the construction of HttpRequest/InvocationContext (the Functions host's part). */
   cpuPerUploadWithRequestUs: number;
+  /**
+   * The same ratio with a memory store emptied before every upload: nothing the store keeps stays
+   * in the heap, as with Cosmos DB, so the garbage collection of stored keys is not counted.
+   */
+  cpuRatioStoreOutsideHeap: number;
 }
 
 /**
@@ -125,6 +130,7 @@ async function inProcess(dev: DevMaterial, uploads: Upload[], caller: Record<str
   const measured = uploads.slice(WARMUP, WARMUP + IN_PROCESS_UPLOADS);
   const latencies: number[] = [];
   const ratios: number[] = [];
+  const ratiosOutsideHeap: number[] = [];
   let verifyCpu = 0;
   let cpu = 0;
   let cpuWithRequest = 0;
@@ -154,6 +160,14 @@ async function inProcess(dev: DevMaterial, uploads: Upload[], caller: Record<str
     cpuWithRequest += await cpuOf(async () => {
       for (const u of batch) check(await publish(requestOf(u), contextOf()));
     });
+    const again = batch.map((u) => [requestOf(u), contextOf()] as const);
+    const outsideHeap = await cpuOf(async () => {
+      for (const [req, ctx] of again) {
+        store.current = new MemoryExposureStore();
+        check(await publish(req, ctx));
+      }
+    });
+    ratiosOutsideHeap.push(outsideHeap / batchVerify);
   }
   latencies.sort((a, b) => a - b);
   return {
@@ -164,6 +178,7 @@ async function inProcess(dev: DevMaterial, uploads: Upload[], caller: Record<str
     cpuPerUploadUs: cpu / measured.length,
     cpuRatio: median(ratios),
     cpuPerUploadWithRequestUs: cpuWithRequest / measured.length,
+    cpuRatioStoreOutsideHeap: median(ratiosOutsideHeap),
   };
 }
 
@@ -232,6 +247,7 @@ async function main(): Promise<void> {
     cpuPerUploadUs: pick((r) => r.cpuPerUploadUs),
     cpuRatio: pick((r) => r.cpuRatio),
     cpuPerUploadWithRequestUs: pick((r) => r.cpuPerUploadWithRequestUs),
+    cpuRatioStoreOutsideHeap: pick((r) => r.cpuRatioStoreOutsideHeap),
   };
   const ratioWithRequest = handler.cpuPerUploadWithRequestUs / handler.verifyCpuUs;
   const met = handler.cpuRatio <= 3;
@@ -246,6 +262,7 @@ async function main(): Promise<void> {
     `handler CPU per upload:                     ${handler.cpuPerUploadUs.toFixed(1)} us`,
     `handler CPU / one verification:             ${handler.cpuRatio.toFixed(2)}x (median of batch ratios; goal <= 3x: ${met ? 'met' : 'NOT met'})`,
     `  with HttpRequest construction (host's):   ${ratioWithRequest.toFixed(2)}x`,
+    `  store emptied before every upload:        ${handler.cpuRatioStoreOutsideHeap.toFixed(2)}x (stored keys kept out of the heap, as with Cosmos DB)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const outDir = path.resolve(__dirname, '..', '..', 'bench-results');
