@@ -11,6 +11,7 @@ import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type Ht
 import { jsonResponse } from '../../api/http';
 import { bindRoute, pathOf, ROUTES } from '../../api/routes';
 import type { ApiRuntime } from '../../api/runtime';
+import { readBody } from '../../edge-config/local-edge/http';
 import { LOOPBACK } from './ports';
 
 export const HOST_MAX_BODY_BYTES = 1024 * 1024;
@@ -27,22 +28,6 @@ export interface ApiHost {
   port: number;
   server: Server;
   stop(): Promise<void>;
-}
-
-class BodyTooLarge extends Error {}
-
-/** The body, or `BodyTooLarge` once all of it was received (read to the end, so the client sees the answer rather than a reset). */
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= HOST_MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.once('end', () => (size > HOST_MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
-    request.once('error', reject);
-  });
 }
 
 async function send(response: ServerResponse, init: HttpResponseInit): Promise<void> {
@@ -76,11 +61,9 @@ export async function startApiHost(options: ApiHostOptions): Promise<ApiHost> {
         request.resume();
         return send(response, jsonResponse(404, { error: 'no such route', code: 'not_found' }));
       }
-      let body: Buffer;
-      try {
-        body = await readBody(request);
-      } catch (error) {
-        if (!(error instanceof BodyTooLarge)) throw error;
+      // Read to the end even when too large, so the client sees the answer rather than a reset.
+      const body = await readBody(request, HOST_MAX_BODY_BYTES);
+      if (body === undefined) {
         return send(response, jsonResponse(413, { error: `the host accepts bodies of at most ${HOST_MAX_BODY_BYTES} bytes`, code: 'payload_too_large' }));
       }
       const httpRequest = new HttpRequest({
