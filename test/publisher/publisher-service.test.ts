@@ -65,9 +65,10 @@ async function indexNaming(url: string, count: number): Promise<string[]> {
 }
 
 it('runs Azurite in the data directory and the publisher on a short schedule: stored keys show up in the index, signed with the key it created, and the local edge is purged', async () => {
-  // A key whose one-minute window closed a while ago, stored before the publisher starts.
-  const now = Math.floor(Date.now() / 1000);
-  await store.insert([exposureAt('440', now - 600), exposureAt('440', now - 590)]);
+  // Two keys in one one-minute window that closed a while ago, stored before the publisher starts.
+  // Both sit inside the same window, so exactly one file is published (the restart test counts it).
+  const windowStart = Math.floor((Date.now() / 1000 - 600) / 60) * 60;
+  await store.insert([exposureAt('440', windowStart + 10), exposureAt('440', windowStart + 20)]);
   const stack: Record<string, unknown> = { cosmosEndpoint: cosmos.endpoint, edgeAdminUrl: `http://127.0.0.1:${(edgeAdmin.address() as AddressInfo).port}` };
   const service = await start(stack);
   try {
