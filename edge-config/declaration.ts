@@ -187,6 +187,22 @@ export interface WafRateLimitRule extends WafCustomRuleBase {
 
 export type WafCustomRule = WafMatchRule | WafRateLimitRule;
 
+/** Request parts a managed rule set does not inspect (the documented `ManagedRuleExclusion`). */
+export interface WafManagedRuleExclusion {
+  matchVariable: 'RequestHeaderNames' | 'RequestCookieNames' | 'QueryStringArgNames' | 'RequestBodyPostArgNames' | 'RequestBodyJsonArgNames';
+  selectorMatchOperator: 'Equals' | 'Contains' | 'StartsWith' | 'EndsWith' | 'EqualsAny';
+  /** The name (or its start, end, part) of the excluded elements; ignored with `EqualsAny`. */
+  selector: string;
+}
+
+export interface WafManagedRuleSet {
+  ruleSetType: string;
+  ruleSetVersion: string;
+  ruleSetAction: 'Block' | 'Log';
+  /** Applied to every rule of the set. */
+  exclusions?: WafManagedRuleExclusion[];
+}
+
 export interface WafPolicyDeclaration {
   /** Letters and digits only, starting with a letter (Azure refuses hyphens here). */
   name: string;
@@ -197,7 +213,7 @@ export interface WafPolicyDeclaration {
   blockResponse: { statusCode: 200 | 403 | 405 | 406 | 429; body: { error: string; code: string } };
   customRules: WafCustomRule[];
   /** Managed rule sets (Premium only), e.g. `Microsoft_DefaultRuleSet` 2.1. */
-  managedRuleSets: { ruleSetType: string; ruleSetVersion: string; ruleSetAction: 'Block' | 'Log' }[];
+  managedRuleSets: WafManagedRuleSet[];
   /** Scrub client IP addresses from WAF logs (keyfront never logs client addresses). */
   scrubClientIpFromLogs: boolean;
 }

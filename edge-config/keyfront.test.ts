@@ -1,5 +1,6 @@
 import { pathOf, ROUTES } from '../api/routes';
-import { API_HEALTH_PATH, API_METHODS, keyfrontEdge } from './keyfront';
+import { PUBLISH_REQUEST_FIELDS } from '../api/publish/upload';
+import { API_HEALTH_PATH, API_METHODS, keyfrontEdge, UPLOAD_RANDOM_FIELDS } from './keyfront';
 import { localEdgeEnvironment } from './config';
 
 /** The edge must stay in step with the API's one route table. */
@@ -17,5 +18,11 @@ describe('keyfront\'s edge declaration and the write API', () => {
     for (const path of paths.filter((p) => p !== API_HEALTH_PATH)) {
       expect(limited.some((pattern) => new RegExp(pattern).test(`https://edge.example${path}`))).toBe(true);
     }
+  });
+
+  it('keeps the managed WAF rules off the upload fields of random text only, and on every other field', () => {
+    for (const field of UPLOAD_RANDOM_FIELDS) expect(PUBLISH_REQUEST_FIELDS).toContain(field);
+    const inspected = [...PUBLISH_REQUEST_FIELDS].filter((field) => !(UPLOAD_RANDOM_FIELDS as readonly string[]).includes(field));
+    expect(inspected.sort()).toEqual(['healthAuthorityID', 'symptomOnsetInterval', 'traveler']);
   });
 });

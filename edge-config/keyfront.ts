@@ -12,7 +12,7 @@
  * - Every response carries HSTS and `X-Content-Type-Options`; exports carry CORS headers so a web
  *   page may read them.
  */
-import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule } from './declaration';
+import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule, WafManagedRuleExclusion } from './declaration';
 
 export interface EdgeOrigin {
   /** Origin URL: `https://host` in Azure; locally it may carry a path (Azurite's account). */
@@ -38,6 +38,17 @@ export interface EdgeEnvironment {
 export const API_METHODS: HttpMethod[] = ['GET', 'POST'];
 /** Exports are read-only. */
 export const EXPORT_METHODS: HttpMethod[] = ['GET', 'HEAD'];
+
+/**
+ * Upload fields whose values are random bytes in base64 (keys, HMAC key, padding, revision token)
+ * or a JWT: signature patterns of the managed rules match such text by chance, and a false block
+ * loses a confirmed case's keys. The API validates these fields strictly itself; every other field
+ * and header stays inspected. `StartsWith` covers the nested names of the key objects.
+ */
+export const UPLOAD_RANDOM_FIELDS = ['temporaryExposureKeys', 'verificationPayload', 'hmacKey', 'padding', 'revisionToken'] as const;
+function uploadExclusions(): WafManagedRuleExclusion[] {
+  return UPLOAD_RANDOM_FIELDS.map((field) => ({ matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: field === 'temporaryExposureKeys' ? 'StartsWith' : 'Equals', selector: field }));
+}
 
 /** Requests per client socket address per minute before the WAF answers 429. */
 export const RATE_LIMITS = { publishPerMinute: 60, registerPerMinute: 60 } as const;
@@ -157,7 +168,7 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
         rateLimit('PublishRateLimit', 30, '/api/v1/publish', RATE_LIMITS.publishPerMinute),
         rateLimit('RegisterRateLimit', 40, '/api/v1/register', RATE_LIMITS.registerPerMinute),
       ],
-      managedRuleSets: env.sku === 'Premium_AzureFrontDoor' ? [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' }] : [],
+      managedRuleSets: env.sku === 'Premium_AzureFrontDoor' ? [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block', exclusions: uploadExclusions() }] : [],
       scrubClientIpFromLogs: true,
     },
     originAccess: env.apiOrigins.flatMap((origin) => (origin.siteName ? [{ siteName: origin.siteName }] : [])),

@@ -240,6 +240,15 @@ export function validateEdgeDeclaration(declaration: EdgeDeclaration, target: Ed
     problems.check(/^[A-Za-z_]+$/.test(set.ruleSetType), `waf.managedRuleSets[${i}].ruleSetType`, `must be a rule set type such as Microsoft_DefaultRuleSet, got ${JSON.stringify(set.ruleSetType)}`);
     problems.check(/^\d+\.\d+$/.test(set.ruleSetVersion), `waf.managedRuleSets[${i}].ruleSetVersion`, `must be a version such as 2.1, got ${JSON.stringify(set.ruleSetVersion)}`);
     problems.oneOf(set.ruleSetAction, `waf.managedRuleSets[${i}].ruleSetAction`, ['Block', 'Log']);
+    set.exclusions?.forEach((exclusion, e) => {
+      const at = `waf.managedRuleSets[${i}].exclusions[${e}]`;
+      problems.oneOf(exclusion.matchVariable, `${at}.matchVariable`, ['RequestHeaderNames', 'RequestCookieNames', 'QueryStringArgNames', 'RequestBodyPostArgNames', 'RequestBodyJsonArgNames']);
+      problems.oneOf(exclusion.selectorMatchOperator, `${at}.selectorMatchOperator`, ['Equals', 'Contains', 'StartsWith', 'EndsWith', 'EqualsAny']);
+      if (exclusion.selectorMatchOperator !== 'EqualsAny') {
+        const ok = typeof exclusion.selector === 'string' && exclusion.selector.trim() !== '' && exclusion.selector.length <= 256;
+        problems.check(ok, `${at}.selector`, `must name what is excluded (1 to 256 characters), got ${JSON.stringify(exclusion.selector)}`);
+      }
+    });
   });
 
   declaration.originAccess.forEach((access, i) => problems.name(access.siteName, `originAccess[${i}].siteName`, NAME_WITH_HYPHENS, 60, 'letters, digits and inner hyphens'));

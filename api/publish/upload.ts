@@ -25,7 +25,8 @@ export interface PublishRequest {
   revisionToken?: string;
 }
 
-const REQUEST_FIELDS = new Set(['temporaryExposureKeys', 'healthAuthorityID', 'verificationPayload', 'hmacKey', 'symptomOnsetInterval', 'traveler', 'revisionToken', 'padding']);
+/** Every field a publish request may carry. */
+export const PUBLISH_REQUEST_FIELDS: ReadonlySet<string> = new Set(['temporaryExposureKeys', 'healthAuthorityID', 'verificationPayload', 'hmacKey', 'symptomOnsetInterval', 'traveler', 'revisionToken', 'padding']);
 const KEY_FIELDS = new Set(['key', 'rollingStartNumber', 'rollingPeriod', 'transmissionRisk']);
 
 function wrongType(field: string, type: string): HttpError {
@@ -57,7 +58,7 @@ function uploadKey(value: unknown, index: number): UploadKey {
 
 /** Reads the parsed JSON body into a `PublishRequest`, or fails with 400 `bad_request`. */
 export function parsePublishRequest(body: unknown): PublishRequest {
-  const fields = requireKnownFields(body, REQUEST_FIELDS, 'the body');
+  const fields = requireKnownFields(body, PUBLISH_REQUEST_FIELDS, 'the body');
   if (!Array.isArray(fields.temporaryExposureKeys)) throw wrongType('temporaryExposureKeys', 'an array');
   const request: PublishRequest = {
     keys: fields.temporaryExposureKeys.map(uploadKey),

@@ -218,7 +218,14 @@ export function edgeResources(declaration: EdgeDeclaration, ids: ResourceIds): E
         ...(waf.scrubClientIpFromLogs ? { logScrubbing: { state: 'Enabled', scrubbingRules: [{ matchVariable: 'RequestIPAddress', selectorMatchOperator: 'EqualsAny', state: 'Enabled' }] } } : {}),
       },
       customRules: { rules: waf.customRules.map(wafRule) },
-      managedRules: { managedRuleSets: waf.managedRuleSets.map((set) => ({ ruleSetType: set.ruleSetType, ruleSetVersion: set.ruleSetVersion, ruleSetAction: set.ruleSetAction })) },
+      managedRules: {
+        managedRuleSets: waf.managedRuleSets.map((set) => ({
+          ruleSetType: set.ruleSetType,
+          ruleSetVersion: set.ruleSetVersion,
+          ruleSetAction: set.ruleSetAction,
+          ...(set.exclusions?.length ? { exclusions: set.exclusions.map((e) => ({ matchVariable: e.matchVariable, selectorMatchOperator: e.selectorMatchOperator, selector: e.selector })) } : {}),
+        })),
+      },
     },
     dependsOn: [],
   });

@@ -116,7 +116,22 @@ describe('the ARM template of the edge declaration', () => {
     const settings = waf.properties?.policySettings as Record<string, unknown>;
     expect(settings).toMatchObject({ enabledState: 'Enabled', mode: 'Prevention', requestBodyCheck: 'Enabled', customBlockResponseStatusCode: 429, logScrubbing: { state: 'Enabled', scrubbingRules: [{ matchVariable: 'RequestIPAddress', selectorMatchOperator: 'EqualsAny', state: 'Enabled' }] } });
     expect(JSON.parse(Buffer.from(settings.customBlockResponseBody as string, 'base64').toString('utf8'))).toEqual({ error: expect.any(String), code: 'edge_refused' });
-    expect(waf.properties?.managedRules).toEqual({ managedRuleSets: [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' }] });
+    expect(waf.properties?.managedRules).toEqual({
+      managedRuleSets: [
+        {
+          ruleSetType: 'Microsoft_DefaultRuleSet',
+          ruleSetVersion: '2.1',
+          ruleSetAction: 'Block',
+          exclusions: [
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'StartsWith', selector: 'temporaryExposureKeys' },
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'verificationPayload' },
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'hmacKey' },
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'padding' },
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'revisionToken' },
+          ],
+        },
+      ],
+    });
     const rules = (waf.properties?.customRules as { rules: Record<string, unknown>[] }).rules;
     expect(rules.map((r) => r.name)).toEqual(declaration.waf.customRules.map((r) => r.name));
     const publish = rules.find((r) => r.name === 'PublishRateLimit');

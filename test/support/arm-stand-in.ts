@@ -298,6 +298,12 @@ function checkWafPolicy(body: Record<string, unknown>): string[] {
   for (const [index, ruleSet] of ((valueAt(body, 'properties.managedRules.managedRuleSets') as unknown[]) ?? []).entries()) {
     problems.push(...requireField(ruleSet, 'ruleSetType', 'string').map((p) => `properties.managedRules.managedRuleSets[${index}].${p}`));
     problems.push(...requireField(ruleSet, 'ruleSetVersion', 'string').map((p) => `properties.managedRules.managedRuleSets[${index}].${p}`));
+    for (const [e, exclusion] of ((valueAt(ruleSet, 'exclusions') as unknown[]) ?? []).entries()) {
+      const at = `properties.managedRules.managedRuleSets[${index}].exclusions[${e}]`;
+      problems.push(...requireOneOf(exclusion, 'matchVariable', ['RequestHeaderNames', 'RequestCookieNames', 'QueryStringArgNames', 'RequestBodyPostArgNames', 'RequestBodyJsonArgNames']).map((p) => `${at}.${p}`));
+      problems.push(...requireOneOf(exclusion, 'selectorMatchOperator', ['Equals', 'Contains', 'StartsWith', 'EndsWith', 'EqualsAny']).map((p) => `${at}.${p}`));
+      problems.push(...requireField(exclusion, 'selector', 'string').map((p) => `${at}.${p}`));
+    }
   }
   return problems;
 }
