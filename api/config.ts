@@ -6,6 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { LogLevel } from './log';
+import { REGION_PATTERN, SettingsReader, type Env } from './settings';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from './store/cosmos-store';
 
 /** A configuration fault found at start-up; lists every bad variable at once. */
@@ -60,8 +61,6 @@ export interface ApiConfig {
   logLevel: LogLevel;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** One row of the settings table: the README and the local stack print from it. */
 export interface Setting {
   env: string;
@@ -91,64 +90,29 @@ export const API_SETTINGS: readonly Setting[] = [
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VERSION = /^[A-Za-z0-9_-]{1,16}$/;
-/** Region codes as the export format and blob names use them (e.g. `440`, `JP`, `DE`). */
-export const REGION_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Reads settings while collecting every problem, so an operator sees them all at once. */
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
-
-  private raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
+/** The API's own kinds of setting, on top of the shared ones. */
+class ApiSettingsReader extends SettingsReader {
+  constructor(env: Env) {
+    super(env, API_SETTINGS);
   }
 
-  private defaultOf(name: string): string | undefined {
-    return API_SETTINGS.find((setting) => setting.env === name)?.default;
-  }
-
-  string(name: string, required: boolean): string | undefined {
-    const value = this.raw(name) ?? this.defaultOf(name);
-    if (value === undefined && required) this.problems.push(`${name} is required`);
-    return value;
-  }
-
-  integer(name: string, min: number, max: number): number {
-    const text = this.string(name, true) ?? '0';
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
-      return min;
-    }
-    return value;
-  }
-
-  boolean(name: string): boolean {
-    const text = (this.string(name, true) ?? 'true').toLowerCase();
-    if (text === 'true' || text === '1') return true;
-    if (text === 'false' || text === '0') return false;
-    this.problems.push(`${name} must be true or false, got ${JSON.stringify(text)}`);
-    return true;
-  }
-
-  oneOf<T extends string>(name: string, values: readonly T[]): T {
-    const text = this.string(name, true) ?? values[0];
-    if ((values as readonly string[]).includes(text)) return text as T;
-    this.problems.push(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(text)}`);
-    return values[0];
+  /** `string`, or a problem when required and unset. */
+  optional(name: string, required: boolean): string | undefined {
+    return required ? this.required(name) || undefined : this.string(name);
   }
 
   frontDoorIds(name: string): string[] {
-    const ids = (this.string(name, true) ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
-    if (this.raw(name) !== undefined && ids.length === 0) this.problems.push(`${name} must list at least one Front Door ID`);
+    const ids = this.list(name);
+    if (this.raw(name) === undefined) this.problems.push(`${name} is required`);
+    else if (ids.length === 0) this.problems.push(`${name} must list at least one Front Door ID`);
     for (const id of ids) if (!GUID.test(id)) this.problems.push(`${name}: ${JSON.stringify(id)} is not a Front Door ID (a GUID)`);
     return ids.map((id) => id.toLowerCase());
   }
 
   versionedKeys(name: string, required: boolean, check: (key: Buffer) => string | undefined): VersionedKeys {
-    const text = this.string(name, required);
+    const text = this.optional(name, required);
     const keys = new Map<string, Buffer>();
     let current = '';
     for (const entry of (text ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
@@ -175,7 +139,7 @@ class Reader {
   }
 
   healthAuthorities(name: string): HealthAuthority[] {
-    const text = this.string(name, true);
+    const text = this.optional(name, true);
     if (text === undefined) return [];
     let parsed: unknown;
     try {
@@ -240,10 +204,10 @@ function publicP256JwkProblem(jwk: JWK | undefined): string | undefined {
 }
 
 export function loadApiConfig(env: Env): ApiConfig {
-  const read = new Reader(env);
+  const read = new ApiSettingsReader(env);
   const registrationRequired = read.boolean('KEYFRONT_REGISTRATION_REQUIRED');
   const storeKind = read.oneOf('KEYFRONT_STORE', ['cosmos', 'memory'] as const);
-  const endpoint = read.string('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
+  const endpoint = read.optional('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(endpoint)) read.problems.push(`KEYFRONT_COSMOS_ENDPOINT must be an account endpoint such as https://account.documents.azure.com:443/, got ${JSON.stringify(endpoint)}`);
   const config: ApiConfig = {
     frontDoorIds: read.frontDoorIds('KEYFRONT_FRONT_DOOR_ID'),
@@ -256,9 +220,9 @@ export function loadApiConfig(env: Env): ApiConfig {
     store: {
       kind: storeKind,
       ...(endpoint === undefined ? {} : { endpoint }),
-      ...(read.string('KEYFRONT_COSMOS_KEY', false) === undefined ? {} : { key: read.string('KEYFRONT_COSMOS_KEY', false) }),
-      databaseId: read.string('KEYFRONT_COSMOS_DATABASE', true) ?? DEFAULT_DATABASE_ID,
-      containerId: read.string('KEYFRONT_COSMOS_CONTAINER', true) ?? DEFAULT_CONTAINER_ID,
+      ...(read.string('KEYFRONT_COSMOS_KEY') === undefined ? {} : { key: read.string('KEYFRONT_COSMOS_KEY') }),
+      databaseId: read.required('KEYFRONT_COSMOS_DATABASE'),
+      containerId: read.required('KEYFRONT_COSMOS_CONTAINER'),
       shards: read.integer('KEYFRONT_COSMOS_SHARDS', 1, 1024),
       timeoutInMs: read.integer('KEYFRONT_STORE_TIMEOUT_MS', 100, 60000),
     },

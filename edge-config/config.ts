@@ -5,6 +5,7 @@
  * code; only addresses and names come from here.
  */
 import { isIP } from 'node:net';
+import { REGION_PATTERN, SettingsReader, type Env } from '../api/settings';
 import type { FrontDoorSku } from './declaration';
 import type { EdgeEnvironment } from './keyfront';
 
@@ -48,69 +49,13 @@ export const LOCAL_EDGE_SETTINGS: readonly EdgeSetting[] = [
 ];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const REGION = /^[A-Za-z0-9_-]{1,16}$/;
 const SITE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?$/;
 const ACCOUNT = /^[a-z0-9]{3,24}$/;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-class Reader {
-  readonly problems: string[] = [];
-  constructor(
-    private readonly env: Env,
-    private readonly table: readonly EdgeSetting[],
-  ) {}
-
-  string(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === '' ? this.table.find((setting) => setting.env === name)?.default : value;
-  }
-
-  required(name: string): string {
-    const value = this.string(name);
-    if (value === undefined) this.problems.push(`${name} is required`);
-    return value ?? '';
-  }
-
-  list(name: string): string[] {
-    return (this.string(name) ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-  }
-
-  matching(name: string, pattern: RegExp, what: string): string {
-    const value = this.string(name) ?? '';
-    if (!pattern.test(value)) this.problems.push(`${name} must be ${what}, got ${JSON.stringify(value)}`);
-    return value;
-  }
-
-  integer(name: string, min: number, max: number): number {
-    const text = this.string(name) ?? '';
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
-      return min;
-    }
-    return value;
-  }
-
-  url(name: string): string {
-    const text = this.string(name) ?? '';
-    try {
-      const url = new URL(text);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-      return text.replace(/\/$/, '');
-    } catch {
-      this.problems.push(`${name} must be an http(s) URL, got ${JSON.stringify(text)}`);
-      return 'http://invalid';
-    }
-  }
-
-  done<T>(value: T): T {
-    if (this.problems.length > 0) throw new EdgeSettingsError(this.problems);
-    return value;
-  }
+/** Throws every problem at once, naming the variables. */
+function done<T>(read: SettingsReader, value: T): T {
+  if (read.problems.length > 0) throw new EdgeSettingsError(read.problems);
+  return value;
 }
 
 export interface AzureEdgeConfig {
@@ -121,7 +66,7 @@ export interface AzureEdgeConfig {
 }
 
 export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
-  const read = new Reader(env, AZURE_EDGE_SETTINGS);
+  const read = new SettingsReader(env, AZURE_EDGE_SETTINGS);
   const sku = read.string('KEYFRONT_EDGE_SKU') as FrontDoorSku;
   if (sku !== 'Standard_AzureFrontDoor' && sku !== 'Premium_AzureFrontDoor') read.problems.push(`KEYFRONT_EDGE_SKU must be Standard_AzureFrontDoor or Premium_AzureFrontDoor, got ${JSON.stringify(sku)}`);
   const sites = read.list('KEYFRONT_EDGE_API_SITES');
@@ -132,7 +77,7 @@ export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
   const account = read.matching('KEYFRONT_EDGE_STORAGE_ACCOUNT', ACCOUNT, '3-24 lower-case letters and digits');
   const subscriptionId = read.string('KEYFRONT_EDGE_SUBSCRIPTION_ID');
   if (subscriptionId !== undefined && !GUID.test(subscriptionId)) read.problems.push(`KEYFRONT_EDGE_SUBSCRIPTION_ID must be a GUID, got ${JSON.stringify(subscriptionId)}`);
-  return read.done({
+  return done(read, {
     subscriptionId,
     resourceGroupName: read.string('KEYFRONT_EDGE_RESOURCE_GROUP'),
     environment: {
@@ -146,7 +91,7 @@ export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
         primary: { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` },
         secondary: { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },
       },
-      probeRegion: read.matching('KEYFRONT_EDGE_PROBE_REGION', REGION, 'a region code such as 440'),
+      probeRegion: read.matching('KEYFRONT_EDGE_PROBE_REGION', REGION_PATTERN, 'a region code such as 440'),
     },
   });
 }
@@ -184,14 +129,14 @@ export function localEdgeEnvironment(origins: { api: string; blobPrimary: string
 }
 
 export function loadLocalEdgeConfig(env: Env): LocalEdgeConfig {
-  const read = new Reader(env, LOCAL_EDGE_SETTINGS);
+  const read = new SettingsReader(env, LOCAL_EDGE_SETTINGS);
   const host = read.required('KEYFRONT_EDGE_HOST');
   if (isIP(host) === 0 && host !== 'localhost') read.problems.push(`KEYFRONT_EDGE_HOST must be an IP address, got ${JSON.stringify(host)}`);
   const frontDoorId = read.string('KEYFRONT_EDGE_FRONT_DOOR_ID');
   if (frontDoorId !== undefined && !GUID.test(frontDoorId)) read.problems.push(`KEYFRONT_EDGE_FRONT_DOOR_ID must be a GUID, got ${JSON.stringify(frontDoorId)}`);
   const blobPrimary = read.url('KEYFRONT_EDGE_BLOB_ORIGIN');
   const secondary = read.string('KEYFRONT_EDGE_BLOB_SECONDARY_ORIGIN');
-  return read.done({
+  return done(read, {
     host,
     port: read.integer('KEYFRONT_EDGE_PORT', 0, 65535),
     adminPort: read.integer('KEYFRONT_EDGE_ADMIN_PORT', 0, 65535),
@@ -202,7 +147,7 @@ export function loadLocalEdgeConfig(env: Env): LocalEdgeConfig {
       api: read.url('KEYFRONT_EDGE_API_ORIGIN'),
       blobPrimary,
       blobSecondary: secondary === undefined ? undefined : read.url('KEYFRONT_EDGE_BLOB_SECONDARY_ORIGIN'),
-      probeRegion: read.matching('KEYFRONT_EDGE_PROBE_REGION', REGION, 'a region code such as 440'),
+      probeRegion: read.matching('KEYFRONT_EDGE_PROBE_REGION', REGION_PATTERN, 'a region code such as 440'),
     }),
   });
 }

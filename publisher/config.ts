@@ -4,6 +4,7 @@
  * start-up. Errors name the variable. Nothing else in `publisher/` reads `process.env`.
  */
 import * as path from 'node:path';
+import { REGION_PATTERN, type Env } from '../api/settings';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../api/store/cosmos-store';
 import { MAX_KEYS_PER_FILE } from '../proto/tek';
 
@@ -56,8 +57,6 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** One setting: its variable, default (as the text one would set), and how to read it. */
 interface Setting<T> {
   env: string;
@@ -85,7 +84,6 @@ function oneOf<T extends string>(...values: T[]): (text: string) => T {
 
 const text = (value: string): string => value;
 
-const REGION = /^[A-Za-z0-9_-]{1,16}$/;
 const SIGNATURE_ID = /^[A-Za-z0-9_]{1,32}$/;
 const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 
@@ -115,7 +113,7 @@ export const SETTINGS = {
     describe: 'comma-separated regions (MCC or ISO code), each published to v1/{region}/',
     parse: (value: string) => {
       const regions = value.split(',').map((r) => r.trim()).filter((r) => r !== '');
-      if (regions.length === 0 || regions.some((r) => !REGION.test(r))) throw new Invalid('must list regions of [A-Za-z0-9_-]{1,16}, comma-separated');
+      if (regions.length === 0 || regions.some((r) => !REGION_PATTERN.test(r))) throw new Invalid('must list regions of [A-Za-z0-9_-]{1,16}, comma-separated');
       if (new Set(regions).size !== regions.length) throw new Invalid('must not repeat a region');
       return regions;
     },

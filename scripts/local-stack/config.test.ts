@@ -15,7 +15,7 @@ describe('loadLocalStackConfig', () => {
   it.each([
     [{ KEYFRONT_API_PORT: 'http' }, /KEYFRONT_API_PORT must be a port number/],
     [{ KEYFRONT_COSMOS_PORT: '70000' }, /KEYFRONT_COSMOS_PORT must be a port number/],
-    [{ KEYFRONT_REGION: 'a/b' }, /KEYFRONT_REGION must match/],
+    [{ KEYFRONT_REGION: 'a/b' }, /KEYFRONT_REGION must be a region code matching/],
     [{ KEYFRONT_API_PORT: '8081' }, /ports of api and cosmos are both 8081/],
   ])('refuses %p naming the variable', (env, message) => {
     expect(() => loadLocalStackConfig(env, '/repo')).toThrow(LocalStackConfigError);

@@ -3,6 +3,7 @@
  * the region the dev health authority uploads for, and every port, each with its env var and default.
  */
 import * as path from 'node:path';
+import { REGION_PATTERN, SettingsReader, type Env } from '../../api/settings';
 
 export interface LocalStackConfig {
   /** Absolute path of `KEYFRONT_DATA_DIR`. */
@@ -27,44 +28,33 @@ export const LOCAL_STACK_SETTINGS = [
   { env: 'KEYFRONT_EDGE_ADMIN_PORT', default: '8089', description: 'Local edge admin (purge, metrics), loopback only.' },
 ] as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** A local stack configuration problem, naming the variable. */
 export class LocalStackConfigError extends Error {
   override readonly name = 'LocalStackConfigError';
 }
 
-function setting(env: Env, name: (typeof LOCAL_STACK_SETTINGS)[number]['env']): string {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? LOCAL_STACK_SETTINGS.find((s) => s.env === name)!.default : value;
-}
-
-function port(env: Env, name: (typeof LOCAL_STACK_SETTINGS)[number]['env']): number {
-  const text = setting(env, name);
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 65535) throw new LocalStackConfigError(`${name} must be a port number from 1 to 65535, got ${JSON.stringify(text)}`);
-  return value;
-}
-
 export function loadLocalStackConfig(env: Env = process.env, cwd: string = process.cwd()): LocalStackConfig {
-  const region = setting(env, 'KEYFRONT_REGION');
-  if (!/^[A-Za-z0-9_-]{1,16}$/.test(region)) throw new LocalStackConfigError(`KEYFRONT_REGION must match [A-Za-z0-9_-]{1,16}, got ${JSON.stringify(region)}`);
+  const read = new SettingsReader(env, LOCAL_STACK_SETTINGS);
+  const port = (name: (typeof LOCAL_STACK_SETTINGS)[number]['env']) => read.integer(name, 1, 65535, 'a port number from 1 to 65535');
   const config: LocalStackConfig = {
-    dataDir: path.resolve(cwd, setting(env, 'KEYFRONT_DATA_DIR')),
-    region,
+    dataDir: path.resolve(cwd, read.required('KEYFRONT_DATA_DIR')),
+    region: read.matching('KEYFRONT_REGION', REGION_PATTERN, `a region code matching ${REGION_PATTERN.source}`),
     ports: {
-      api: port(env, 'KEYFRONT_API_PORT'),
-      cosmos: port(env, 'KEYFRONT_COSMOS_PORT'),
-      blob: port(env, 'KEYFRONT_BLOB_PORT'),
-      edge: port(env, 'KEYFRONT_EDGE_PORT'),
-      edgeAdmin: port(env, 'KEYFRONT_EDGE_ADMIN_PORT'),
+      api: port('KEYFRONT_API_PORT'),
+      cosmos: port('KEYFRONT_COSMOS_PORT'),
+      blob: port('KEYFRONT_BLOB_PORT'),
+      edge: port('KEYFRONT_EDGE_PORT'),
+      edgeAdmin: port('KEYFRONT_EDGE_ADMIN_PORT'),
     },
   };
-  const used = new Map<number, string>();
-  for (const [name, value] of Object.entries(config.ports)) {
-    if (used.has(value)) throw new LocalStackConfigError(`ports of ${used.get(value)} and ${name} are both ${value}`);
-    used.set(value, name);
+  if (read.problems.length === 0) {
+    const used = new Map<number, string>();
+    for (const [name, value] of Object.entries(config.ports)) {
+      if (used.has(value)) read.problems.push(`ports of ${used.get(value)} and ${name} are both ${value}`);
+      used.set(value, name);
+    }
   }
+  if (read.problems.length > 0) throw new LocalStackConfigError(read.problems.join('; '));
   return config;
 }
 
