@@ -98,9 +98,9 @@ class ApiSettingsReader extends SettingsReader {
     super(env, API_SETTINGS);
   }
 
-  /** `string`, or a problem when required and unset. */
-  optional(name: string, required: boolean): string | undefined {
-    return required ? this.required(name) || undefined : this.string(name);
+  /** The value (or default); unset while `needed` is a problem. */
+  requiredIf(name: string, needed: boolean): string | undefined {
+    return needed ? this.required(name) || undefined : this.string(name);
   }
 
   frontDoorIds(name: string): string[] {
@@ -112,7 +112,7 @@ class ApiSettingsReader extends SettingsReader {
   }
 
   versionedKeys(name: string, required: boolean, check: (key: Buffer) => string | undefined): VersionedKeys {
-    const text = this.optional(name, required);
+    const text = this.requiredIf(name, required);
     const keys = new Map<string, Buffer>();
     let current = '';
     for (const entry of (text ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
@@ -139,7 +139,7 @@ class ApiSettingsReader extends SettingsReader {
   }
 
   healthAuthorities(name: string): HealthAuthority[] {
-    const text = this.optional(name, true);
+    const text = this.required(name) || undefined;
     if (text === undefined) return [];
     let parsed: unknown;
     try {
@@ -207,7 +207,7 @@ export function loadApiConfig(env: Env): ApiConfig {
   const read = new ApiSettingsReader(env);
   const registrationRequired = read.boolean('KEYFRONT_REGISTRATION_REQUIRED');
   const storeKind = read.oneOf('KEYFRONT_STORE', ['cosmos', 'memory'] as const);
-  const endpoint = read.optional('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
+  const endpoint = read.requiredIf('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(endpoint)) read.problems.push(`KEYFRONT_COSMOS_ENDPOINT must be an account endpoint such as https://account.documents.azure.com:443/, got ${JSON.stringify(endpoint)}`);
   const config: ApiConfig = {
     frontDoorIds: read.frontDoorIds('KEYFRONT_FRONT_DOOR_ID'),
