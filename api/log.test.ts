@@ -29,6 +29,27 @@ describe('the structured logger', () => {
     expect(lines[0]).toMatchObject({ keyData: '[redacted]', clientIp: '[redacted]', bytes: '[bytes]', request: { headers: { authorization: '[redacted]' } } });
   });
 
+  it('replaces what is nested too deep to be checked, instead of writing it unchecked', () => {
+    const { log, lines } = capture();
+    let nested: Record<string, unknown> = { key: 'DEEPKEY', authorization: 'Bearer deep' };
+    for (let i = 0; i < 12; i++) nested = { level: nested };
+    log.info('deep', { nested });
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('DEEPKEY');
+    expect(text).not.toContain('deep"}');
+    expect(text).toContain('[too deep]');
+  });
+
+  it('redacts secrets quoted inside error messages', () => {
+    const { log, lines } = capture();
+    const error = new Error('request failed: AccountName=devstoreaccount1;AccountKey=abc123==;BlobEndpoint=x, url ?sv=1&sig=s1gn4ture, header Bearer t0ken, certificate eyJhbGciOi.eyJzdWIi.c2ln');
+    log.error('failed', { error });
+    const message = (lines[0].error as { message: string }).message;
+    for (const secret of ['abc123', 's1gn4ture', 't0ken', 'eyJhbGciOi']) expect(message).not.toContain(secret);
+    expect(message).toContain('AccountName=devstoreaccount1;AccountKey=[redacted];BlobEndpoint=x');
+    expect(message).toContain('header Bearer [redacted]');
+  });
+
   it('drops lines below its level', () => {
     const { log, lines } = capture('warn');
     log.debug('noise');

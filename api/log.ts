@@ -20,10 +20,28 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, '');
 }
 
+/** Nesting written; deeper objects are replaced, never written unchecked. */
+const MAX_DEPTH = 6;
+
+/**
+ * Secrets as they appear inside text (an SDK's error message may quote a connection string or a
+ * request URL): storage and Cosmos keys, SAS signatures, bearer tokens, JWTs.
+ */
+const SECRETS_IN_TEXT: ReadonlyArray<[RegExp, string]> = [
+  [/\b(AccountKey|SharedAccessSignature|SharedAccessKey|sig|password|secret)=[^;&\s"']*/gi, '$1=[redacted]'],
+  [/\bBearer\s+[^\s"',;]+/gi, 'Bearer [redacted]'],
+  [/\beyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]'],
+];
+
+function scrubText(text: string): string {
+  return SECRETS_IN_TEXT.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+}
+
 function scrub(value: unknown, depth = 0): unknown {
   // isNativeError, not instanceof: errors made in another realm (vm contexts, test runners) are errors too.
-  if (types.isNativeError(value)) return { name: value.name, message: value.message, ...(value as { code?: unknown }).code !== undefined ? { code: (value as { code?: unknown }).code } : {} };
-  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (types.isNativeError(value)) return { name: value.name, message: scrubText(value.message), ...(value as { code?: unknown }).code !== undefined ? { code: (value as { code?: unknown }).code } : {} };
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return '[bytes]';
   const out: LogFields = {};

@@ -56,6 +56,9 @@ describe('bindRoute', () => {
     expect(logs).toContain('"invocationId":"inv-1"');
     expect(logs).toContain('unexpected failure');
     expect(logs).not.toContain('203.0.113.9');
+    // The failure is logged with its message, the secret it quotes redacted.
+    expect(logs).toContain('boom: Cosmos key AccountKey=[redacted]');
+    expect(logs).not.toContain('AccountKey=abc');
   });
 
   it('logs one line per request with the status and code', async () => {

@@ -98,7 +98,8 @@ export class CertificateVerifier {
       if (error instanceof HttpError) throw error;
       throw invalid(reasonOf(error));
     }
-    const reportType = typeof payload.reportType === 'string' ? REPORT_TYPES[payload.reportType] : undefined;
+    // Own properties only: `constructor` or `__proto__` must not name a report type.
+    const reportType = typeof payload.reportType === 'string' && Object.hasOwn(REPORT_TYPES, payload.reportType) ? REPORT_TYPES[payload.reportType] : undefined;
     if (reportType === undefined) throw invalid(`the certificate's reportType must be one of ${Object.keys(REPORT_TYPES).join(', ')}`);
     const onset = payload.symptomOnsetInterval;
     if (onset !== undefined && !(Number.isInteger(onset) && (onset as number) >= 0 && (onset as number) <= 0x7fffffff)) throw invalid("the certificate's symptomOnsetInterval must be an interval number");
