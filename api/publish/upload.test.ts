@@ -39,6 +39,9 @@ describe('parsePublishRequest', () => {
     ['a numeric hmacKey', { ...valid, hmacKey: 5 }],
     ['a string traveler', { ...valid, traveler: 'yes' }],
     ['a string onset', { ...valid, symptomOnsetInterval: '5' }],
+    ['a fractional onset', { ...valid, symptomOnsetInterval: 2993328.5 }],
+    ['a negative onset', { ...valid, symptomOnsetInterval: -5 }],
+    ['an onset beyond an interval number', { ...valid, symptomOnsetInterval: 2 ** 31 }],
     ['a numeric token', { ...valid, revisionToken: 5 }],
     ['an object padding', { ...valid, padding: {} }],
   ])('refuses %s with 400 bad_request', (_name, body) => {

@@ -66,7 +66,12 @@ export function parsePublishRequest(body: unknown): PublishRequest {
     verificationPayload: requiredString(fields, 'verificationPayload'),
     hmacKey: requiredString(fields, 'hmacKey'),
   };
-  if (fields.symptomOnsetInterval !== undefined) request.symptomOnsetInterval = number(fields.symptomOnsetInterval, 'symptomOnsetInterval');
+  if (fields.symptomOnsetInterval !== undefined) {
+    const onset = fields.symptomOnsetInterval;
+    // An interval number (10-minute units since the epoch), as the format stores it: a uint32 in the protobuf.
+    if (typeof onset !== 'number' || !Number.isInteger(onset) || onset < 0 || onset > 0x7fffffff) throw wrongType('symptomOnsetInterval', 'an interval number (an integer from 0 to 2147483647)');
+    request.symptomOnsetInterval = onset;
+  }
   if (fields.traveler !== undefined) {
     if (typeof fields.traveler !== 'boolean') throw wrongType('traveler', 'a boolean');
     request.traveler = fields.traveler;
