@@ -12,7 +12,7 @@
  * - Every response carries HSTS and `X-Content-Type-Options`; exports carry CORS headers so a web
  *   page may read them.
  */
-import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule, WafManagedRuleExclusion } from './declaration';
+import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule, WafManagedRuleExclusion, WafTransform } from './declaration';
 
 export interface EdgeOrigin {
   /** Origin URL: `https://host` in Azure; locally it may carry a path (Azurite's account). */
@@ -57,6 +57,12 @@ export const API_HEALTH_PATH = '/api/health';
 /** The blob container the exports live in (`/v1/...` on the edge is `/exports/v1/...` on the origin). */
 export const EXPORTS_CONTAINER_PATH = '/exports';
 
+/**
+ * How the WAF reads a path: percent-decoded, then lower-cased. Azure Functions decodes the path
+ * before routing, so `/api/v1/%70ublish` is a publish and must count as one.
+ */
+const PATH_TRANSFORMS: readonly WafTransform[] = ['UrlDecode', 'Lowercase'];
+
 function rateLimit(name: string, priority: number, path: string, perMinute: number): WafCustomRule {
   return {
     name,
@@ -67,7 +73,7 @@ function rateLimit(name: string, priority: number, path: string, perMinute: numb
     rateLimitDurationInMinutes: 1,
     groupBy: 'SocketAddr',
     // RequestUri is the whole URL (scheme, host, path, query): match the path part with a pattern anchored after the host.
-    matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [`^https?://[^/]+${escapeRegex(path)}(?:[/?]|$)`], transforms: ['Lowercase'] }],
+    matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [`^https?://[^/]+${escapeRegex(path)}(?:[/?]|$)`], transforms: [...PATH_TRANSFORMS] }],
     action: 'Block',
   };
 }
@@ -79,7 +85,7 @@ function onlyMethods(name: string, priority: number, pathPrefix: string, methods
     enabled: true,
     ruleType: 'MatchRule',
     matchConditions: [
-      { matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [`^https?://[^/]+${escapeRegex(pathPrefix)}`], transforms: ['Lowercase'] },
+      { matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [`^https?://[^/]+${escapeRegex(pathPrefix)}`], transforms: [...PATH_TRANSFORMS] },
       { matchVariable: 'RequestMethod', operator: 'Equal', negate: true, values: [...methods], transforms: [] },
     ],
     action: 'Block',

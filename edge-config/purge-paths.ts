@@ -9,12 +9,15 @@ export class PurgePathError extends Error {
   override readonly name = 'PurgePathError';
 }
 
-/** Checks a purge request's paths; the message names the first bad one. */
-export function checkContentPaths(contentPaths: unknown): asserts contentPaths is string[] {
+/**
+ * Checks a purge request's paths; the message names the first bad one, by default as the API field
+ * (`contentPaths[1]`); `nameOf` names it otherwise (the CLI: `--paths`).
+ */
+export function checkContentPaths(contentPaths: unknown, nameOf: (index: number) => string = (index) => `contentPaths[${index}]`): asserts contentPaths is string[] {
   if (!Array.isArray(contentPaths) || contentPaths.length === 0) throw new PurgePathError('contentPaths must be a non-empty array of paths');
   contentPaths.forEach((value, index) => {
     const problem = contentPathProblem(value);
-    if (problem) throw new PurgePathError(`contentPaths[${index}] ${problem}`);
+    if (problem) throw new PurgePathError(`${nameOf(index)} ${problem}`);
   });
 }
 

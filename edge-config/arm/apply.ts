@@ -153,12 +153,30 @@ function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: 
       remove: async ([w]) => waf.policies.beginDeleteAndWait(rg, w, lro),
     },
     'Microsoft.Web/sites/config': {
-      get: (names) => siteRequest('GET', names),
+      get: async (names) => withoutImplicitRestrictions(await siteRequest('GET', names)),
       // PATCH: only the restriction settings change, the rest of the site's configuration stays.
       put: async (names, model) => void (await siteRequest('PATCH', names, { properties: model })),
       remove: async () => undefined,
     },
   };
+}
+
+/** Priority of App Service's implicit rule for requests no access restriction matched. */
+const IMPLICIT_RESTRICTION_PRIORITY = 2147483647;
+
+/**
+ * A site's configuration without the implicit "Allow all" / "Deny all" rule App Service appends
+ * when it reads restrictions back (it follows `ipSecurityRestrictionsDefaultAction`); nobody writes
+ * it, so comparing with it would plan an update on every apply.
+ */
+function withoutImplicitRestrictions(config: Model | undefined): Model | undefined {
+  if (!config) return config;
+  const out = { ...config };
+  for (const field of ['ipSecurityRestrictions', 'scmIpSecurityRestrictions']) {
+    const rules = out[field];
+    if (Array.isArray(rules)) out[field] = rules.filter((rule: Model | null) => !(rule?.priority === IMPLICIT_RESTRICTION_PRIORITY && String(rule.ipAddress).toLowerCase() === 'any'));
+  }
+  return out;
 }
 
 /**

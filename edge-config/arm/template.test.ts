@@ -1,3 +1,4 @@
+import { KnownTransformType } from '@azure/arm-frontdoor';
 import { loadAzureEdgeConfig } from '../config';
 import { keyfrontEdge } from '../keyfront';
 import { validateEdgeDeclaration } from '../validate';
@@ -143,19 +144,23 @@ describe('the ARM template of the edge declaration', () => {
       rateLimitDurationInMinutes: 1,
       rateLimitThreshold: 60,
       groupBy: [{ variableName: 'SocketAddr' }],
-      matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negateCondition: false, matchValue: ['^https?://[^/]+/api/v1/publish(?:[/?]|$)'], transforms: ['Lowercase'] }],
+      matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negateCondition: false, matchValue: ['^https?://[^/]+/api/v1/publish(?:[/?]|$)'], transforms: ['UrlDecode', 'Lowercase'] }],
       action: 'Block',
     });
-    expect(rules.find((r) => r.name === 'RegisterRateLimit')).toMatchObject({ ruleType: 'RateLimitRule', rateLimitThreshold: 60, groupBy: [{ variableName: 'SocketAddr' }] });
+    expect(rules.find((r) => r.name === 'RegisterRateLimit')).toMatchObject({ ruleType: 'RateLimitRule', rateLimitThreshold: 60, groupBy: [{ variableName: 'SocketAddr' }], matchConditions: [{ matchVariable: 'RequestUri', transforms: ['UrlDecode', 'Lowercase'] }] });
     expect(rules.find((r) => r.name === 'ApiMethods')).toMatchObject({
       ruleType: 'MatchRule',
       action: 'Block',
       matchConditions: [
-        { matchVariable: 'RequestUri', operator: 'RegEx', matchValue: ['^https?://[^/]+/api/'] },
+        { matchVariable: 'RequestUri', operator: 'RegEx', matchValue: ['^https?://[^/]+/api/'], transforms: ['UrlDecode', 'Lowercase'] },
         { matchVariable: 'RequestMethod', operator: 'Equal', negateCondition: true, matchValue: ['GET', 'POST'] },
       ],
     });
     expect(rules.find((r) => r.name === 'ExportMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestMethod', operator: 'Equal', negateCondition: true, matchValue: ['GET', 'HEAD'], transforms: [] });
+    expect(rules.find((r) => r.name === 'ExportMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestUri', operator: 'RegEx', negateCondition: false, matchValue: ['^https?://[^/]+/v1/'], transforms: ['UrlDecode', 'Lowercase'] });
+    // Every transform is one the FrontDoor WAF API documents.
+    const documented = new Set<string>(Object.values(KnownTransformType));
+    expect(rules.flatMap((r) => (r.matchConditions as { transforms: string[] }[]).flatMap((c) => c.transforms)).filter((t) => !documented.has(t))).toEqual([]);
   });
 
   it('attaches the WAF policy to the endpoint and custom domains through a security policy', () => {

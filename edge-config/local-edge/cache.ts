@@ -7,6 +7,12 @@
  *   `no-cache` one (Front Door does not cache those at all), and purge works by path and `/*` prefix
  *   with Front Door's semantics. A response whose request began before a purge covering its path
  *   is never stored, so a purge cannot be undone by a fetch that was already under way.
+ *   A stale entry is dropped when read, so the interceptor refills it with a full GET instead of
+ *   revalidating: Azurite answers a conditional GET with a bare 304 (no ETag, no Cache-Control),
+ *   which undici takes as "not refreshed", and the entry would stay stale for good.
+ *   The wrapper also keeps the size limit itself, dropping the least recently used entries:
+ *   undici 7's memory store evicts nothing from a path holding a single entry
+ *   (nodejs/undici#5737), and it would not tell the wrapper what it evicted.
  * - `cacheFillInterceptor` sits below the cache: it notes that the cache missed (for `X-Cache`) and
  *   gives a 200 without any freshness information Front Door's default lifetime (1 to 3 days).
  * - `notModified` answers conditional client requests from whatever the cache returned.
@@ -57,16 +63,23 @@ export interface EdgeCacheStoreOptions {
   maxEntrySize: number;
 }
 
+function idOf(key: { origin: string; path: string }): string {
+  return `${key.origin}\u0000${key.path}`;
+}
+
 export class EdgeCacheStore implements CacheInterceptor.CacheStore {
   private readonly inner: CacheInterceptor.CacheStore & { size: number };
-  /** Keys of stored entries, for purge by path (undici's store cannot list its entries). */
+  /** The paths the store holds, least recently used first: for purge by path and eviction (undici's store cannot list its entries). */
   private readonly keys = new Map<string, { origin: string; path: string }>();
+  private readonly maxSize: number;
   private epoch = 0;
   private readonly purgeLog: { epoch: number; contentPaths: readonly string[] }[] = [];
 
   constructor(options: EdgeCacheStoreOptions) {
+    this.maxSize = options.maxSize;
+    // No size limit inside: this wrapper evicts (see above), so the store never drops entries behind its back.
     // `size` exists on the store (bytes held) but is missing from undici's type declarations.
-    this.inner = new cacheStores.MemoryCacheStore({ maxSize: options.maxSize, maxEntrySize: options.maxEntrySize, maxCount: 100_000 }) as CacheInterceptor.CacheStore & { size: number };
+    this.inner = new cacheStores.MemoryCacheStore({ maxSize: Number.MAX_SAFE_INTEGER, maxEntrySize: options.maxEntrySize, maxCount: Number.MAX_SAFE_INTEGER }) as CacheInterceptor.CacheStore & { size: number };
   }
 
   /** The purge epoch to stamp on a request as it starts (`EPOCH_HEADER`). */
@@ -74,27 +87,49 @@ export class EdgeCacheStore implements CacheInterceptor.CacheStore {
     return this.epoch;
   }
 
+  /** A fresh entry, or nothing: a stale (or expired) entry is dropped, so the edge fetches it again in full. */
   get(key: CacheKey): ReturnType<CacheInterceptor.CacheStore['get']> {
-    return this.inner.get(key);
+    const id = idOf(key);
+    const entry = this.inner.get(key) as CacheInterceptor.GetResult | undefined;
+    if (entry && Date.now() < entry.staleAt) {
+      // Most recently used: move to the end.
+      const held = this.keys.get(id);
+      if (held) {
+        this.keys.delete(id);
+        this.keys.set(id, held);
+      }
+      return entry;
+    }
+    if (entry || this.keys.has(id)) this.delete(key);
+    return undefined;
   }
 
   createWriteStream(key: CacheKey, value: CacheValue): Writable | undefined {
-    if (key.method !== 'GET' || refusesSharedCaching(value.headers) || !hasExplicitFreshness(value.headers)) return undefined;
+    if (key.method !== 'GET' || refusesSharedCaching(value.headers) || !hasExplicitFreshness(value.headers) || value.staleAt <= Date.now()) return undefined;
     const started = Number(key.headers?.[EPOCH_HEADER]);
     if (this.purgedSince(started, key.path)) return undefined;
     const stream = this.inner.createWriteStream(key, value);
     if (!stream) return undefined;
-    const id = `${key.origin}\u0000${key.path}`;
+    const id = idOf(key);
     stream.once('finish', () => {
       // A purge may have come while the body was streaming in.
-      if (this.purgedSince(started, key.path)) this.inner.delete(key);
-      else this.keys.set(id, { origin: key.origin, path: key.path });
+      if (this.purgedSince(started, key.path)) {
+        this.delete(key);
+        return;
+      }
+      this.keys.delete(id);
+      this.keys.set(id, { origin: key.origin, path: key.path });
+      for (const [oldest, entry] of this.keys) {
+        if (this.inner.size <= this.maxSize) break;
+        this.keys.delete(oldest);
+        void this.inner.delete({ ...entry, method: 'GET', headers: {} });
+      }
     });
     return stream;
   }
 
   delete(key: CacheKey): void {
-    this.keys.delete(`${key.origin}\u0000${key.path}`);
+    this.keys.delete(idOf(key));
     void this.inner.delete(key);
   }
 

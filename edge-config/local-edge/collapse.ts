@@ -7,15 +7,15 @@
  * client count in `npm run bench:edge`).
  */
 export class FillCollapser {
-  private readonly fills = new Map<string, Promise<void>>();
+  private readonly fills = new Map<string, Promise<boolean>>();
 
   /** The fill of `key` under way, if any (checked synchronously, so no request slips in between). */
-  fillOf(key: string): Promise<void> | undefined {
+  fillOf(key: string): Promise<boolean> | undefined {
     return this.fills.get(key);
   }
 
-  /** Records that `key` is being filled until `done` settles. */
-  track(key: string, done: Promise<void>): void {
+  /** Records that `key` is being filled until `done` settles (to whether the fill's answer was cacheable). */
+  track(key: string, done: Promise<boolean>): void {
     this.fills.set(key, done);
     void done.finally(() => {
       if (this.fills.get(key) === done) this.fills.delete(key);

@@ -28,12 +28,14 @@ export interface RouteCounters {
   originFailures: number;
   /** Refused by the WAF. */
   wafBlocked: number;
+  /** Clients that closed the connection before their answer was complete. */
+  clientDisconnects: number;
   /** Responses by status class. */
   status: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
 }
 
 function emptyCounters(): RouteCounters {
-  return { requests: 0, hits: 0, misses: 0, collapsed: 0, uncacheable: 0, notCached: 0, notModified: 0, originRequests: 0, failovers: 0, originFailures: 0, wafBlocked: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 } };
+  return { requests: 0, hits: 0, misses: 0, collapsed: 0, uncacheable: 0, notCached: 0, notModified: 0, originRequests: 0, failovers: 0, originFailures: 0, wafBlocked: 0, clientDisconnects: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 } };
 }
 
 /** Route name for requests no route matched. */

@@ -69,6 +69,22 @@ const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
 
 type HeaderRecord = Record<string, string | string[] | undefined>;
 
+/** A Host header value: a name or address, IPv6 in brackets, with an optional port; no "/", "@", "?", "#" or spaces. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d{1,5})?$/;
+
+/**
+ * The request target as a URL of its path and query, or `undefined` unless it is a path (origin
+ * form): `//host/...` and `/\host/...` would parse as another authority with a path that routes.
+ */
+function pathTarget(rawUrl: string): URL | undefined {
+  if (!/^\/(?![/\\])/.test(rawUrl)) return undefined;
+  try {
+    return new URL(rawUrl, 'http://edge.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Front Door-like request reference: a UTC timestamp and random characters. */
 function azureRef(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -126,8 +142,8 @@ interface Exchange {
   cached: boolean;
   trace: EdgeTrace;
   responseEdits: HeaderEdit[];
-  /** Called once, when the answer is complete or failed. */
-  onFinished(): void;
+  /** Called once, when the answer is complete or failed; `cacheable` when it was a complete 200 the cache may keep. */
+  onFinished(cacheable: boolean): void;
 }
 
 /** Streams the answer from the dispatcher chain to the client; answers conditional requests of cached routes with 304. */
@@ -135,16 +151,32 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
   private controller?: Dispatcher.DispatchController;
   private discard = false;
   private finished = false;
+  private answered = false;
+  private cacheable = false;
 
   constructor(
     private readonly exchange: Exchange,
     private readonly metrics: EdgeMetrics,
   ) {
-    // A client that leaves early stops the transfer; an answer sent in full (a 304 while the
-    // origin's body still flows into the cache) must not abort the cache fill.
+    // An answer sent in full (a 304 while the origin's body still flows into the cache) is no early leave.
     exchange.res.once('close', () => {
-      if (!this.finished && !exchange.res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
+      if (this.finished || exchange.res.writableFinished) return;
+      metrics.route(exchange.route.name).clientDisconnects += 1;
+      this.clientLeft();
     });
+  }
+
+  /**
+   * A client that leaves early stops its transfer, unless it is a cache fill: other clients may be
+   * waiting for that. Once the answer is one the cache will not keep, nobody needs the rest.
+   */
+  private clientLeft(): void {
+    if (this.exchange.trace.miss && (!this.answered || this.cacheable)) {
+      this.discard = true;
+      this.controller?.resume();
+      return;
+    }
+    this.controller?.abort(new Error('client closed the connection'));
   }
 
   private xCache(statusCode: number, headers: HeaderRecord): XCache {
@@ -157,7 +189,7 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.exchange.res.destroyed) controller.abort(new Error('client closed the connection'));
+    if (this.exchange.res.destroyed) this.clientLeft();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, originHeaders: HeaderRecord): void {
@@ -165,6 +197,13 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
     const { req, res, route, ref, trace, responseEdits, cached } = this.exchange;
     const xCache = this.xCache(statusCode, originHeaders);
     this.metrics.recordCache(route.name, xCache, trace.collapsed);
+    this.answered = true;
+    this.cacheable = xCache === 'TCP_MISS' && statusCode === 200 && req.method === 'GET';
+    if (res.destroyed) {
+      this.discard = true;
+      this.clientLeft();
+      return;
+    }
     const headers = responseHeaders(originHeaders);
     restoreOriginHeaders(headers);
     applyHeaderEdits(headers, responseEdits);
@@ -196,18 +235,18 @@ class ClientResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.finish();
+    this.finish(this.cacheable);
     if (!this.exchange.res.writableEnded) this.exchange.res.end();
   }
 
-  private finish(): void {
+  private finish(cacheable: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    this.exchange.onFinished();
+    this.exchange.onFinished(cacheable);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.finish();
+    this.finish(false);
     const { res, route, ref } = this.exchange;
     if (res.headersSent) {
       res.destroy(error);
@@ -251,26 +290,26 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
   const directDispatcher = agent.compose(toOrigin);
 
   const blockBody = JSON.stringify(declaration.waf.blockResponse.body);
+  const listenerHost = options.host ?? '127.0.0.1';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const ref = azureRef();
     const method = (req.method ?? 'GET').toUpperCase();
-    const rawUrl = req.url ?? '/';
-    let target: URL;
-    try {
-      if (!rawUrl.startsWith('/')) throw new Error('not origin-form');
-      target = new URL(rawUrl, 'http://edge.invalid');
-    } catch {
+    const target = pathTarget(req.url ?? '/');
+    // An empty Host counts as absent; a malformed one (a "/" in it, say) would change the URL the WAF reads.
+    const host = req.headers.host || listenerHost;
+    if (!target || !HOST.test(host)) {
       metrics.route(NO_ROUTE).requests += 1;
-      return sendJson(res, 400, { error: 'the request target must be a path', code: 'bad_request' }, { 'x-azure-ref': ref });
+      metrics.recordStatus(NO_ROUTE, 400);
+      return sendJson(res, 400, { error: target ? 'the Host header must be a host name or address with an optional port' : 'the request target must be a path', code: 'bad_request' }, { 'x-azure-ref': ref });
     }
-    const host = req.headers.host ?? `${options.host ?? '127.0.0.1'}`;
     const route = matchRoute(declaration.routes, target.pathname);
     const counters = metrics.route(route?.name ?? NO_ROUTE);
     counters.requests += 1;
 
-    // The WAF's security policy covers every path of the endpoint, before routing and caching.
-    const verdict = waf.evaluate({ method, url: `https://${host}${rawUrl}`, headers: req.headers, socketAddress: socketAddressOf(req) });
+    // The WAF's security policy covers every path of the endpoint, before routing and caching; it
+    // reads the URL the route is chosen by, so no spelling of a path reaches a route unchecked.
+    const verdict = waf.evaluate({ method, url: `https://${host}${target.pathname}${target.search}`, headers: req.headers, socketAddress: socketAddressOf(req) });
     if (verdict.action === 'block') {
       counters.wafBlocked += 1;
       metrics.recordStatus(route?.name ?? NO_ROUTE, declaration.waf.blockResponse.statusCode);
@@ -326,19 +365,26 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
       directDispatcher.dispatch(dispatchOptions, new ClientResponseHandler({ req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders, onFinished: () => undefined }, metrics));
       return;
     }
-    // Wait for a fill of this key already under way: it is then answered from the cache.
+    // Wait while a fill of this key is under way: its answer is then in the cache. When a fill ends
+    // with nothing fresh kept though its answer was cacheable (a purge came meanwhile), the first
+    // waiter to go on starts the next fill and the others wait for that one. An answer the cache
+    // may not keep (private, a 404) or a failed fill sends every waiter on at once instead:
+    // waiting in turn would only queue them.
     const fillKey = () => `${dispatchOptions.origin}${dispatchOptions.path}\u0000${store.currentEpoch()}`;
-    const fill = collapser.fillOf(fillKey());
-    if (fill) {
+    for (let fill = collapser.fillOf(fillKey()); fill; fill = collapser.fillOf(fillKey())) {
       trace.collapsed = true;
-      await fill;
+      if (!(await fill)) break;
+    }
+    if (res.destroyed) {
+      counters.clientDisconnects += 1;
+      return;
     }
     headers[EPOCH_HEADER] = String(store.currentEpoch());
-    let settle: () => void = () => undefined;
+    let settle: (cacheable: boolean) => void = () => undefined;
     // The store commits a body a tick after the response ends: release the waiters after that.
-    const filled = new Promise<void>((resolve) => (settle = () => setImmediate(resolve)));
+    const filled = new Promise<boolean>((resolve) => (settle = (cacheable) => setImmediate(resolve, cacheable)));
     const key = fillKey();
-    cachingDispatcher.dispatch(dispatchOptions, new ClientResponseHandler({ req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders, onFinished: () => settle() }, metrics));
+    cachingDispatcher.dispatch(dispatchOptions, new ClientResponseHandler({ req, res, route, ref, cached, trace, responseEdits: rules.responseHeaders, onFinished: settle }, metrics));
     // The cache decides synchronously (an in-memory store): a miss is now on its way to the origin.
     if (trace.miss) collapser.track(key, filled);
   };

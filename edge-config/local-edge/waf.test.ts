@@ -75,4 +75,23 @@ describe('WafEngine', () => {
     expect(waf.evaluate(request({ headers: { 'user-agent': 'CURL/8.0' }, url: 'https://edge/api/x?allowed=1' })).action).toBe('allow');
     expect(waf.evaluate(request({ headers: { 'user-agent': 'phone' }, url: 'https://edge/api/x' })).action).toBe('allow');
   });
+
+  it('applies transforms in their order, UrlDecode leaving a malformed escape as it is and decoding the rest', () => {
+    const rule = (transforms: WafCustomRule['matchConditions'][number]['transforms']): WafCustomRule => ({
+      name: 'Publish',
+      priority: 1,
+      enabled: true,
+      ruleType: 'MatchRule',
+      matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: ['^https?://[^/]+/api/v1/publish(?:[/?]|$)'], transforms }],
+      action: 'Block',
+    });
+    const decodeThenLower = new WafEngine(policy([rule(['UrlDecode', 'Lowercase'])]));
+    for (const url of ['https://edge/api/v1/%70ublish', 'https://edge/api/v1/%50UBLISH', 'https://edge/api/v1/%70ublish?x=%zz&y=%E0%A4%A', 'https://edge/api%2Fv1%2Fpublish']) {
+      expect([url, decodeThenLower.evaluate(request({ url })).action]).toEqual([url, 'block']);
+    }
+    expect(decodeThenLower.evaluate(request({ url: 'https://edge/api/v1/%2570ublish' })).action).toBe('allow');
+    // Lowercase first leaves %50 as it is, and UrlDecode then gives an upper-case P: no match.
+    expect(new WafEngine(policy([rule(['Lowercase', 'UrlDecode'])])).evaluate(request({ url: 'https://edge/api/v1/%50UBLISH' })).action).toBe('allow');
+    expect(new WafEngine(policy([rule(['Lowercase'])])).evaluate(request({ url: 'https://edge/api/v1/%70ublish' })).action).toBe('allow');
+  });
 });

@@ -87,9 +87,21 @@ export async function applyCommand(flags: { dryRun?: boolean }, deps: EdgeComman
   }
 }
 
+/** The `--admin-url` flag, checked: an http(s) URL. */
+function adminUrlFlag(flag: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(flag);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new CliError(`--admin-url must be an http:// or https:// URL such as http://127.0.0.1:8089, got ${JSON.stringify(flag)}`);
+  return flag;
+}
+
 /** The local edge admin URL: the flag, else the running stack's `stack.json`, else the default port. */
 async function localAdminUrl(flag: string | undefined, env: EdgeCommandDeps['env']): Promise<string> {
-  if (flag) return flag;
+  if (flag !== undefined) return adminUrlFlag(flag);
   const stackFile = path.join(env.KEYFRONT_DATA_DIR ?? '.data', 'stack.json');
   try {
     const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { edgeAdminUrl?: unknown };
@@ -102,12 +114,12 @@ async function localAdminUrl(flag: string | undefined, env: EdgeCommandDeps['env
 
 export async function purgeCommand(flags: { paths: string[]; local?: boolean; adminUrl?: string }, deps: EdgeCommandDeps): Promise<void> {
   try {
-    checkContentPaths(flags.paths);
+    checkContentPaths(flags.paths, () => '--paths');
   } catch (error) {
-    throw new CliError(`--paths: ${(error as Error).message}`);
+    throw new CliError((error as Error).message);
   }
   try {
-    if (flags.local || flags.adminUrl) {
+    if (flags.local || flags.adminUrl !== undefined) {
       const purger = new LocalEdgePurger(await localAdminUrl(flags.adminUrl, deps.env));
       const purged = await purger.purgeEntries(flags.paths);
       deps.write(`purged ${purged} cached response(s) from ${purger.name}\n`);

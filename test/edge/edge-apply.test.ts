@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { Command } from 'commander';
 import { applyEdgePlan, createEdgeClients, formatPlan, planEdge, type EdgeClientOptions } from '../../edge-config/arm/apply';
 import { compileArmTemplate } from '../../edge-config/arm/template';
@@ -113,6 +114,10 @@ describe('edge apply against the ARM stand-in', () => {
   });
 
   it('is idempotent: a second apply changes nothing', async () => {
+    // Azure reads back each site's restrictions with its implicit "Deny all" rule appended.
+    const site = createPipelineRequest({ url: `${arm.endpoint}/subscriptions/${arm.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${SITES[0]}/config/web?api-version=2023-12-01` });
+    const view = JSON.parse((await clients().cdn.sendRequest(site)).bodyAsText ?? '{}') as { properties: { ipSecurityRestrictions: { name: string; priority: number }[] } };
+    expect(view.properties.ipSecurityRestrictions.map((r) => [r.name, r.priority])).toEqual([['AllowKeyfrontFrontDoor', 100], ['Deny all', 2147483647]]);
     arm.reset();
     const out = await cli('edge', 'apply');
     expect(out).toMatch(/0 to create, 0 to update, 0 to delete, 19 unchanged\./);
@@ -168,7 +173,7 @@ describe('edge apply against the ARM stand-in', () => {
 
   it('refuses bad purge paths before calling Azure, with the usage exit code', async () => {
     arm.reset();
-    await expect(cli('edge', 'purge', '--paths', 'v1/440/index.txt')).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--paths: contentPaths[0] must start with "/"') });
+    await expect(cli('edge', 'purge', '--paths', 'v1/440/index.txt')).rejects.toMatchObject({ exitCode: 2, message: '--paths must start with "/", got "v1/440/index.txt"' });
     expect(arm.requests).toEqual([]);
   });
 });
@@ -211,6 +216,20 @@ describe('keyfront edge on the command line', () => {
       if (saved === undefined) delete process.env.KEYFRONT_EDGE_SKU;
       else process.env.KEYFRONT_EDGE_SKU = saved;
     }
+  });
+
+  it.each([
+    [['--admin-url', 'notaurl'], '--admin-url must be an http:// or https:// URL such as http://127.0.0.1:8089, got "notaurl"'],
+    [['--admin-url', 'ftp://127.0.0.1:8089'], '--admin-url must be an http:// or https:// URL such as http://127.0.0.1:8089, got "ftp://127.0.0.1:8089"'],
+  ])('refuses purge %j with the usage exit code, naming the option', async (flags, message) => {
+    await expect(main(['edge', 'purge', ...flags, '--paths', '/v1/440/*'])).resolves.toBe(2);
+    expect(written(stderr)).toBe(`keyfront: ${message}\n`);
+    expect(written(stdout)).toBe('');
+  });
+
+  it('names --paths, not the API field, for a bad purge path', async () => {
+    await expect(main(['edge', 'purge', '--local', '--paths', '/v1/440/index.txt', '/v1/*.zip'])).resolves.toBe(2);
+    expect(written(stderr)).toBe('keyfront: --paths may hold "*" only as a final "/*", got "/v1/*.zip"\n');
   });
 
   it('fails apply without a subscription and resource group, naming the variables', async () => {

@@ -2,7 +2,7 @@
  * Front Door's cache rules on the local edge, against a programmable origin standing in for the
  * storage account (so a test can send Age, Expires, private or Set-Cookie, or hold an answer back).
  */
-import type { ServerResponse } from 'node:http';
+import { get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { localEdgeEnvironment } from '../../edge-config/config';
 import { keyfrontEdge } from '../../edge-config/keyfront';
@@ -83,6 +83,14 @@ describe('the local edge cache follows Front Door\'s rules', () => {
   async function get(path: string, headers: Record<string, string> = {}) {
     const response = await request(`${edge.url}${path}`, { headers });
     return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
+  }
+  /** `count` clients asking for `path` at once; resolves when all are inside the edge and the origin was asked (its answer held). */
+  async function concurrentClients(path: string, count: number) {
+    const before = edge.metrics().routes.exports.requests;
+    const clients = Array.from({ length: count }, () => get(path));
+    await waitFor('all clients to reach the edge', () => edge.metrics().routes.exports.requests - before === count);
+    await waitFor('the origin to be asked', () => originRequestsFor(path) >= 1);
+    return clients;
   }
   async function twice(path: string) {
     const first = await get(path);
@@ -168,12 +176,9 @@ describe('the local edge cache follows Front Door\'s rules', () => {
   it('collapses concurrent misses for one path into one origin request', async () => {
     const path = file({ 'cache-control': 'public, max-age=600' });
     const release = hold(path);
-    const before = edge.metrics().routes.exports.requests;
     const collapsedBefore = edge.metrics().routes.exports.collapsed;
-    const clients = Array.from({ length: 25 }, () => get(path));
     // Every client is inside the edge (waiting) before the origin answers.
-    await waitFor('all clients to reach the edge', () => edge.metrics().routes.exports.requests - before === 25);
-    await waitFor('the origin to be asked', () => originRequestsFor(path) >= 1);
+    const clients = await concurrentClients(path, 25);
     release();
     const responses = await Promise.all(clients);
     expect(responses.every((r) => r.status === 200 && r.body === `body of ${path}`)).toBe(true);
@@ -201,6 +206,53 @@ describe('the local edge cache follows Front Door\'s rules', () => {
     expect(originRequestsFor(path)).toBe(1);
   });
 
+  it('keeps filling for the waiting clients when the client that started the fill leaves', async () => {
+    const path = file({ 'cache-control': 'public, max-age=600' });
+    let release = () => undefined as void;
+    halfway.set(path, new Promise<void>((resolve) => (release = resolve)));
+    const leaving = httpGet(`${edge.url}${path}`);
+    const first = await new Promise<IncomingMessage>((resolve) => leaving.once('response', resolve));
+    expect(first.headers['x-cache']).toBe('TCP_MISS');
+    const before = edge.metrics().routes.exports.requests;
+    const waiting = Array.from({ length: 10 }, () => get(path));
+    await waitFor('the waiting clients to reach the edge', () => edge.metrics().routes.exports.requests - before === 10);
+    const disconnectsBefore = edge.metrics().routes.exports.clientDisconnects;
+    leaving.destroy();
+    await waitFor('the edge to see the client leave', () => edge.metrics().routes.exports.clientDisconnects === disconnectsBefore + 1);
+    release();
+    const responses = await Promise.all(waiting);
+    expect(responses.every((r) => r.status === 200 && r.body.length === 256 * 1024 && r.headers['x-cache'] === 'TCP_HIT')).toBe(true);
+    expect(originRequestsFor(path)).toBe(1);
+  });
+
+  it('makes the clients that waited for a fill a purge discarded wait for the next fill, not all go to the origin', async () => {
+    const path = file({ 'cache-control': 'public, max-age=600' });
+    const release = hold(path);
+    const clients = await concurrentClients(path, 10);
+    // The answer under way predates the purge: it is not kept, and one waiter fetches it again for all.
+    edge.purge([path]);
+    release();
+    const responses = await Promise.all(clients);
+    expect(responses.every((r) => r.status === 200 && r.body === `body of ${path}`)).toBe(true);
+    expect(originRequestsFor(path)).toBe(2);
+    expect(responses.filter((r) => r.headers['x-cache'] === 'TCP_MISS')).toHaveLength(2);
+    held.delete(path);
+  });
+
+  it('sends the waiters of an answer the cache may not keep on to the origin together, not one after another', async () => {
+    const path = file({ 'cache-control': 'private, max-age=600' });
+    const releaseFirst = hold(path);
+    const clients = await concurrentClients(path, 5);
+    // The waiters' own answers are held too: all four reach the origin only if none waits for another.
+    const releaseWaiters = hold(path);
+    releaseFirst();
+    await waitFor('the four waiters to reach the origin', () => originRequestsFor(path) === 5);
+    releaseWaiters();
+    const responses = await Promise.all(clients);
+    expect(responses.map((r) => r.headers['x-cache'])).toEqual(Array(5).fill('PRIVATE_NOSTORE'));
+    held.delete(path);
+  });
+
   it('does not keep an answer whose fetch began before a purge of its path', async () => {
     const path = file({ 'cache-control': 'public, max-age=600' });
     const release = hold(path);
@@ -214,6 +266,26 @@ describe('the local edge cache follows Front Door\'s rules', () => {
     expect((await get(path)).headers['x-cache']).toBe('TCP_MISS');
     expect((await get(path)).headers['x-cache']).toBe('TCP_HIT');
     expect(originRequestsFor(path)).toBe(2);
+  });
+
+  it('holds at most cacheMaxBytes, dropping the least recently used entries, and counts only what it holds', async () => {
+    const small = await startLocalEdge(validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: origin.url, blobPrimary: `${origin.url}/primary` })), 'local'), { frontDoorId: FDID, probeIntervalInMs: 60_000, cacheMaxBytes: 100 });
+    try {
+      const fetch = async (path: string) => {
+        const response = await request(`${small.url}${path}`);
+        await response.body.dump();
+        return response.headers['x-cache'];
+      };
+      // Bodies of about 30 bytes ("body of /v1/test/file-N.txt"): three fit in 100 bytes, four do not.
+      const paths = Array.from({ length: 6 }, () => file({ 'cache-control': 'public, max-age=600' }));
+      for (const path of paths) expect(await fetch(path)).toBe('TCP_MISS');
+      expect(small.metrics().cache).toMatchObject({ entries: 3, bytes: expect.any(Number) });
+      expect(small.metrics().cache.bytes).toBeLessThanOrEqual(100);
+      expect(await fetch(paths[5])).toBe('TCP_HIT');
+      expect(await fetch(paths[0])).toBe('TCP_MISS');
+    } finally {
+      await small.stop();
+    }
   });
 
   it('sends an origin only the edge\'s headers on cached routes, with the FDID and the container path', async () => {

@@ -3,6 +3,7 @@
  * origin and Azurite (the exports), checked from the client side (status, headers, X-Cache) and
  * from the origins' side (what reached them).
  */
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { localEdgeEnvironment } from '../../edge-config/config';
 import { keyfrontEdge, RATE_LIMITS } from '../../edge-config/keyfront';
@@ -15,11 +16,26 @@ import { startOriginStandIn, type OriginStandIn } from '../support/origin-stand-
 
 const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
 const INDEX = 'v1/440/1700000000-1700003600-00001.zip\nv1/440/1700003600-1700007200-00001.zip\n';
+/** Kept by the edge 2 s (`s-maxage=2`): long enough for a hit right after the miss, short enough to wait out. */
+const SHORT_LIVED = '/v1/440/short-lived.txt';
 
 async function get(url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
   const response = await request(url, { method, headers });
   const body = await response.body.text();
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+/** Sends `head` (request line and headers, as written) on its own connection; resolves to the status code. */
+function rawStatus(url: string, head: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}`));
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+  });
 }
 
 describe('the local edge in front of the API and Azurite', () => {
@@ -34,6 +50,7 @@ describe('the local edge in front of the API and Azurite', () => {
       'v1/440/1700000000-1700003600-00001.zip': { body: Buffer.from('PK\u0003\u0004first file'), contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' },
       'v1/440/1700003600-1700007200-00001.zip': { body: Buffer.from('PK\u0003\u0004second file'), contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' },
       'v1/440/index.json': { body: '{"files":[]}', contentType: 'application/json', cacheControl: 'public, max-age=300, s-maxage=60' },
+      [SHORT_LIVED.slice(1)]: { body: 'short-lived', contentType: 'text/plain', cacheControl: 'public, max-age=60, s-maxage=2' },
     });
     const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.url, blobPrimary: azurite.blobEndpoint })), 'local');
     edge = await startLocalEdge(declaration, { frontDoorId: FDID, probeIntervalInMs: 60_000 });
@@ -123,6 +140,22 @@ describe('the local edge in front of the API and Azurite', () => {
       expect(await response.body.json()).toEqual({ error: expect.any(String), code: 'edge_refused' });
       expect(api.requests.length).toBe(apiBefore);
     });
+
+    it('refuses a request target that names another host (//host/path) before routing', async () => {
+      const apiBefore = api.requests.length;
+      const host = new URL(edge.url).host;
+      expect(await rawStatus(edge.url, `POST //x/api/v1/publish HTTP/1.1\r\nHost: ${host}`)).toBe(400);
+      expect(await rawStatus(edge.url, `DELETE //x/api/v1/register HTTP/1.1\r\nHost: ${host}`)).toBe(400);
+      expect(await rawStatus(edge.url, `DELETE /\\x/api/v1/register HTTP/1.1\r\nHost: ${host}`)).toBe(400);
+      expect(api.requests.length).toBe(apiBefore);
+    });
+
+    it('applies the WAF to requests with an empty or malformed Host', async () => {
+      const apiBefore = api.requests.length;
+      expect(await rawStatus(edge.url, 'DELETE /api/v1/register HTTP/1.1\r\nHost: ')).toBe(429);
+      expect(await rawStatus(edge.url, 'DELETE /api/v1/register HTTP/1.1\r\nHost: x/y')).toBe(400);
+      expect(api.requests.length).toBe(apiBefore);
+    });
   });
 
   describe('the cache, on Azurite', () => {
@@ -166,6 +199,23 @@ describe('the local edge in front of the API and Azurite', () => {
       const head = await get(`${edge.url}/v1/440/index.txt`, {}, 'HEAD');
       expect([head.status, head.headers['x-cache'], head.body]).toEqual([200, 'TCP_MISS', '']);
       expect(edge.metrics().routes.exports.originRequests).toBe(before + 1);
+    });
+
+    it('refills a stale entry with one full GET, however many clients ask at once, and keeps it again', async () => {
+      const origin = () => edge.metrics().routes.exports.originRequests;
+      const before = origin();
+      expect((await get(`${edge.url}${SHORT_LIVED}`)).headers['x-cache']).toBe('TCP_MISS');
+      expect((await get(`${edge.url}${SHORT_LIVED}`)).headers['x-cache']).toBe('TCP_HIT');
+      expect(origin()).toBe(before + 1);
+      // Past s-maxage: Azurite would answer a conditional revalidation with a bare 304 that
+      // refreshes nothing, so the edge drops the stale entry and fetches the file again.
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const clients = await Promise.all(Array.from({ length: 30 }, () => get(`${edge.url}${SHORT_LIVED}`)));
+      expect(clients.every((client) => client.status === 200 && client.body === 'short-lived')).toBe(true);
+      expect(origin()).toBe(before + 2);
+      expect(clients.filter((client) => client.headers['x-cache'] === 'TCP_MISS')).toHaveLength(1);
+      expect((await get(`${edge.url}${SHORT_LIVED}`)).headers['x-cache']).toBe('TCP_HIT');
+      expect(origin()).toBe(before + 2);
     });
 
     it('is emptied by a purge through the admin port, with Front Door\'s path semantics', async () => {
@@ -227,22 +277,26 @@ describe('the local edge in front of the API and Azurite', () => {
   });
 });
 
-describe('the WAF rate limits of the local edge', () => {
-  let api: OriginStandIn;
-  let edge: LocalEdge;
-
+/** For the enclosing describe: a local edge with fresh WAF counters in front of an echoing API stand-in (which also answers the blob probes). */
+function edgeBeforeEchoApi(): { api: OriginStandIn; edge: LocalEdge } {
+  const stack = {} as { api: OriginStandIn; edge: LocalEdge };
   beforeAll(async () => {
-    api = await startOriginStandIn();
-    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.url, blobPrimary: `${api.url}/devstoreaccount1` })), 'local');
-    edge = await startLocalEdge(declaration, { frontDoorId: FDID, probeIntervalInMs: 60_000 });
+    stack.api = await startOriginStandIn();
+    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: stack.api.url, blobPrimary: `${stack.api.url}/devstoreaccount1` })), 'local');
+    stack.edge = await startLocalEdge(declaration, { frontDoorId: FDID, probeIntervalInMs: 60_000 });
   });
   afterAll(async () => {
-    await edge?.stop();
-    await api?.stop();
+    await stack.edge?.stop();
+    await stack.api?.stop();
   });
+  return stack;
+}
+
+describe('the WAF rate limits of the local edge', () => {
+  const stack = edgeBeforeEchoApi();
 
   const post = async (path: string, headers: Record<string, string> = {}) => {
-    const response = await request(`${edge.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    const response = await request(`${stack.edge.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
     return { status: response.statusCode, body: await response.body.text() };
   };
 
@@ -253,15 +307,37 @@ describe('the WAF rate limits of the local edge', () => {
     const refused = await post('/api/v1/publish', { 'x-forwarded-for': '198.51.100.99' });
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body)).toEqual({ error: expect.any(String), code: 'edge_refused' });
-    expect(api.requestsTo('/api/v1/publish')).toHaveLength(RATE_LIMITS.publishPerMinute);
-    expect(edge.metrics().routes.api.wafBlocked).toBe(1);
+    expect(stack.api.requestsTo('/api/v1/publish')).toHaveLength(RATE_LIMITS.publishPerMinute);
+    expect(stack.edge.metrics().routes.api.wafBlocked).toBe(1);
   });
 
   it('counts register separately, and leaves other API paths alone', async () => {
     expect((await post('/api/v1/register')).status).toBe(200);
-    const health = await request(`${edge.url}/api/health`);
+    const health = await request(`${stack.edge.url}/api/health`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
     expect((await post('/api/v1/publish')).status).toBe(429);
+  });
+});
+
+describe('the WAF rate limits of the local edge, on percent-encoded paths', () => {
+  const stack = edgeBeforeEchoApi();
+
+  it('counts percent-encoded publish paths towards the publish limit (UrlDecode, then Lowercase), even beside a malformed escape', async () => {
+    // Azure Functions decodes the path before routing: each of these is a publish there.
+    const variants = ['/api/v1/publish', '/api/v1/%70ublish', '/api/v1/%50UBLISH', '/api/v1/%70ublish?x=%zz'];
+    const statuses: number[] = [];
+    for (let i = 0; i < RATE_LIMITS.publishPerMinute; i += 1) {
+      const response = await request(`${stack.edge.url}${variants[i % variants.length]}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      await response.body.dump();
+      statuses.push(response.statusCode);
+    }
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    for (const variant of variants) {
+      const refused = await request(`${stack.edge.url}${variant}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      await refused.body.dump();
+      expect([variant, refused.statusCode]).toEqual([variant, 429]);
+    }
+    expect(stack.api.requests.filter((r) => r.method === 'POST')).toHaveLength(RATE_LIMITS.publishPerMinute);
   });
 });

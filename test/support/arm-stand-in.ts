@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { KnownTransformType } from '@azure/arm-frontdoor';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
 /** The api-versions of the SDKs we use (`@azure/arm-cdn` 9.x and `@azure/arm-frontdoor` 5.x). */
@@ -30,6 +31,9 @@ export const ARM_API_VERSIONS = {
 } as const;
 
 type Provider = keyof typeof ARM_API_VERSIONS;
+
+/** The WAF's documented match transforms. */
+const WAF_TRANSFORMS: string[] = Object.values(KnownTransformType);
 
 export interface RecordedRequest {
   method: string;
@@ -293,6 +297,9 @@ function checkWafPolicy(body: Record<string, unknown>): string[] {
       problems.push(...requireField(condition, 'matchVariable', 'string').map((p) => `${at}.matchConditions[${c}].${p}`));
       problems.push(...requireField(condition, 'operator', 'string').map((p) => `${at}.matchConditions[${c}].${p}`));
       problems.push(...requireField(condition, 'matchValue', 'array').map((p) => `${at}.matchConditions[${c}].${p}`));
+      for (const [t, transform] of ((valueAt(condition, 'transforms') as unknown[]) ?? []).entries()) {
+        if (!WAF_TRANSFORMS.includes(transform as string)) problems.push(`${at}.matchConditions[${c}].transforms[${t}] must be one of ${WAF_TRANSFORMS.join(', ')}, got ${JSON.stringify(transform)}`);
+      }
     }
   }
   for (const [index, ruleSet] of ((valueAt(body, 'properties.managedRules.managedRuleSets') as unknown[]) ?? []).entries()) {
@@ -473,7 +480,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
     switch (method) {
       case 'GET':
         // A site's config/web always exists once the site does.
-        if (!existing && spec.type === 'Microsoft.Web/sites/config') return sendJson(res, 200, { id, name: last.name, type: spec.type, properties: { ipSecurityRestrictions: [{ ipAddress: 'Any', action: 'Allow', priority: 2147483647, name: 'Allow all' }] } });
+        if (spec.type === 'Microsoft.Web/sites/config') return sendJson(res, 200, siteConfigView(id, last.name, existing));
         if (!existing) return armError(res, 404, 'NotFound', `${id} was not found`);
         return sendJson(res, 200, existing);
       case 'DELETE': {
@@ -491,7 +498,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         if (problems.length > 0) return reject(res, 400, 'BadRequest', `PATCH ${url.pathname}: ${problems.join('; ')}`);
         const merged: StoredResource = { id, name: last.name, type: spec.type, properties: { ...(existing?.properties ?? {}), ...((patch.properties as Record<string, unknown>) ?? {}) } };
         resources.set(id.toLowerCase(), merged);
-        return sendJson(res, 200, merged);
+        return sendJson(res, 200, siteConfigView(id, last.name, merged));
       }
       case 'PUT': {
         if (spec.type.startsWith('Microsoft.Web/')) return reject(res, 405, 'MethodNotAllowed', `PUT ${url.pathname}: a PUT of config/web replaces the whole site configuration; keyfront must PATCH`);
@@ -549,6 +556,19 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A site's config/web as App Service answers it: after the explicit access restrictions, the
+ * implicit rule for requests none of them matched (priority 2147483647, "Allow all" while there is
+ * none, else as `ipSecurityRestrictionsDefaultAction` says, "Deny all" by default). It is not stored.
+ */
+function siteConfigView(id: string, name: string, stored: StoredResource | undefined): StoredResource {
+  const properties = { ...(stored?.properties ?? {}) };
+  const explicit = Array.isArray(properties.ipSecurityRestrictions) ? (properties.ipSecurityRestrictions as unknown[]) : [];
+  const action = properties.ipSecurityRestrictionsDefaultAction ?? (explicit.length === 0 ? 'Allow' : 'Deny');
+  properties.ipSecurityRestrictions = [...explicit, { ipAddress: 'Any', action, priority: 2147483647, name: `${String(action)} all`, description: `${String(action)} all access` }];
+  return { id, name, type: 'Microsoft.Web/sites/config', properties };
 }
 
 /** Values Azure assigns: the profile's Front Door ID (the `X-Azure-FDID` header), an endpoint's host name. */
