@@ -37,6 +37,26 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
   }
 }
 
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an ISO 8601 instant given on the command line: a date-time with `Z` or a UTC offset (never
+ * read as local time), each field in range (`2026-02-30` does not roll over into March).
+ */
+export function parseInstantOption(value: string, option: string): Date {
+  const match = INSTANT.exec(value);
+  if (!match) throw new CliError(`${option} must be an ISO 8601 date-time with Z or a UTC offset, such as 2026-11-30T00:00:00Z or 2026-11-30T01:00:00+01:00, got ${JSON.stringify(value)}`);
+  const [, year, month, day, hour, minute, second = '0', fraction = '', zone, sign, offsetHours, offsetMinutes] = match;
+  const fields = [year, month, day, hour, minute, second].map(Number);
+  const utc = new Date(Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5]));
+  const read = [utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
+  if (read.some((field, i) => field !== fields[i]) || (zone !== 'Z' && (Number(offsetHours) > 23 || Number(offsetMinutes) > 59))) {
+    throw new CliError(`${option} must be an ISO 8601 date-time that exists, got ${JSON.stringify(value)} (a field is out of range)`);
+  }
+  const offsetMs = zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  return new Date(utc.getTime() - offsetMs + Math.floor(Number(`0${fraction}`) * 1000));
+}
+
 /** Parses an ISO 8601 date-time given on the command line. */
 export function parseIsoOption(value: string, option: string): Date {
   const date = new Date(value);
