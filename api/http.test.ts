@@ -110,6 +110,8 @@ describe('readJsonBody', () => {
   it('allows no body at all where the body is optional', async () => {
     await expect(readJsonBody(request(undefined), { optional: true })).resolves.toBeUndefined();
     expect(await refusal(readJsonBody(request('{}'), { optional: true }))).toEqual([415, 'unsupported_media_type']);
+    // The media type is checked before the size, also where the body is optional.
+    expect(await refusal(readJsonBody(request('x'.repeat(MAX_BODY_BYTES + 10)), { optional: true }))).toEqual([415, 'unsupported_media_type']);
   });
 });
 

@@ -85,6 +85,24 @@ async function readBodyBytes(request: HttpRequest, limit: number): Promise<Buffe
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].length) : Buffer.concat(chunks, size);
 }
 
+/** Whether the body holds no byte; stops at the first non-empty chunk. */
+async function isEmptyBody(request: HttpRequest): Promise<boolean> {
+  const stream = request.body;
+  if (!stream) return true;
+  const reader = stream.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      if (read.value.length > 0) {
+        await reader.cancel();
+        return false;
+      }
+    }
+    return true;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /**
  * Reads the body of a JSON request: Content-Type first (415), then size by header and by bytes
  * (413), then syntax (400). An empty body is allowed only when `optional`, and yields `undefined`.
@@ -94,7 +112,7 @@ export async function readJsonBody(request: HttpRequest, options: { optional?: b
   const type = mediaType(request);
   if (type !== 'application/json') {
     // A body-less request needs no Content-Type where the body is optional.
-    if (options.optional && type === undefined && (declared === null || declared === '0') && (await readBodyBytes(request, MAX_BODY_BYTES)).length === 0) return undefined;
+    if (options.optional && type === undefined && (declared === null || declared === '0') && (await isEmptyBody(request))) return undefined;
     throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
   }
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new HttpError(413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);

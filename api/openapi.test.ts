@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { ERROR_CODES, STATUS_OF_CODE } from './errors';
 import { pathOf, ROUTES } from './routes';
 import { MAX_BODY_BYTES, RESPONSE_BLOCK_BYTES } from './http';
-import { MAX_KEYS_PER_UPLOAD } from '../proto/tek';
+import { KEY_LENGTH, MAX_KEYS_PER_UPLOAD } from '../proto/tek';
+import { PUBLISH_KEY_FIELDS, PUBLISH_REQUEST_FIELDS } from './publish/upload';
 
 interface Operation {
   operationId: string;
@@ -16,7 +17,7 @@ interface OpenApi {
   openapi: string;
   info: { version: string; description: string };
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, { maxItems?: number }> }> };
+  components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, { maxItems?: number; minLength?: number; maxLength?: number }> }> };
 }
 
 const document = parse(readFileSync(path.join(__dirname, 'openapi.yaml'), 'utf8')) as OpenApi;
@@ -59,5 +60,12 @@ describe('api/openapi.yaml', () => {
     expect(document.info.description).toContain(`${MAX_BODY_BYTES} bytes`);
     expect(document.info.description).toContain(`multiple of ${RESPONSE_BLOCK_BYTES} bytes`);
     expect(document.components.schemas.PublishRequest.properties?.temporaryExposureKeys.maxItems).toBe(MAX_KEYS_PER_UPLOAD);
+    const keyChars = Buffer.alloc(KEY_LENGTH).toString('base64').length;
+    expect(document.components.schemas.ExposureKey.properties?.key).toMatchObject({ minLength: keyChars, maxLength: keyChars });
+  });
+
+  it('describes exactly the fields the publish request parser accepts', () => {
+    expect(Object.keys(document.components.schemas.PublishRequest.properties ?? {}).sort()).toEqual([...PUBLISH_REQUEST_FIELDS].sort());
+    expect(Object.keys(document.components.schemas.ExposureKey.properties ?? {}).sort()).toEqual([...PUBLISH_KEY_FIELDS].sort());
   });
 });

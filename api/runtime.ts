@@ -7,6 +7,7 @@ import { version } from '../package.json';
 import type { ApiConfig } from './config';
 import { createLogger, type Logger } from './log';
 import { CertificateVerifier } from './publish/certificate';
+import { UploadLatencies } from './publish/chaff-latency';
 import { createCosmosClient } from './store/cosmos-client';
 import { CosmosExposureStore } from './store/cosmos-store';
 import type { ExposureStore } from './store/exposure-store';
@@ -21,6 +22,10 @@ export interface ApiRuntime {
   version: string;
   /** Whether the store answered a ping recently (cached briefly: every edge location probes health). */
   storeAnswers(): Promise<boolean>;
+  /** Durations of recent real uploads, which chaff answers imitate. */
+  uploadLatencies: UploadLatencies;
+  /** Waits `ms` (tests pass their own, to see what a chaff answer waits). */
+  sleep(ms: number): Promise<void>;
 }
 
 export interface ApiRuntimeOptions {
@@ -29,6 +34,7 @@ export interface ApiRuntimeOptions {
   now?: () => Date;
   /** How long a health answer about the store is reused. */
   healthCacheInMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The store the settings name (Cosmos on the configured account, or memory). */
@@ -52,6 +58,8 @@ export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions =
     logger,
     now,
     version,
+    uploadLatencies: new UploadLatencies(),
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     storeAnswers: () => {
       const at = Date.now();
       if (!health || at - health.at >= healthCacheInMs) {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalSigner } from '../publisher/signers/local';
-import { buildExport, encodeSignatureList, openExport, verifyExport } from './codec';
+import { buildExport, encodeSignatureList, MAX_EXPORT_FILE_BYTES, openExport, verifyExport } from './codec';
 import { EXPORT_HEADER } from './export-bin';
 import { TemporaryExposureKeyExport, TEKSignatureList } from './schema';
 import { ECDSA_P256_SHA256_OID } from './signature';
@@ -88,6 +88,11 @@ describe('verifyExport (strict)', () => {
     ['a 15-byte key', () => craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [{ ...keys[0], keyData: Buffer.alloc(15) }] } }), 'key_invalid'],
     ['a risk of 9', () => craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [{ ...keys[0], transmissionRiskLevel: 9 }] } }), 'key_invalid'],
     ['a key twice', () => craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [keys[0], keys[0]] } }), 'duplicate_key'],
+    // protobufjs drops enum values it does not know: the raw records are read for them.
+    ['a report type of 7', () => craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [{ ...keys[0], reportType: 7 }] } }), 'key_invalid'],
+    ['a revised key of report type 6', () => craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [keys[1]], revisedKeys: [{ ...keys[0], reportType: 6 }] } }), 'key_invalid'],
+    ['timestamps in milliseconds', () => craft({ message: { ...window, startTimestamp: window.startTimestamp * 1000, endTimestamp: window.endTimestamp * 1000, batchNum: 1, batchSize: 1, signatureInfos: [info], keys } }), 'timestamps_invalid'],
+    ['more bytes than a phone accepts', async () => Buffer.alloc(MAX_EXPORT_FILE_BYTES + 1), 'file_too_large'],
     ['no signature', () => craft({ signatures: [] }), 'signature_missing'],
     ['an algorithm that is not the OID', () => craft({ signatures: [{ signatureInfo: { ...info, signatureAlgorithm: 'ECDSA p-256 SHA-256' }, batchNum: 1, batchSize: 1 }] }), 'signature_algorithm_unsupported'],
     ['a signature of batch 2', () => craft({ signatures: [{ signatureInfo: info, batchNum: 2, batchSize: 1 }] }), 'batch_invalid'],
@@ -99,6 +104,18 @@ describe('verifyExport (strict)', () => {
     expect(result).toMatchObject({ valid: false, code });
     expect(result.valid ? '' : result.reason).toMatch(/\w+ \w+/);
   });
+
+  it('names the report type the decoder would have dropped', async () => {
+    const result = await verifyExport(await craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [keys[1], { ...keys[0], reportType: 7 }] } }), publicKey);
+    expect(result).toMatchObject({ valid: false, code: 'key_invalid', reason: expect.stringMatching(/key 1 .*report_type_invalid/) });
+    expect((await openExport(await craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: [{ ...keys[0], reportType: 7 }] } }))).export.keys[0].reportType).toBe(7);
+  });
+
+  it('refuses a signed file of more keys than a file may hold', async () => {
+    const many = Array.from({ length: 750_001 }, () => keys[1]);
+    const result = await verifyExport(await craft({ message: { ...window, batchNum: 1, batchSize: 1, signatureInfos: [info], keys: many } }), publicKey);
+    expect(result).toMatchObject({ valid: false, code: 'too_many_keys' });
+  }, 60_000);
 
   it('refuses a file of ours tampered by one byte in export.bin', async () => {
     const built = await buildExport({ ...window, keys: realisticKeys(50) }, signer);

@@ -5,11 +5,11 @@
  */
 import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ExportFormatError } from './errors';
-import { decodeExportBin, encodeExportBinChunks } from './export-bin';
+import { decodeExportBin, encodeExportBinChunks, MAX_TIMESTAMP_SECONDS } from './export-bin';
 import { TEKSignatureList, type ExportFields, type SignatureInfo, type TEKSignatureFields } from './schema';
 import { ECDSA_P256_SHA256_OID, loadPublicKey, verifyDerSignature } from './signature';
 import type { Signer, SignOptions } from './signer';
-import { checkTekFormat, type Tek } from './tek';
+import { checkTekFormat, MAX_KEYS_PER_FILE, type Tek } from './tek';
 import { TekList } from './tek-list';
 import { ExportZipWriter, readExportZip } from './zip';
 
@@ -54,6 +54,13 @@ export function encodeSignatureList(signatureInfo: SignatureInfo, signature: Uin
  * to the cost of deflating it (bench:export). Throws `ExportFormatError` for keys or a window that
  * break the format, before any work is spent.
  */
+/** Phones refuse export files above 16 MB (the platforms' limit). */
+export const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
+
+function fileTooLarge(bytes: number): ExportFormatError {
+  return new ExportFormatError('file_too_large', `the export file is ${bytes} bytes; at most ${MAX_EXPORT_FILE_BYTES} are accepted`);
+}
+
 export async function buildExport(input: ExportInput, signer: Signer, options: BuildOptions = {}): Promise<BuiltExport> {
   const signatureInfo = signer.signatureInfo;
   const asList = (keys: TekList | readonly Tek[] | undefined) => (keys instanceof TekList ? keys : TekList.from(keys ?? []));
@@ -77,6 +84,7 @@ export async function buildExport(input: ExportInput, signer: Signer, options: B
     }
     const sig = encodeSignatureList(signatureInfo, await signer.sign(parts, { abortSignal: options.abortSignal }));
     const zip = await writer.finish(sig);
+    if (zip.length > MAX_EXPORT_FILE_BYTES) throw fileTooLarge(zip.length);
     return {
       zip,
       binSha256: hash.digest('hex'),
@@ -128,6 +136,10 @@ function checkContent(fields: ExportFields): void {
   if (start === undefined || end === undefined || end <= start) {
     throw new ExportFormatError('timestamps_invalid', `start_timestamp and end_timestamp must be set with start < end, got ${String(start)}..${String(end)}`);
   }
+  if (end > MAX_TIMESTAMP_SECONDS) throw new ExportFormatError('timestamps_invalid', `end_timestamp ${end} looks like milliseconds: timestamps are UTC seconds`);
+  if (fields.keys.length + fields.revisedKeys.length > MAX_KEYS_PER_FILE) {
+    throw new ExportFormatError('too_many_keys', `a file holds at most ${MAX_KEYS_PER_FILE} keys and revised keys, this one ${fields.keys.length + fields.revisedKeys.length}`);
+  }
   if (!fields.region) throw new ExportFormatError('region_invalid', 'the region is missing');
   const seen = new Set<string>();
   const lists: Array<[string, ExportFields['keys']]> = [['key', fields.keys], ['revised key', fields.revisedKeys]];
@@ -162,6 +174,7 @@ function checkContent(fields: ExportFields): void {
 export async function verifyExport(zip: Buffer, publicKey: string | Buffer | JsonWebKey | KeyObject): Promise<VerifyResult> {
   try {
     const key = loadPublicKey(publicKey);
+    if (zip.length > MAX_EXPORT_FILE_BYTES) throw fileTooLarge(zip.length);
     const opened = await openExport(zip);
     checkContent(opened.export);
     if (opened.signatures.length === 0) throw new ExportFormatError('signature_missing', 'export.sig holds no signature');

@@ -4,6 +4,7 @@ export type ExportErrorCode =
   | 'zip_invalid'
   | 'zip_entries_invalid'
   | 'entry_too_large'
+  | 'file_too_large'
   | 'header_invalid'
   | 'export_invalid'
   | 'batch_invalid'

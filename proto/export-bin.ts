@@ -8,6 +8,7 @@
  * (a test holds this) at a fraction of its time and memory (`npm run bench:export`).
  */
 import { endianness } from 'node:os';
+import { Reader } from 'protobufjs';
 import { ExportFormatError } from './errors';
 import {
   TemporaryExposureKeyExport,
@@ -15,7 +16,7 @@ import {
   type SignatureInfo,
   type TemporaryExposureKeyFields,
 } from './schema';
-import { INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from './tek';
+import { INTERVALS_PER_DAY, MAX_KEYS_PER_FILE, ReportType } from './tek';
 import { exportOrderGroups } from './key-order';
 import type { TekList } from './tek-list';
 
@@ -23,7 +24,7 @@ import type { TekList } from './tek-list';
 export const EXPORT_HEADER = Buffer.from('EK Export v1'.padEnd(16, ' '), 'ascii');
 
 /** Timestamps above this are milliseconds passed where seconds are due (year 5138 in seconds). */
-const MAX_TIMESTAMP_SECONDS = 1e11;
+export const MAX_TIMESTAMP_SECONDS = 1e11;
 
 export interface ExportHeaderFields {
   /** Window start, UTC seconds. */
@@ -219,6 +220,38 @@ function keyFields(key: DecodedKey): TemporaryExposureKeyFields {
   return fields;
 }
 
+/**
+ * The `report_type` values of the key records that are not in the enum, by list and index.
+ * protobufjs drops a proto2 enum value it does not know while decoding, so a file with report
+ * type 7 would look like one without a report type: the raw records are read for it.
+ */
+function unknownReportTypes(body: Uint8Array): Array<{ list: 'keys' | 'revisedKeys'; index: number; value: number }> {
+  const found: Array<{ list: 'keys' | 'revisedKeys'; index: number; value: number }> = [];
+  const reader = Reader.create(body);
+  const counts = { keys: 0, revisedKeys: 0 };
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if ((field !== 7 && field !== 8) || (tag & 7) !== 2) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const list = field === 7 ? 'keys' : 'revisedKeys';
+    const end = reader.uint32() + reader.pos;
+    while (reader.pos < end) {
+      const inner = reader.uint32();
+      if (inner >>> 3 === 5 && (inner & 7) === 0) {
+        const value = reader.int32();
+        if (ReportType[value] === undefined) found.push({ list, index: counts[list], value });
+      } else {
+        reader.skipType(inner & 7);
+      }
+    }
+    counts[list]++;
+  }
+  return found;
+}
+
 /** Decodes export.bin; `header_invalid` or `export_invalid` when it is not one. */
 export function decodeExportBin(bin: Uint8Array): ExportFields {
   const header = Buffer.from(bin.buffer, bin.byteOffset, Math.min(bin.length, EXPORT_HEADER.length));
@@ -226,9 +259,12 @@ export function decodeExportBin(bin: Uint8Array): ExportFields {
     throw new ExportFormatError('header_invalid', `export.bin must start with ${JSON.stringify(EXPORT_HEADER.toString())}, found ${JSON.stringify(header.toString('latin1'))}`);
   }
   let object: Record<string, unknown>;
+  let unknownReports: ReturnType<typeof unknownReportTypes>;
   try {
-    const message = TemporaryExposureKeyExport.decode(bin.subarray(EXPORT_HEADER.length));
+    const body = bin.subarray(EXPORT_HEADER.length);
+    const message = TemporaryExposureKeyExport.decode(body);
     object = TemporaryExposureKeyExport.toObject(message, { longs: String, arrays: true, enums: Number });
+    unknownReports = unknownReportTypes(body);
   } catch (error) {
     throw new ExportFormatError('export_invalid', `export.bin does not hold a TemporaryExposureKeyExport: ${(error as Error).message}`);
   }
@@ -243,6 +279,8 @@ export function decodeExportBin(bin: Uint8Array): ExportFields {
     keys: (object.keys as DecodedKey[]).map(keyFields),
     revisedKeys: (object.revisedKeys as DecodedKey[]).map(keyFields),
   };
+  // Put back what the decoder dropped, so that the checks see it and refuse it.
+  for (const { list, index, value } of unknownReports) if (fields[list][index]) fields[list][index].reportType = value;
   const start = seconds(object.startTimestamp, 'start_timestamp');
   const end = seconds(object.endTimestamp, 'end_timestamp');
   if (start !== undefined) fields.startTimestamp = start;

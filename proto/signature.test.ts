@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import * as fc from 'fast-check';
 import { derFromRawSignature, loadPublicKey, rawFromDerSignature, verifyDerSignature } from './signature';
 
@@ -28,6 +28,7 @@ describe('signature encodings', () => {
       const data = Buffer.from(`message ${i}`);
       const der = sign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
       const raw = rawFromDerSignature(der);
+      expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
       expect(verifyDerSignature(data, derFromRawSignature(raw), publicKey)).toBe(true);
     }
   });

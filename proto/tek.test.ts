@@ -207,9 +207,12 @@ describe('the upload JSON shape', () => {
     for (const value of [null, 3, 'key', [1, 2]]) expect(tekFromJson(value)).toMatchObject({ ok: false, code: 'key_data_invalid' });
   });
 
-  it('defaults a missing rolling period to 144 and a missing risk to 0', () => {
-    const read = tekFromJson({ key: Buffer.alloc(16, 1).toString('base64'), rollingStartNumber: TODAY });
-    expect(read).toMatchObject({ ok: true, tek: { rollingPeriod: 144, transmissionRiskLevel: 0 } });
+  it('requires the rolling period, and reads a missing risk as 0 (GAEN v1) but not a null one', () => {
+    const key = Buffer.alloc(16, 1).toString('base64');
+    expect(tekFromJson({ key, rollingStartNumber: TODAY })).toMatchObject({ ok: false, code: 'rolling_period_invalid' });
+    expect(tekFromJson({ key, rollingStartNumber: TODAY, rollingPeriod: null })).toMatchObject({ ok: false, code: 'rolling_period_invalid' });
+    expect(tekFromJson({ key, rollingStartNumber: TODAY, rollingPeriod: 144 })).toMatchObject({ ok: true, tek: { rollingPeriod: 144, transmissionRiskLevel: 0 } });
+    expect(tekFromJson({ key, rollingStartNumber: TODAY, rollingPeriod: 144, transmissionRisk: null })).toMatchObject({ ok: false, code: 'transmission_risk_invalid' });
   });
 
   it('decodes only canonical standard base64', () => {

@@ -227,8 +227,10 @@ export function tekFromJson(value: unknown, index?: number): TekFromJson {
   const tek: Tek = {
     keyData,
     rollingStartIntervalNumber: obj.rollingStartNumber as number,
-    rollingPeriod: (obj.rollingPeriod ?? INTERVALS_PER_DAY) as number,
-    transmissionRiskLevel: (obj.transmissionRisk ?? 0) as number,
+    // rollingPeriod is required (a missing one is refused by its rule); an absent risk is 0 as in
+    // GAEN v1 uploads, but an explicit null is a wrong type.
+    rollingPeriod: obj.rollingPeriod as number,
+    transmissionRiskLevel: (obj.transmissionRisk === undefined ? 0 : obj.transmissionRisk) as number,
   };
   if (obj.reportType !== undefined) tek.reportType = obj.reportType as number;
   if (obj.daysSinceOnsetOfSymptoms !== undefined) tek.daysSinceOnsetOfSymptoms = obj.daysSinceOnsetOfSymptoms as number;

@@ -25,9 +25,17 @@ describe('the export zip', () => {
   });
 
   it('writes the same bytes for the same entries, whatever the time zone or the time', async () => {
-    const first = await writeExportZip(bin, sig);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect(await writeExportZip(bin, sig)).toEqual(first);
+    const zone = process.env.TZ;
+    try {
+      process.env.TZ = 'Asia/Tokyo';
+      const first = await writeExportZip(bin, sig);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      process.env.TZ = 'America/Los_Angeles';
+      expect(await writeExportZip(bin, sig)).toEqual(first);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   it('is accepted by an independent reader (Python zipfile, CRC-checked)', async () => {

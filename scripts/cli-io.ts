@@ -37,31 +37,24 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
   }
 }
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+/** An ISO 8601 instant: a date, a time and a zone (`Z` or an offset); a date alone where allowed. */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
- * Parses an ISO 8601 instant given on the command line: a date-time with `Z` or a UTC offset (never
- * read as local time), each field in range (`2026-02-30` does not roll over into March).
+ * Parses an ISO 8601 instant given on the command line. A time without a zone is refused (it
+ * would mean the operator's local time), and so are dates and times that do not exist
+ * (2026-02-30, 24:00), which `Date` would silently roll over. `dateOnly` also allows a bare date,
+ * meaning its UTC midnight.
  */
-export function parseInstantOption(value: string, option: string): Date {
-  const match = INSTANT.exec(value);
-  if (!match) throw new CliError(`${option} must be an ISO 8601 date-time with Z or a UTC offset, such as 2026-11-30T00:00:00Z or 2026-11-30T01:00:00+01:00, got ${JSON.stringify(value)}`);
-  const [, year, month, day, hour, minute, second = '0', fraction = '', zone, sign, offsetHours, offsetMinutes] = match;
-  const fields = [year, month, day, hour, minute, second].map(Number);
-  const utc = new Date(Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5]));
-  const read = [utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
-  if (read.some((field, i) => field !== fields[i]) || (zone !== 'Z' && (Number(offsetHours) > 23 || Number(offsetMinutes) > 59))) {
-    throw new CliError(`${option} must be an ISO 8601 date-time that exists, got ${JSON.stringify(value)} (a field is out of range)`);
-  }
-  const offsetMs = zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
-  return new Date(utc.getTime() - offsetMs + Math.floor(Number(`0${fraction}`) * 1000));
-}
-
-/** Parses an ISO 8601 date-time given on the command line. */
-export function parseIsoOption(value: string, option: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new CliError(`${option} must be an ISO 8601 date-time such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
+export function parseIsoOption(value: string, option: string, options: { dateOnly?: boolean } = {}): Date {
+  const match = ISO_INSTANT.exec(value);
+  const [year, month, day, hour = 0, minute = 0, second = 0] = (match?.slice(1, 7) ?? []).map((part) => (part === undefined ? undefined : Number(part)));
+  const fields = match ? new Date(Date.UTC(year!, month! - 1, day!, hour, minute, second)) : undefined;
+  const exists = fields !== undefined && fields.getUTCFullYear() === year && fields.getUTCMonth() === month! - 1 && fields.getUTCDate() === day && fields.getUTCHours() === hour && fields.getUTCMinutes() === minute && fields.getUTCSeconds() === second;
+  const zoned = match?.[7] !== undefined || (options.dateOnly === true && match?.[4] === undefined);
+  const date = new Date(match?.[4] === undefined ? `${value}T00:00:00Z` : value);
+  if (!match || !exists || !zoned || Number.isNaN(date.getTime())) {
+    throw new CliError(`${option} must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
   }
   return date;
 }

@@ -26,7 +26,9 @@ describe('GET /api/health', () => {
     // The random padding aside, nothing of the settings appears.
     const { padding: _padding, ...fields } = (await api.invoke('health', { method: 'GET' })).json;
     const text = JSON.stringify(fields);
-    for (const secret of [api.material.frontDoorId, api.material.healthAuthority.kid, api.material.healthAuthority.issuer, 'dev1']) expect(text).not.toContain(secret);
+    for (const secret of [api.material.frontDoorId, api.material.healthAuthority.kid, api.material.healthAuthority.issuer, api.material.healthAuthority.audience, 'dev1']) expect(text).not.toContain(secret);
+    // Exactly the status, the version and whether the store answers: nothing else to leak.
+    expect(fields).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), store: 'ok' });
   });
 
   it('asks the store at most once while its answer is fresh', async () => {

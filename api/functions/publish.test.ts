@@ -88,6 +88,33 @@ describe('POST /api/v1/publish', () => {
     expect((await api.invoke('publish', { headers: { 'x-chaff': '1', 'content-type': 'application/json' }, body: '{' })).json.code).toBe('bad_request');
   });
 
+  it('answers chaff as late as real uploads are answered, never from a fixed short delay', async () => {
+    const waits: number[] = [];
+    const slowStore = new MemoryExposureStore();
+    const insert = slowStore.insert.bind(slowStore);
+    // Real uploads take at least 100 ms here (a slow store); chaff must take as long.
+    slowStore.insert = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return insert(...args);
+    };
+    const slow = createApiFixture({ store: slowStore, sleep: async (ms) => void waits.push(ms) });
+    const chaffBody = { ...(await slow.publishBody(dailyKeys(14))), verificationPayload: 'x' };
+    await slow.invoke('publish', { headers: { 'x-chaff': '1' }, body: chaffBody });
+    expect(waits).toEqual([]); // no real upload to imitate yet
+    const slowCaller = await slow.callerHeaders();
+    const durations: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = await slow.publishBody(dailyKeys(2));
+      const started = performance.now();
+      expect((await slow.invoke('publish', { headers: slowCaller, body })).status).toBe(200);
+      durations.push(performance.now() - started);
+    }
+    await slow.invoke('publish', { headers: { 'x-chaff': '1' }, body: chaffBody });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(0);
+    expect(waits[0]).toBeLessThanOrEqual(Math.max(...durations));
+  });
+
   it('pads success and refusal to the same size', async () => {
     const ok = await api.invoke('publish', { headers: caller, body: await api.publishBody(dailyKeys(14)) });
     const refused = await api.invoke('publish', { headers: caller, body: { ...(await api.publishBody(dailyKeys(14))), healthAuthorityID: 'other' } });

@@ -28,9 +28,12 @@ function checkCaller(request: HttpRequest, api: ApiRuntime): void {
 }
 
 export async function handler(request: HttpRequest, _context: InvocationContext, api: ApiRuntime): Promise<HttpResponseInit> {
+  const started = performance.now();
   const upload = parsePublishRequest(await readJsonBody(request));
-  // Chaff looks like an upload on the wire and gets a normal-looking answer; nothing else happens.
+  // Chaff looks like an upload on the wire, in size and in time, and gets a normal-looking answer; nothing else happens.
   if (request.headers.has('x-chaff')) {
+    const wait = api.uploadLatencies.sample() - (performance.now() - started);
+    if (wait > 0) await api.sleep(wait);
     return jsonResponse(200, { revisionToken: chaffRevisionToken(api.config.revisionTokenKeys), insertedExposures: upload.keys.length });
   }
   if (api.config.registrationRequired) checkCaller(request, api);
@@ -66,5 +69,6 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
     clearTimeout(timer);
   }
   const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks);
+  api.uploadLatencies.record(performance.now() - started);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });
 }

@@ -27,7 +27,8 @@ export interface PublishRequest {
 
 /** Every field a publish request may carry. */
 export const PUBLISH_REQUEST_FIELDS: ReadonlySet<string> = new Set(['temporaryExposureKeys', 'healthAuthorityID', 'verificationPayload', 'hmacKey', 'symptomOnsetInterval', 'traveler', 'revisionToken', 'padding']);
-const KEY_FIELDS = new Set(['key', 'rollingStartNumber', 'rollingPeriod', 'transmissionRisk']);
+/** Every field a key of a publish request may carry. */
+export const PUBLISH_KEY_FIELDS: ReadonlySet<string> = new Set(['key', 'rollingStartNumber', 'rollingPeriod', 'transmissionRisk']);
 
 function wrongType(field: string, type: string): HttpError {
   return new HttpError(400, 'bad_request', `${field} must be ${type}`);
@@ -46,7 +47,7 @@ function number(value: unknown, field: string): number {
 
 function uploadKey(value: unknown, index: number): UploadKey {
   const where = `temporaryExposureKeys[${index}]`;
-  const key = requireKnownFields(value, KEY_FIELDS, where);
+  const key = requireKnownFields(value, PUBLISH_KEY_FIELDS, where);
   if (typeof key.key !== 'string') throw wrongType(`${where}.key`, 'a base64 string');
   return {
     key: key.key,

@@ -31,7 +31,7 @@ function uploadKeysOf(value: unknown, file: string): UploadKey[] {
 
 function onsetOf(value: string): number {
   if (/^\d+$/.test(value)) return Number(value);
-  return intervalNumberOf(parseIsoOption(value, '--onset'));
+  return intervalNumberOf(parseIsoOption(value, '--onset', { dateOnly: true }));
 }
 
 function hmacKeyOf(value: string): Buffer {

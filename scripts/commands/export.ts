@@ -5,7 +5,7 @@ import { ExportFormatError } from '../../proto/errors';
 import { EXPORT_HEADER } from '../../proto/export-bin';
 import type { TemporaryExposureKeyFields } from '../../proto/schema';
 import { loadPublicKey } from '../../proto/signature';
-import { MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
+import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
@@ -48,6 +48,11 @@ async function build(flags: BuildFlags): Promise<void> {
   if (end <= start) throw new CliError('--end must be after --start');
   if (start.getTime() % 1000 !== 0 || end.getTime() % 1000 !== 0) throw new CliError('--start and --end must be whole seconds');
   const keys = teksFromJsonArray(await readJsonFile(flags.keys, 'keys file'), flags.keys);
+  // The clock rules too, with the window's end as "now": as the publisher would have published them.
+  keys.forEach((tek, index) => {
+    const check = checkTekAt(tek, end, index);
+    if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
+  });
   let signer: LocalSigner;
   try {
     signer = await LocalSigner.fromPemFile(flags.privateKey, { keyId: flags.keyId, keyVersion: flags.keyVersion });

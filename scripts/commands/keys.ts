@@ -1,6 +1,6 @@
 /** `keyfront keys generate`: a P-256 key pair for local signing (production keys live in Key Vault). */
 import { generateKeyPairSync } from 'node:crypto';
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -16,7 +16,13 @@ export async function generateSigningKeyPair(dir: string, name: string, overwrit
       if (exists) throw new CliError(`${file} already exists; pass --force to replace it`);
     }
   }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new CliError(`--out ${dir} is a file, not a directory`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new CliError(`cannot create the directory ${dir}: ${(error as Error).message}`);
+  }
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   await writeFileAtomic(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
   await writeFileAtomic(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }), 0o644);

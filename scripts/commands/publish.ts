@@ -17,7 +17,7 @@ import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
-import { parseInstantOption } from '../cli-io';
+import { parseIsoOption } from '../cli-io';
 import { stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
 import { isAlive } from '../local-stack/stack';
@@ -114,7 +114,7 @@ function regionsWithoutStack(env: Env): string[] | undefined {
 async function publish(flags: PublishFlags): Promise<void> {
   // Arguments first: a bad one is exit code 2 whether or not a stack runs.
   if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
-  const now = flags.now === undefined ? undefined : parseInstantOption(flags.now, '--now');
+  const now = flags.now === undefined ? undefined : parseIsoOption(flags.now, '--now');
   const waitSeconds = Number(flags.wait);
   if (!/^\d+$/.test(flags.wait) || waitSeconds > 3600) throw new CliError(`--wait must be a number of seconds from 0 to 3600, got ${JSON.stringify(flags.wait)}`);
   if (flags.region !== undefined && !REGION_PATTERN.test(flags.region)) throw new CliError(`--region must be a region code matching ${REGION_PATTERN.source}, got ${JSON.stringify(flags.region)}`);

@@ -8,8 +8,11 @@ import { runKeyfront, STACK_TRACE } from '../support/cli';
 const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-cli-'));
 const at = (name: string) => path.join(dir, name);
 const today = Math.floor(Date.now() / 86_400_000) * 144;
+// The file's window is today's first hour: the keys (yesterday and before) are valid for it.
+const windowStart = new Date(today * 600_000).toISOString().replace('.000Z', 'Z');
+const windowEnd = new Date(today * 600_000 + 3_600_000).toISOString().replace('.000Z', 'Z');
 const keysJson = Array.from({ length: 14 }, (_, i) => ({ key: Buffer.alloc(16, i + 1).toString('base64'), rollingStartNumber: today - 144 * (i + 1), rollingPeriod: 144, transmissionRisk: i % 9, reportType: 1, daysSinceOnsetOfSymptoms: i - 7 }));
-const buildArgs = (keysFile: string, out: string) => ['export', 'build', '--keys', keysFile, '--private-key', at('signing-private.pem'), '--region', '440', '--key-id', '440', '--key-version', 'v1', '--start', '2026-11-30T00:00:00Z', '--end', '2026-11-30T01:00:00Z', '--out', out];
+const buildArgs = (keysFile: string, out: string) => ['export', 'build', '--keys', keysFile, '--private-key', at('signing-private.pem'), '--region', '440', '--key-id', '440', '--key-version', 'v1', '--start', windowStart, '--end', windowEnd, '--out', out];
 
 beforeAll(async () => {
   writeFileSync(at('keys.json'), JSON.stringify(keysJson));
@@ -21,6 +24,13 @@ describe('keyfront keys generate', () => {
   it('writes a P-256 pair, the private key readable by its owner only', () => {
     expect(statSync(at('signing-private.pem')).mode & 0o777).toBe(0o600);
     expect(readFileSync(at('signing-public.pem'), 'utf8')).toContain('BEGIN PUBLIC KEY');
+  });
+
+  it('exits 2 when --out names a file, not a directory', async () => {
+    writeFileSync(at('a-file'), 'x');
+    const run = await runKeyfront(['keys', 'generate', '--out', at('a-file')]);
+    expect([run.status, run.stderr]).toEqual([2, expect.stringContaining('is a file, not a directory')]);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
   });
 
   it('refuses to overwrite an existing pair without --force', async () => {
@@ -47,8 +57,8 @@ describe('keyfront export build | inspect | verify', () => {
     expect(report).toMatchObject({
       header: 'EK Export v1    ',
       region: '440',
-      start: { seconds: 1795996800, iso: '2026-11-30T00:00:00.000Z' },
-      end: { seconds: 1796000400, iso: '2026-11-30T01:00:00.000Z' },
+      start: { seconds: today * 600, iso: new Date(today * 600_000).toISOString() },
+      end: { seconds: today * 600 + 3600, iso: new Date(today * 600_000 + 3_600_000).toISOString() },
       batchNum: 1,
       batchSize: 1,
       signatureInfos: [{ verificationKeyId: '440', verificationKeyVersion: 'v1', signatureAlgorithm: '1.2.840.10045.4.3.2' }],
@@ -122,6 +132,8 @@ describe('bad input', () => {
   it.each([
     ['--start', 'yesterday', '--start must be an ISO 8601 date-time'],
     ['--end', '2026-11-29T00:00:00Z', '--end must be after --start'],
+    ['--start', '2026-11-30T00:00:00', '--start must be an ISO 8601 date-time with a time zone'],
+    ['--end', '2026-02-30T00:00:00Z', '--end must be an ISO 8601 date-time with a time zone'],
     ['--key-id', 'MCC 440', '--key-id must match [A-Za-z0-9_]+'],
     ['--private-key', '/nonexistent.pem', 'cannot read the private key'],
   ])('build exits 2 for a bad %s', async (option, value, message) => {
@@ -131,6 +143,17 @@ describe('bad input', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(message);
     expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it.each([
+    ['a key that starts after the window ends', today + 144, 'rolling_start_in_future'],
+    ['a key older than 15 days at the window end', today - 144 * 16, 'rolling_start_too_old'],
+  ])('build exits 2 for %s, naming the key and the rule', async (_name, rollingStartNumber, code) => {
+    writeFileSync(at('clock.json'), JSON.stringify([keysJson[0], { ...keysJson[1], rollingStartNumber }]));
+    const run = await runKeyfront(buildArgs(at('clock.json'), at('never.zip')));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`key 1 is invalid for a file ending ${new Date(today * 600_000 + 3_600_000).toISOString()} (${code})`);
+    expect(existsSync(at('never.zip'))).toBe(false);
   });
 
   it('inspect exits 1 for a file that is not an export, and 2 for a missing one', async () => {

@@ -108,8 +108,8 @@ describe('without a stack to publish into, or with bad arguments', () => {
   it.each<[string, string[], RegExp]>([
     ['without --once', [], /pass --once/],
     ['--now that is not a date', ['--once', '--now', 'tomorrow'], /--now must be an ISO 8601 date-time/],
-    ['--now on a day that does not exist', ['--once', '--now', '2026-02-30T00:00:00Z'], /--now must be an ISO 8601 date-time that exists, got "2026-02-30T00:00:00Z"/],
-    ['--now without a zone (it would be read as local time)', ['--once', '--now', '2026-11-30T00:00:00'], /--now must be an ISO 8601 date-time with Z or a UTC offset/],
+    ['--now on a day that does not exist', ['--once', '--now', '2026-02-30T00:00:00Z'], /--now must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got "2026-02-30T00:00:00Z"/],
+    ['--now without a zone (it would be read as local time)', ['--once', '--now', '2026-11-30T00:00:00'], /--now must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got "2026-11-30T00:00:00"/],
     ['--region that is not a region code', ['--once', '--region', 'a b'], /--region must be a region code matching/],
     ['a negative --wait', ['--once', '--wait', '-3'], /--wait must be a number of seconds/],
     ['--region that is not published', ['--once', '--region', 'XX'], /--region "XX" is not a published region \(440; KEYFRONT_REGIONS\)/],

@@ -27,6 +27,8 @@ export interface FixtureOptions {
   env?: Record<string, string>;
   now?: () => Date;
   material?: DevMaterial;
+  /** The runtime's wait (chaff answers wait as long as real uploads take). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ApiResponse {
@@ -56,7 +58,7 @@ export function createApiFixture(options: FixtureOptions = {}) {
   const store = options.store ?? new MemoryExposureStore();
   const logs: string[] = [];
   const now = options.now ?? (() => NOW);
-  const runtime: ApiRuntime = createApiRuntime(config, { store, now, logger: createLogger('api', { level: 'debug', write: (line) => logs.push(line) }), healthCacheInMs: 0 });
+  const runtime: ApiRuntime = createApiRuntime(config, { store, now, logger: createLogger('api', { level: 'debug', write: (line) => logs.push(line) }), healthCacheInMs: 0, ...(options.sleep ? { sleep: options.sleep } : {}) });
   const handlers = new Map(ROUTES.map((route) => [route.name, bindRoute(route, runtime)]));
   const paths = new Map(ROUTES.map((route) => [route.name, `/api/${route.route}`]));
 

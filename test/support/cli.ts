@@ -28,4 +28,4 @@ export function runKeyfront(args: readonly string[], options: { env?: NodeJS.Pro
 }
 
 /** A stack trace line, which an operator must never see. */
-export const STACK_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+export const STACK_TRACE = /^\s+at (?:async )?(?:\S.* \(.+\)|(?:node:|file:|\/)\S+:\d+:\d+)$/m;
