@@ -82,11 +82,18 @@ describe('publisher settings', () => {
   it.each([
     ['a minimum plus jitter above the maximum', { KEYFRONT_MAX_KEYS_PER_FILE: '1000' }, /KEYFRONT_MIN_KEYS_PER_FILE \+ KEYFRONT_PADDING_JITTER \(1100\) must not exceed KEYFRONT_MAX_KEYS_PER_FILE \(1000\)/],
     ['keys kept shorter than files', { KEYFRONT_KEY_RETENTION_DAYS: '7' }, /KEYFRONT_KEY_RETENTION_DAYS \(7\) must be at least KEYFRONT_FILE_RETENTION_DAYS \(14\)/],
+    ['a hold as long as keys are kept', { KEYFRONT_KEY_RETENTION_DAYS: '14', KEYFRONT_MAX_HOLD_SECONDS: '1209600' }, /KEYFRONT_MAX_HOLD_SECONDS \(1209600\) must be below 1112100: KEYFRONT_KEY_RETENTION_DAYS \(14\) × 86400 less/],
+    // 14 days is below 15 days, but a key uploaded as its rolling period began waits 26 h for its embargo first.
+    ['a hold that ends after keys are deleted', { KEYFRONT_MAX_HOLD_SECONDS: '1209600' }, /KEYFRONT_MAX_HOLD_SECONDS \(1209600\) must be below 1198500: KEYFRONT_KEY_RETENTION_DAYS \(15\) .*held keys must not be deleted from the store before they are published/],
     ['both Blob settings', { KEYFRONT_BLOB_CONNECTION_STRING: 'UseDevelopmentStorage=true' }, /set only one of KEYFRONT_BLOB_CONNECTION_STRING and KEYFRONT_BLOB_ACCOUNT_URL/],
     ['the Key Vault signer without its key', { KEYFRONT_SIGNER: 'key-vault' }, /KEYFRONT_KEY_VAULT_KEY_ID is required when KEYFRONT_SIGNER=key-vault/],
     ['the Front Door purger without its profile', { KEYFRONT_PURGER: 'front-door', KEYFRONT_FRONT_DOOR_SUBSCRIPTION_ID: 's', KEYFRONT_FRONT_DOOR_RESOURCE_GROUP: 'g', KEYFRONT_FRONT_DOOR_ENDPOINT: 'e' }, /KEYFRONT_FRONT_DOOR_PROFILE is required when KEYFRONT_PURGER=front-door/],
   ])('rejects %s', (_name, env, message) => {
     expect(problemsOf(env).join('\n')).toMatch(message);
+  });
+
+  it('accepts the longest hold whose keys are still stored when it ends', () => {
+    expect(problemsOf({ KEYFRONT_MAX_HOLD_SECONDS: String(15 * 86400 - 26 * 3600 - 3600 - 300 - 1) })).toEqual([]);
   });
 
   it('requires the store and the storage, and names every problem at once', () => {

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { REGION_PATTERN, type Env } from '../api/settings';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../api/store/cosmos-store';
-import { MAX_KEYS_PER_FILE } from '../proto/tek';
+import { EMBARGO_SECONDS } from '../api/store/exposure-store';
+import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
 export type SignerKind = 'local' | 'key-vault';
@@ -194,6 +195,14 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
     }
     if (v.keyRetentionDays! < v.fileRetentionDays!) {
       problems.push(`${SETTINGS.keyRetentionDays.env} (${v.keyRetentionDays}) must be at least ${SETTINGS.fileRetentionDays.env} (${v.fileRetentionDays}): a key must outlive the files that carry it`);
+    }
+    // A held key is published at most this long after its upload: its wait for publishAt (a key uploaded as its
+    // rolling period began: a day plus the embargo), the hold, then a window and the margin until that closes.
+    const holdLimit = v.keyRetentionDays! * 86400 - (INTERVALS_PER_DAY * INTERVAL_SECONDS + EMBARGO_SECONDS) - v.windowSeconds! - v.safetyMarginSeconds!;
+    if (v.maxHoldSeconds! >= holdLimit) {
+      problems.push(
+        `${SETTINGS.maxHoldSeconds.env} (${v.maxHoldSeconds}) must be below ${holdLimit}: ${SETTINGS.keyRetentionDays.env} (${v.keyRetentionDays}) × 86400 less the 26 h a key may wait for its embargo, ${SETTINGS.windowSeconds.env} and ${SETTINGS.safetyMarginSeconds.env}; held keys must not be deleted from the store before they are published`,
+      );
     }
     if (v.blobConnectionString !== undefined && v.blobAccountUrl !== undefined) {
       problems.push(`set only one of ${SETTINGS.blobConnectionString.env} and ${SETTINGS.blobAccountUrl.env}`);

@@ -9,8 +9,8 @@
  * What it records: how far publication got (`publishedThrough`, the cursor: every key with
  * `publishAt` below it is in a recorded file or was in an empty window), each published range
  * with its files and its real/padding counts (never public: the counts would undo the padding),
- * whether a range could still receive late keys, when its files left the index, and whether the
- * last index change still needs a purge.
+ * whether a range could still receive late keys, when its files left the index and when the edge
+ * was purged after that, and whether the last index change still needs a purge.
  */
 import type { BlobInfo, BlobRequestOptions, BlobWriter } from './blob/blob-writer';
 import { parseExportFileName } from './export-names';
@@ -50,8 +50,10 @@ export interface RangeRecord {
    * again by later runs, which publish any late keys as further files of the range.
    */
   settled: boolean;
-  /** Publisher clock (seconds) when the index stopped naming the range's files. */
+  /** Clock (seconds, never ahead of the wall clock) once both index files stopped naming the range's files. */
   unlistedAt?: number;
+  /** Clock (seconds) of the run whose purge first succeeded after `unlistedAt`: the files' grace period starts here. */
+  purgedAt?: number;
 }
 
 export interface Manifest {

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../api/log';
-import type { Exposure, ExposureStore } from '../api/store/exposure-store';
+import { embargoEndOf, type Exposure, type ExposureStore } from '../api/store/exposure-store';
 import { buildExport } from '../proto/codec';
 import type { Signer } from '../proto/signer';
 import { checkTekFormat, type Tek } from '../proto/tek';
@@ -35,6 +35,8 @@ export interface RangeDeps {
   logger: Logger;
   onStep: StepHook;
   random?: FloorRandom;
+  /** The real clock in ms: a key whose embargo has not ended by it is left for a later run, whatever the publisher clock says. */
+  wallClock: () => number;
 }
 
 export interface RangeResult {
@@ -72,6 +74,7 @@ export class RangePublisher {
   private newKeys = 0;
   private newRevisedKeys = 0;
   private dropped = 0;
+  private embargoed = 0;
 
   private constructor(
     private readonly deps: RangeDeps,
@@ -113,9 +116,10 @@ export class RangePublisher {
    */
   async read(from: number, to: number): Promise<void> {
     const options = { pageSize: this.settings.storePageSize, abortSignal: this.abortSignal };
+    const wallNow = Math.floor(this.deps.wallClock() / 1000);
     for await (const page of this.deps.store.listForPublication(this.region, from, to, options)) {
       for (const exposure of page) {
-        if (!this.usable(exposure, exposure.tek)) continue;
+        if (this.underEmbargo(exposure, wallNow) || !this.usable(exposure, exposure.tek)) continue;
         if (this.published?.hasKey(exposure.tek.keyData)) {
           this.alreadyKeys++;
           continue;
@@ -127,7 +131,7 @@ export class RangePublisher {
     }
     for await (const page of this.deps.store.listRevisionsForPublication(this.region, from, to, options)) {
       for (const exposure of page) {
-        if (!exposure.revision) continue;
+        if (!exposure.revision || this.underEmbargo(exposure, wallNow)) continue;
         const tek = revisedTek(exposure);
         if (!this.usable(exposure, tek)) continue;
         if (this.published?.hasRevisedKey(tek.keyData)) {
@@ -147,6 +151,7 @@ export class RangePublisher {
     const realKeys = this.alreadyKeys + this.newKeys;
     const inFiles = this.files.reduce((sum, file) => sum + file.keys, 0);
     if (this.dropped > 0) this.deps.logger.error('stored keys that break the format were left out', { region: this.region, start: this.start, end, dropped: this.dropped });
+    if (this.embargoed > 0) this.deps.logger.info('keys still under embargo by the wall clock left for a later run', { region: this.region, start: this.start, end, keyCount: this.embargoed });
     return {
       start: this.start,
       end,
@@ -156,6 +161,16 @@ export class RangePublisher {
       realRevisedKeys: this.alreadyRevisedKeys + this.newRevisedKeys,
       paddingKeys: Math.max(0, inFiles - realKeys),
     };
+  }
+
+  /**
+   * Only a publisher clock ahead of the wall clock (`--now`) reads a key whose embargo has not
+   * ended: its range is then closed early, so a later run reads it again and publishes the key.
+   */
+  private underEmbargo(exposure: Exposure, wallNow: number): boolean {
+    if (embargoEndOf(exposure.tek) <= wallNow) return false;
+    this.embargoed++;
+    return true;
   }
 
   /** A stored key that breaks the format cannot go into any file: logged by id (never by key data) and left out. */

@@ -7,8 +7,12 @@
  *      manifest once all its files exist;
  *   3. write index.txt, then index.json, naming only recorded files, and only if they changed;
  *   4. purge the two index paths (a failure is retried by the next run, never undone);
- *   5. clean up: files that left the index more than a cache lifetime ago leave storage, then
- *      old keys leave the store.
+ *   5. clean up: files leave storage a cache lifetime after the purge that followed their leaving
+ *      the index, then old keys leave the store.
+ *
+ * `now` (`--now`) only decides which windows are closed. Keys are published once their embargo
+ * has ended by the wall clock, and retention (the first window, unlisting, deletions) counts from
+ * `now` or the wall clock, whichever is earlier: a clock ahead never drops or deletes anything early.
  *
  * A crash anywhere leaves storage consistent: files are create-only and complete or absent; the
  * index names only recorded files; the next run finishes a half-published range by publishing
@@ -78,9 +82,9 @@ export interface PublisherDeps {
 }
 
 export interface PublishOptions {
-  /** The publisher's clock: which windows are closed (`--now` moves it). Default: the wall clock. */
+  /** The publisher's clock: which windows are closed (`--now` moves it), nothing else. Default: the wall clock. */
   now?: Date;
-  /** The real clock in ms, whatever `now` says: whether a range closed early may still receive keys. */
+  /** The real clock in ms, whatever `now` says: whether a range closed early may still receive keys, whether a key's embargo ended, and a cap on `now` for retention. */
   wallClock?: () => number;
   /** Publish only these regions (default: all configured). */
   regions?: string[];
@@ -119,6 +123,8 @@ interface RegionRun {
   deps: PublisherDeps;
   region: string;
   now: number;
+  /** `now`, but never ahead of the wall clock (at the run's start): what retention counts from. */
+  retentionNow: number;
   wallClock: () => number;
   deadlineAt: number;
   signal: AbortSignal;
@@ -184,6 +190,7 @@ async function publishRegion(deps: PublisherDeps, region: string, now: number, w
       deps: { ...deps, logger },
       region,
       now,
+      retentionNow: Math.min(now, Math.floor(wallClock() / 1000)),
       wallClock,
       deadlineAt,
       signal,
@@ -216,7 +223,7 @@ async function publishRegion(deps: PublisherDeps, region: string, now: number, w
 }
 
 function rangeDeps(run: RegionRun): RangeDeps {
-  return { store: run.deps.store, exports: run.deps.exports, signer: run.deps.signer, logger: run.deps.logger, onStep: (step, detail) => run.step(step, detail.name), random: run.deps.random };
+  return { store: run.deps.store, exports: run.deps.exports, signer: run.deps.signer, logger: run.deps.logger, onStep: (step, detail) => run.step(step, detail.name), random: run.deps.random, wallClock: run.wallClock };
 }
 
 function pastDeadline(run: RegionRun): boolean {
@@ -272,7 +279,7 @@ async function recheckEarlyRanges(run: RegionRun): Promise<void> {
 
 /** The cursor's first position: ranges that ended before the file retention would leave the index at once. */
 function retentionStart(run: RegionRun): number {
-  return windowStartOf(run.now - run.deps.settings.fileRetentionDays * DAY, run.deps.settings.windowSeconds);
+  return windowStartOf(run.retentionNow - run.deps.settings.fileRetentionDays * DAY, run.deps.settings.windowSeconds);
 }
 
 /**
@@ -398,10 +405,13 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
   }
 }
 
-/** Writes index.txt, then index.json, if what they name changed; records first that a purge is due. */
+/**
+ * Writes index.txt, then index.json, if what they name changed; records first that a purge is
+ * due, and only once both are written that ranges left the index.
+ */
 async function writeIndex(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
-  const retainFrom = run.now - run.deps.settings.fileRetentionDays * DAY;
+  const retainFrom = run.retentionNow - run.deps.settings.fileRetentionDays * DAY;
   const unlisting = manifest.ranges.filter((r) => r.files.length > 0 && r.unlistedAt === undefined && r.end < retainFrom);
   const listed = manifest.ranges.filter((r) => r.unlistedAt === undefined && r.end >= retainFrom);
   const index = buildIndex(run.region, listed.flatMap((r) => r.files), new Date(run.now * 1000));
@@ -410,7 +420,6 @@ async function writeIndex(run: RegionRun): Promise<void> {
   const txtChanged = txt === undefined || txt.data.toString('utf8') !== index.txt;
   const jsonChanged = !indexJsonListsFiles(json?.data.toString('utf8'), index.files);
   if (!txtChanged && !jsonChanged && unlisting.length === 0) return;
-  for (const range of unlisting) range.unlistedAt = run.now;
   manifest.purgePending = true;
   await run.handle.save(run.now, options);
   // Conditional on the versions read above: a publisher that lost its lock cannot roll the index back.
@@ -424,6 +433,11 @@ async function writeIndex(run: RegionRun): Promise<void> {
   run.outcome.indexChanged = true;
   run.deps.logger.info('index written', { files: index.files.length, unlisted: unlisting.reduce((sum, r) => sum + r.files.length, 0) });
   await run.step('index-written', indexJsonName(run.region));
+  // A crash before this save leaves them unrecorded: the next run finds the index as it should be and records them then.
+  if (unlisting.length > 0) {
+    for (const range of unlisting) range.unlistedAt = run.retentionNow;
+    await run.handle.save(run.now, options);
+  }
 }
 
 async function purgeIndex(run: RegionRun): Promise<void> {
@@ -435,24 +449,36 @@ async function purgeIndex(run: RegionRun): Promise<void> {
   await run.step('purged');
   if (purged) {
     manifest.purgePending = false;
+    // The edge no longer serves an index naming these ranges' files: their grace period starts.
+    for (const range of manifest.ranges) if (range.unlistedAt !== undefined && range.purgedAt === undefined) range.purgedAt = run.retentionNow;
     await run.handle.save(run.now, { abortSignal: run.signal });
   }
 }
 
 /**
- * Files leave storage only once no cache can still hold an index that names them: a cache
- * lifetime after the index stopped naming them. Files no record names (a range begun before the
- * retention cut and never finished) go once they are as old. Then old keys leave the store.
+ * Files leave storage only once no cache can still hold an index that names them: with no purge
+ * pending, a cache lifetime after the purge that followed their leaving the index. Files no record
+ * names and no run will finish (a range begun before the cursor and never recorded, or a lost
+ * manifest) may still be named by an index some cache holds: they are recorded as unlisted and go
+ * the same way, after the next purge. Then old keys leave the store.
  */
 async function cleanUp(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
   const settings = run.deps.settings;
   const options = { abortSignal: run.signal };
-  const expired = manifest.ranges.filter((r) => r.unlistedAt !== undefined && run.now - r.unlistedAt >= INDEX_CACHE_GRACE_SECONDS);
   const recorded = new Set(manifest.ranges.flatMap((r) => r.files.map((file) => file.name)));
-  const orphanCut = run.now - settings.fileRetentionDays * DAY - INDEX_CACHE_GRACE_SECONDS;
-  const orphans = run.stored.filter((file) => !recorded.has(file.name) && file.end < orphanCut);
-  for (const file of [...expired.flatMap((r) => r.files), ...orphans]) {
+  const retainFrom = run.retentionNow - settings.fileRetentionDays * DAY;
+  // Before the cursor: no run will finish their range.
+  const orphans = run.stored.filter((file) => !recorded.has(file.name) && file.end < retainFrom && file.start < (manifest.publishedThrough ?? -Infinity));
+  if (orphans.length > 0) {
+    for (const file of orphans) manifest.ranges.push({ start: file.start, end: file.end, files: [file], realKeys: 0, realRevisedKeys: 0, paddingKeys: 0, publishedAt: run.now, settled: true, unlistedAt: run.retentionNow });
+    manifest.purgePending = true;
+    await run.handle.save(run.now, options);
+    run.deps.logger.warn('export files no record names are recorded as unlisted; they are deleted a cache lifetime after the next purge', { files: orphans.length });
+  }
+  // `purgedAt` is the clock at the start of the purging run: a run lasts minutes, the grace an hour.
+  const expired = manifest.purgePending ? [] : manifest.ranges.filter((r) => r.purgedAt !== undefined && run.retentionNow - r.purgedAt >= INDEX_CACHE_GRACE_SECONDS);
+  for (const file of expired.flatMap((r) => r.files)) {
     await run.deps.exports.delete(file.name, options);
     run.outcome.filesDeleted++;
     await run.step('file-deleted', file.name);
@@ -463,7 +489,7 @@ async function cleanUp(run: RegionRun): Promise<void> {
   }
   if (run.outcome.filesDeleted > 0) run.deps.logger.info('expired export files deleted', { files: run.outcome.filesDeleted });
   await run.step('files-deleted');
-  const { deleted } = await run.deps.store.deleteUploadedBefore(run.region, run.now - settings.keyRetentionDays * DAY, options);
+  const { deleted } = await run.deps.store.deleteUploadedBefore(run.region, run.retentionNow - settings.keyRetentionDays * DAY, options);
   run.outcome.keysDeleted = deleted;
   if (deleted > 0) run.deps.logger.info('old keys deleted from the store', { keyCount: deleted });
   await run.step('keys-deleted');

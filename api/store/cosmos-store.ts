@@ -273,7 +273,8 @@ export class CosmosExposureStore implements ExposureStore {
 
   /**
    * Deletes, shard by shard, a page of matching ids at a time and asks again, instead of following
-   * a continuation over rows it is deleting. TTL does the same in Azure; this makes it explicit.
+   * a continuation over rows it is deleting. TTL does the same in Azure (15 days after the last
+   * write, and a revision is a write); this makes it explicit.
    */
   async deleteUploadedBefore(region: string, beforeSeconds: number, options: StoreOptions = {}): Promise<{ deleted: number }> {
     let deleted = 0;
@@ -281,7 +282,8 @@ export class CosmosExposureStore implements ExposureStore {
       for (;;) {
         options.abortSignal?.throwIfAborted();
         const spec: SqlQuerySpec = {
-          query: 'SELECT c.id FROM c WHERE c.pk = @pk AND c.uploadedAt < @before',
+          // Only indexed paths: a key whose revision is not yet as old stays (it may still have to be published).
+          query: 'SELECT c.id FROM c WHERE c.pk = @pk AND c.uploadedAt < @before AND (NOT IS_DEFINED(c.revision.publishAt) OR c.revision.publishAt < @before)',
           parameters: [
             { name: '@pk', value: pk },
             { name: '@before', value: beforeSeconds },

@@ -64,7 +64,12 @@ export interface ExposureStore {
   listForPublication(region: string, fromSeconds: number, toSeconds: number, options?: ListOptions): AsyncIterable<Exposure[]>;
   /** Keys of `region` whose `revision.publishAt` is in [fromSeconds, toSeconds), page by page. */
   listRevisionsForPublication(region: string, fromSeconds: number, toSeconds: number, options?: ListOptions): AsyncIterable<Exposure[]>;
-  /** Deletes keys of `region` uploaded before `beforeSeconds`. Resolves to how many were deleted. */
+  /**
+   * Deletes keys of `region` uploaded before `beforeSeconds`, except a key whose revision may be
+   * published at or after it (`revision.publishAt >= beforeSeconds`): a revision made near the end
+   * of its key's retention must outlive its own publication. Such a key goes once its revision is
+   * as old. Resolves to how many were deleted.
+   */
   deleteUploadedBefore(region: string, beforeSeconds: number, options?: StoreOptions): Promise<{ deleted: number }>;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` when it does not. */
   ping(options?: StoreOptions): Promise<void>;
@@ -95,8 +100,12 @@ export function exposureId(region: string, keyData: Uint8Array): string {
   return hash('sha256', idInput.subarray(0, prefix + 1 + keyData.length), 'base64url');
 }
 
-/** When a key may be published: not before its upload, nor before its rolling period ended plus the embargo. */
+/** When a key's embargo ends: its rolling period ended plus `EMBARGO_SECONDS`. */
+export function embargoEndOf(tek: Tek): number {
+  return (tek.rollingStartIntervalNumber + tek.rollingPeriod) * INTERVAL_SECONDS + EMBARGO_SECONDS;
+}
+
+/** When a key may be published: not before its upload, nor before its embargo ended. */
 export function publishAtOf(tek: Tek, uploadedAt: number): number {
-  const periodEnd = (tek.rollingStartIntervalNumber + tek.rollingPeriod) * INTERVAL_SECONDS;
-  return Math.max(uploadedAt, periodEnd + EMBARGO_SECONDS);
+  return Math.max(uploadedAt, embargoEndOf(tek));
 }

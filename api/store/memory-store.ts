@@ -79,7 +79,8 @@ export class MemoryExposureStore implements ExposureStore {
     options.abortSignal?.throwIfAborted();
     let deleted = 0;
     for (const [key, exposure] of this.byId) {
-      if (exposure.region === region && exposure.uploadedAt < beforeSeconds) {
+      // A revision not yet as old keeps its key: it may still have to be published.
+      if (exposure.region === region && exposure.uploadedAt < beforeSeconds && (exposure.revision === undefined || exposure.revision.publishAt < beforeSeconds)) {
         this.byId.delete(key);
         deleted++;
       }

@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Command } from 'commander';
 import { createLogger } from '../../api/log';
+import { REGION_PATTERN } from '../../api/settings';
 import { CosmosExposureStore } from '../../api/store/cosmos-store';
-import { ConfigError, loadPublisherConfig, type PublisherConfig } from '../../publisher/config';
+import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from '../../publisher/config';
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
@@ -97,16 +98,42 @@ function blobEndpointOf(config: PublisherConfig): string | undefined {
   return match?.[1];
 }
 
+function checkRegion(region: string | undefined, regions: readonly string[]): void {
+  if (region !== undefined && !regions.includes(region)) throw new CliError(`--region ${JSON.stringify(region)} is not a published region (${regions.join(', ')}; KEYFRONT_REGIONS)`);
+}
+
+/** The regions the settings of this environment publish when no stack adds its own; `undefined` when KEYFRONT_REGIONS is bad (reported with the other settings). */
+function regionsWithoutStack(env: Env): string[] | undefined {
+  try {
+    return SETTINGS.regions.parse(env.KEYFRONT_REGIONS?.trim() || SETTINGS.regions.default);
+  } catch {
+    return undefined;
+  }
+}
+
 async function publish(flags: PublishFlags): Promise<void> {
+  // Arguments first: a bad one is exit code 2 whether or not a stack runs.
   if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
   const now = flags.now === undefined ? undefined : parseIsoOption(flags.now, '--now');
   const waitSeconds = Number(flags.wait);
   if (!/^\d+$/.test(flags.wait) || waitSeconds > 3600) throw new CliError(`--wait must be a number of seconds from 0 to 3600, got ${JSON.stringify(flags.wait)}`);
+  if (flags.region !== undefined && !REGION_PATTERN.test(flags.region)) throw new CliError(`--region must be a region code matching ${REGION_PATTERN.source}, got ${JSON.stringify(flags.region)}`);
 
   const dataDir = path.resolve(process.env.KEYFRONT_DATA_DIR?.trim() || '.data');
   const explicit = Boolean(process.env.KEYFRONT_COSMOS_ENDPOINT?.trim());
+  let stackEnv: Env = {};
+  if (!explicit) {
+    try {
+      stackEnv = await localStackEnvironment(dataDir);
+    } catch (error) {
+      // No stack to publish into: a region these settings do not publish is still the first thing to fix.
+      const regions = regionsWithoutStack(process.env);
+      if (regions) checkRegion(flags.region, regions);
+      throw error;
+    }
+  }
   // Settings in the environment win over the stack's, so that one run can differ (e.g. KEYFRONT_MAX_KEYS_PER_FILE).
-  const env: Env = explicit ? { ...process.env } : { ...(await localStackEnvironment(dataDir)), ...process.env, KEYFRONT_DATA_DIR: dataDir };
+  const env: Env = explicit ? { ...process.env } : { ...stackEnv, ...process.env, KEYFRONT_DATA_DIR: dataDir };
   let config: PublisherConfig;
   try {
     config = loadPublisherConfig(env);
@@ -114,9 +141,7 @@ async function publish(flags: PublishFlags): Promise<void> {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
   }
-  if (flags.region !== undefined && !config.regions.includes(flags.region)) {
-    throw new CliError(`--region ${JSON.stringify(flags.region)} is not a published region (${config.regions.join(', ')}; KEYFRONT_REGIONS)`);
-  }
+  checkRegion(flags.region, config.regions);
 
   // Logs (JSON lines) go to stderr; stdout carries the one result line.
   const logger = createLogger('publisher', { level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });

@@ -108,12 +108,25 @@ describe('without a stack to publish into, or with bad arguments', () => {
   it.each<[string, string[], RegExp]>([
     ['without --once', [], /pass --once/],
     ['--now that is not a date', ['--once', '--now', 'tomorrow'], /--now must be an ISO 8601 date-time/],
+    ['--now on a day that does not exist', ['--once', '--now', '2026-02-30T00:00:00Z'], /--now must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got "2026-02-30T00:00:00Z"/],
+    ['--now without a zone (it would be read as local time)', ['--once', '--now', '2026-11-30T00:00:00'], /--now must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got "2026-11-30T00:00:00"/],
+    ['--region that is not a region code', ['--once', '--region', 'a b'], /--region must be a region code matching/],
     ['a negative --wait', ['--once', '--wait', '-3'], /--wait must be a number of seconds/],
     ['--region that is not published', ['--once', '--region', 'XX'], /--region "XX" is not a published region \(440; KEYFRONT_REGIONS\)/],
   ])('rejects %s with exit code 2 and says why', async (_name, args, message) => {
     const { dataDir } = await stackDataDir(h, 'args', {});
     expect(await publishIn(dataDir, args)).toBe(EXIT.usage);
     expect(stderr).toMatch(message);
+  });
+
+  it('rejects a --region these settings do not publish with exit code 2 even when no stack runs', async () => {
+    const dataDir = path.join(h.dir, 'no-stack-region');
+    await mkdir(dataDir, { recursive: true });
+    expect(await publishIn(dataDir, ['--once', '--region', 'bogus'])).toBe(EXIT.usage);
+    expect(stderr).toMatch(/--region "bogus" is not a published region \(440; KEYFRONT_REGIONS\)/);
+    // A region the settings publish: the missing stack is the problem.
+    expect(await publishIn(dataDir, ['--once', '--region', '440'])).toBe(EXIT.failed);
+    expect(stderr).toMatch(/no local stack runs with data directory/);
   });
 
   it('rejects a bad publisher setting with exit code 2, naming the variable', async () => {

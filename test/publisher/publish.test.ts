@@ -5,6 +5,7 @@
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { openExport } from '../../proto/codec';
 import { ReportType } from '../../proto/tek';
+import type { BlobWriter } from '../../publisher/blob/blob-writer';
 import { indexJsonName, indexTxtName } from '../../publisher/export-names';
 import { EXPORT_CACHE_CONTROL, INDEX_CACHE_CONTROL, INDEX_CACHE_GRACE_SECONDS, INDEX_JSON_CONTENT_TYPE, INDEX_TXT_CONTENT_TYPE } from '../../publisher/index-file';
 import { manifestBlobName, type Manifest } from '../../publisher/manifest';
@@ -30,11 +31,35 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function run(region: string, now: Date, settings: Partial<PublisherSettings> = {}, extra: { purger?: RecordingPurger; onStep?: (step: PublishStep) => void; wallClock?: () => number } = {}) {
-  const result = await publishExports(harnessDeps(h, store, { regions: [region], ...settings }, { purger: extra.purger }), { now, onStep: extra.onStep, wallClock: extra.wallClock });
-  const outcome = result.regions[0];
+interface RunExtra {
+  purger?: RecordingPurger;
+  onStep?: (step: PublishStep) => void;
+  wallClock?: () => number;
+  exports?: BlobWriter;
+}
+
+/** One run of the region; its outcome, whatever its status. */
+async function attempt(region: string, now: Date, settings: Partial<PublisherSettings> = {}, extra: RunExtra = {}) {
+  const deps = harnessDeps(h, store, { regions: [region], ...settings }, { purger: extra.purger });
+  const result = await publishExports({ ...deps, exports: extra.exports ?? deps.exports }, { now, onStep: extra.onStep, wallClock: extra.wallClock });
+  return result.regions[0];
+}
+
+async function run(region: string, now: Date, settings: Partial<PublisherSettings> = {}, extra: RunExtra = {}) {
+  const outcome = await attempt(region, now, settings, extra);
   if (outcome.status !== 'done') throw new Error(`publisher run ${outcome.status}: ${outcome.error}`);
   return outcome;
+}
+
+/** A run whose wall clock stands at `wall` (seconds), whatever the publisher clock `now` says. */
+async function runAt(region: string, now: number, wall: number, settings: Partial<PublisherSettings> = {}, extra: RunExtra = {}) {
+  return run(region, at(now), settings, { ...extra, wallClock: () => wall * 1000 });
+}
+
+/** Export storage whose index.txt writes fail. */
+function failingIndexTxt(region: string): BlobWriter {
+  const replace: BlobWriter['replace'] = (name, ...rest) => (name === indexTxtName(region) ? Promise.reject(new Error('injected: index.txt not written')) : h.exports.replace(name, ...rest));
+  return Object.assign(Object.create(h.exports) as BlobWriter, { replace });
 }
 
 async function manifestOf(region: string): Promise<Manifest> {
@@ -269,6 +294,54 @@ describe('late keys', () => {
   });
 });
 
+describe('a publisher clock ahead of the wall clock (--now)', () => {
+  it('publishes no key before its embargo ended by the wall clock, however early --now closes its window; a later run publishes it', async () => {
+    const region = nextRegion();
+    const wall = T0 + 12 * HOUR;
+    // Uploaded at noon; its rolling period ends at midnight, so it is under embargo until 02:00 tomorrow.
+    const key = exposureAt(region, wall, { rollingStartIntervalNumber: T0 / 600 });
+    expect(key.publishAt).toBe(T0 + DAY + 2 * HOUR);
+    await store.insert([key]);
+    const closed = T0 + DAY + 3 * HOUR + 300; // the key's window is closed by this clock
+
+    const ahead = await runAt(region, closed, wall);
+    expect(ahead.filesWritten).toEqual([]);
+    expect((await readPublished(h.exports, region)).files.size).toBe(0);
+
+    const later = await runAt(region, closed, closed);
+    expect(later.filesWritten).toEqual([`v1/${region}/${T0 + DAY + 2 * HOUR}-${T0 + DAY + 3 * HOUR}-00001.zip`]);
+    expectComplete(await readPublished(h.exports, region), { keys: [hex(key.tek.keyData)] });
+    expect((await manifestOf(region)).ranges.map((r) => [r.start, r.settled])).toEqual([[T0 + DAY + 2 * HOUR, true]]);
+  });
+
+  it('only closes windows: files stay in the index, keys in the store, and keys uploaded after the run are still published', async () => {
+    const region = nextRegion();
+    const settings = { windowSeconds: DAY }; // 20 windows, not 480
+    const wall = T0 + 2 * DAY + HOUR;
+    const yesterday = exposureAt(region, T0 + DAY + HOUR);
+    const today = exposureAt(region, wall - 60);
+    await store.insert([yesterday, today]);
+    const yesterdayFile = `v1/${region}/${T0 + DAY}-${T0 + 2 * DAY}-00001.zip`;
+    expect((await runAt(region, wall, wall, settings)).filesWritten).toEqual([yesterdayFile]);
+
+    // 20 days ahead: today's window closes, and nothing leaves the index or the store.
+    const ahead = await runAt(region, wall + 20 * DAY, wall, settings);
+    const todayFile = `v1/${region}/${T0 + 2 * DAY}-${T0 + 3 * DAY}-00001.zip`;
+    expect(ahead).toMatchObject({ filesWritten: [todayFile], filesDeleted: 0, keysDeleted: 0 });
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toEqual([yesterdayFile, todayFile]);
+    expect((await manifestOf(region)).ranges.filter((r) => r.unlistedAt !== undefined)).toEqual([]);
+    expect(await store.get(region, [yesterday.id, today.id])).toHaveLength(2);
+
+    // Uploaded after that run, into today's window: published once the wall clock closes it too.
+    const late = exposureAt(region, wall + 600);
+    await store.insert([late]);
+    const closed = T0 + 3 * DAY + 300;
+    const next = await runAt(region, closed, closed, settings);
+    expect(next.filesWritten).toEqual([`v1/${region}/${T0 + 2 * DAY}-${T0 + 3 * DAY}-00002.zip`]);
+    expectComplete(await readPublished(h.exports, region), { keys: [yesterday, today, late].map((e) => hex(e.tek.keyData)) });
+  });
+});
+
 describe('purge', () => {
   it('purges exactly the two index paths after an index change, and retries a failed purge in the next run', async () => {
     const region = nextRegion();
@@ -303,7 +376,8 @@ describe('clean-up', () => {
     const record = (step: PublishStep) => steps.push(step);
     const unlistAt = T0 + HOUR + 14 * DAY + 1; // the window ended more than 14 days ago
     const unlisted = await run(region, at(unlistAt), {}, { onStep: record });
-    expect(unlisted).toMatchObject({ indexChanged: true, filesDeleted: 0 });
+    expect(unlisted).toMatchObject({ indexChanged: true, purged: true, filesDeleted: 0 });
+    expect((await manifestOf(region)).ranges[0]).toMatchObject({ unlistedAt: unlistAt, purgedAt: unlistAt });
     let view = await readPublished(h.exports, region);
     expect(view.indexTxt).toBe('');
     expect(view.indexJson!.files).toEqual([]);
@@ -314,10 +388,87 @@ describe('clean-up', () => {
     view = await readPublished(h.exports, region);
     expect(view.files.size).toBe(0);
     expect((await manifestOf(region)).ranges).toEqual([]);
-    expect(steps.indexOf('index-written')).toBeLessThan(steps.indexOf('file-deleted'));
+    // Index written, then purged, then the file deleted.
+    expect(steps.indexOf('index-written')).toBeLessThan(steps.indexOf('purged'));
+    expect(steps.lastIndexOf('purged')).toBeLessThan(steps.indexOf('file-deleted'));
 
     const keysGone = await run(region, at(T0 + HOUR + 15 * DAY)); // both keys were uploaded more than 15 days before
     expect(keysGone.keysDeleted).toBe(2);
     expect(await store.get(region, old.map((e) => e.id))).toEqual([]);
+  });
+
+  it('keeps a file out of the index in storage until a purge after its unlisting succeeded, and a cache lifetime longer, even when the index write failed', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 2));
+    await run(region, closedAt(T0 + HOUR));
+    const name = `v1/${region}/${T0}-${T0 + HOUR}-00001.zip`;
+    const unlistAt = T0 + HOUR + 14 * DAY + 1;
+
+    const failed = await attempt(region, at(unlistAt), {}, { exports: failingIndexTxt(region) });
+    expect(failed).toMatchObject({ status: 'failed', error: 'injected: index.txt not written' });
+    // The index still names the file: it has not left it.
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toEqual([name]);
+    expect((await manifestOf(region)).ranges[0].unlistedAt).toBeUndefined();
+
+    const purger = new RecordingPurger(2); // both attempts of the next run fail
+    const unpurged = await run(region, at(unlistAt + 2 * HOUR), {}, { purger });
+    expect(unpurged).toMatchObject({ indexChanged: true, purged: false, filesDeleted: 0 });
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toEqual([]);
+    const purged = await run(region, at(unlistAt + 3 * HOUR), {}, { purger });
+    expect(purged).toMatchObject({ indexChanged: false, purged: true, filesDeleted: 0 });
+    expect((await manifestOf(region)).ranges[0]).toMatchObject({ unlistedAt: unlistAt + 2 * HOUR, purgedAt: unlistAt + 3 * HOUR });
+
+    expect((await run(region, at(unlistAt + 3 * HOUR + INDEX_CACHE_GRACE_SECONDS - 1))).filesDeleted).toBe(0);
+    expect((await readPublished(h.exports, region)).files.has(name)).toBe(true);
+    expect((await run(region, at(unlistAt + 3 * HOUR + INDEX_CACHE_GRACE_SECONDS))).filesDeleted).toBe(1);
+    expect((await readPublished(h.exports, region)).files.has(name)).toBe(false);
+  });
+
+  it('deletes a file no record names (a lost manifest) only a cache lifetime after a purge that followed', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 2));
+    await run(region, closedAt(T0 + HOUR));
+    const name = `v1/${region}/${T0}-${T0 + HOUR}-00001.zip`;
+    await h.state.delete(manifestBlobName(region)); // the index still names the file; no record does
+    const unlistAt = T0 + HOUR + 14 * DAY + 1;
+
+    const purger = new RecordingPurger(4); // the purges of the next two runs fail
+    const first = await run(region, at(unlistAt), {}, { purger });
+    expect(first).toMatchObject({ indexChanged: true, purged: false, filesDeleted: 0 });
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toEqual([]);
+    // An edge may still serve the old index naming the file: no deletion while the purge is pending.
+    const second = await run(region, at(unlistAt + INDEX_CACHE_GRACE_SECONDS), {}, { purger });
+    expect(second).toMatchObject({ purged: false, filesDeleted: 0 });
+    const third = await run(region, at(unlistAt + INDEX_CACHE_GRACE_SECONDS + 60), {}, { purger });
+    expect(third).toMatchObject({ purged: true, filesDeleted: 0 });
+    expect((await readPublished(h.exports, region)).files.has(name)).toBe(true);
+
+    const fourth = await run(region, at(unlistAt + 2 * INDEX_CACHE_GRACE_SECONDS + 60));
+    expect(fourth.filesDeleted).toBe(1);
+    expect((await readPublished(h.exports, region)).files.size).toBe(0);
+    expect((await manifestOf(region)).ranges).toEqual([]);
+  });
+
+  it('publishes a revision made near the end of its key’s retention before the key leaves the store, and deletes the key later', async () => {
+    const region = nextRegion();
+    const key = exposureAt(region, T0 + 60);
+    await store.insert([key]);
+    await run(region, closedAt(T0 + HOUR));
+    const revisedAt = T0 + 15 * DAY - 600; // 11 minutes before the key is 15 days old
+    await store.revise([{ ...key, revision: { reportType: ReportType.REVOKED, revisedAt, publishAt: revisedAt } }]);
+
+    // The key is older than 15 days; its revision's window is not yet closed.
+    const due = T0 + 15 * DAY + 120;
+    expect(await runAt(region, due, due)).toMatchObject({ filesWritten: [], keysDeleted: 0 });
+    const closed = T0 + 15 * DAY + 300;
+    const published = await runAt(region, closed, closed);
+    expect(published).toMatchObject({ filesWritten: [`v1/${region}/${T0 + 15 * DAY - HOUR}-${T0 + 15 * DAY}-00001.zip`], keysDeleted: 0 });
+    const opened = await openExport((await h.exports.read(published.filesWritten[0]))!.data);
+    expect(opened.export.revisedKeys.map((k) => [hex(k.keyData), k.reportType])).toEqual([[hex(key.tek.keyData), ReportType.REVOKED]]);
+
+    // Once the revision is 15 days old too, the key goes.
+    const gone = revisedAt + 15 * DAY + 1;
+    expect(await runAt(region, gone, gone)).toMatchObject({ keysDeleted: 1 });
+    expect(await store.get(region, [key.id])).toEqual([]);
   });
 });

@@ -141,6 +141,19 @@ describe.each(implementations)('ExposureStore contract: %s', (_name, open) => {
     expect(await store.deleteUploadedBefore('DE', T0 - 15 * DAY)).toEqual({ deleted: 0 });
   });
 
+  it('keeps an old key whose revision is not yet as old, and deletes it once the revision is', async () => {
+    const revisedLate = exposure('DE', { uploadedAt: T0 - 16 * DAY });
+    const revisedEarly = exposure('DE', { uploadedAt: T0 - 16 * DAY });
+    await store.insert([revisedLate, revisedEarly]);
+    const revision = (at: number) => ({ reportType: ReportType.REVOKED, revisedAt: at, publishAt: at });
+    expect(await store.revise([{ ...revisedLate, revision: revision(T0 - 15 * DAY + 60) }, { ...revisedEarly, revision: revision(T0 - 15 * DAY - 60) }])).toEqual({ revised: 2 });
+    expect(await store.deleteUploadedBefore('DE', T0 - 15 * DAY)).toEqual({ deleted: 1 });
+    expect(ids(await store.get('DE', [revisedLate.id, revisedEarly.id]))).toEqual([revisedLate.id]);
+    // A minute later the revision is as old as the cut: now the key goes too.
+    expect(await store.deleteUploadedBefore('DE', T0 - 15 * DAY + 61)).toEqual({ deleted: 1 });
+    expect(await store.get('DE', [revisedLate.id])).toEqual([]);
+  });
+
   it('answers a ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
