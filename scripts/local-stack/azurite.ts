@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { freePort, LOOPBACK, waitForPort } from './ports';
+import { ensurePortFree, freePort, LOOPBACK, waitForPort } from './ports';
 
 /** Azurite's well-known development account (public, documented; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -41,7 +41,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Another program on the port would answer the readiness check in Azurite's place.
+  await ensurePortFree(port);
+  // The IPC channel and the preload make Azurite exit with this process, however it dies.
+  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'exit-with-parent.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -49,7 +53,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForPort(port),
+      // Ready once the port answers while our child still runs (a child that died is caught below).
+      waitForPort(port).then(() => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`azurite exited before listening on ${port}: ${stderr.trim()}`);
+      }),
       exited.then(() => {
         throw new Error(`azurite exited before listening on ${port}: ${stderr.trim()}`);
       }),

@@ -17,6 +17,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Fails with `EADDRINUSE` (and the port) when something already listens on the port: for children
+ * that would only log the conflict, while another program answers on their port.
+ */
+export function ensurePortFree(port: number, host = LOOPBACK): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? Object.assign(new Error(`port ${port} is already in use`), { code: 'EADDRINUSE', port }) : error));
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutInMs`. */
 export async function waitForPort(port: number, options: { timeoutInMs?: number; host?: string } = {}): Promise<void> {
   const deadline = Date.now() + (options.timeoutInMs ?? 20000);

@@ -13,12 +13,11 @@ import { request } from 'undici';
 import { CosmosClient } from '@azure/cosmos';
 import { CosmosExposureStore } from '../../api/store/cosmos-store';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
-import { freePort } from '../../scripts/local-stack/ports';
+import { ensurePortFree, freePort } from '../../scripts/local-stack/ports';
 import { runKeyfront } from '../support/cli';
 import { exposureAt } from '../support/publisher-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
-const TSX = require.resolve('tsx/cli');
 
 interface Run {
   child: ChildProcess;
@@ -26,8 +25,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
+/** `npm start` itself: signals sent to npm must reach the stack (the script execs tsx). */
 function start(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -140,6 +140,8 @@ describe('npm start', () => {
     expect(first!.output()).toContain('stopped.');
     expect(await exists(path.join(dataDir, 'stack.json'))).toBe(false);
     expect(await exists(path.join(dataDir, 'stack.lock'))).toBe(false);
+    // Nothing outlives the stack: every port is free again (Azurite's included).
+    for (const name of ['KEYFRONT_API_PORT', 'KEYFRONT_COSMOS_PORT', 'KEYFRONT_BLOB_PORT', 'KEYFRONT_EDGE_PORT', 'KEYFRONT_EDGE_ADMIN_PORT']) await expect(ensurePortFree(Number(env[name]))).resolves.toBeUndefined();
     const publish = await runKeyfront(['publish', '--once'], { env });
     expect([publish.status, publish.stderr]).toEqual([1, expect.stringMatching(/^keyfront: no local stack runs with data directory .*\(.*stack\.json not found\)/)]);
   });
