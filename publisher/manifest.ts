@@ -52,7 +52,7 @@ export interface RangeRecord {
   settled: boolean;
   /** Clock (seconds, never ahead of the wall clock) once both index files stopped naming the range's files. */
   unlistedAt?: number;
-  /** Clock (seconds) of the run whose purge first succeeded after `unlistedAt`: the files' grace period starts here. */
+  /** Wall clock (seconds; `--now` if later) once the first purge to succeed after `unlistedAt` ended: the files' grace period starts here. */
   purgedAt?: number;
 }
 

@@ -84,16 +84,20 @@ export class RangePublisher {
     prior: readonly PublishedFile[],
     private readonly published: PublishedKeys | undefined,
     private readonly abortSignal: AbortSignal | undefined,
+    lastN: number,
   ) {
     this.batcher = new FileBatcher(settings.maxKeysPerFile);
     this.files = [...prior].sort((a, b) => a.n - b.n);
-    this.nextN = this.files.reduce((max, file) => Math.max(max, file.n), 0) + 1;
+    this.nextN = this.files.reduce((max, file) => Math.max(max, file.n), lastN) + 1;
   }
 
-  /** Starts a range at `start`; `prior` are files of the range already in storage, whose keys are read back and skipped. */
-  static async open(deps: RangeDeps, settings: RangeSettings, region: string, start: number, prior: readonly PublishedFile[], abortSignal?: AbortSignal): Promise<RangePublisher> {
+  /**
+   * Starts a range at `start`; `prior` are files of the range already in storage, whose keys are
+   * read back and skipped; new files are numbered after them and after `lastN` (a name once used).
+   */
+  static async open(deps: RangeDeps, settings: RangeSettings, region: string, start: number, prior: readonly PublishedFile[], abortSignal?: AbortSignal, lastN = 0): Promise<RangePublisher> {
     const published = prior.length > 0 ? await PublishedKeys.read(deps.exports, prior.map((file) => file.name), { abortSignal }) : undefined;
-    return new RangePublisher(deps, settings, region, start, prior, published, abortSignal);
+    return new RangePublisher(deps, settings, region, start, prior, published, abortSignal, lastN);
   }
 
   /** Real keys (and revised keys) read but not yet in a file. */

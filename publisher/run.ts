@@ -11,8 +11,9 @@
  *      the index, then old keys leave the store.
  *
  * `now` (`--now`) only decides which windows are closed. Keys are published once their embargo
- * has ended by the wall clock, and retention (the first window, unlisting, deletions) counts from
+ * has ended by the wall clock, and retention (the first window, unlisting, key deletion) counts from
  * `now` or the wall clock, whichever is earlier: a clock ahead never drops or deletes anything early.
+ * The grace before files leave storage counts by the wall clock alone, as caches expire.
  *
  * A crash anywhere leaves storage consistent: files are create-only and complete or absent; the
  * index names only recorded files; the next run finishes a half-published range by publishing
@@ -84,7 +85,7 @@ export interface PublisherDeps {
 export interface PublishOptions {
   /** The publisher's clock: which windows are closed (`--now` moves it), nothing else. Default: the wall clock. */
   now?: Date;
-  /** The real clock in ms, whatever `now` says: whether a range closed early may still receive keys, whether a key's embargo ended, and a cap on `now` for retention. */
+  /** The real clock in ms, whatever `now` says: whether a range closed early may still receive keys, whether a key's embargo ended, a cap on `now` for retention, and the clean-up grace. */
   wallClock?: () => number;
   /** Publish only these regions (default: all configured). */
   regions?: string[];
@@ -233,10 +234,10 @@ function pastDeadline(run: RegionRun): boolean {
   return true;
 }
 
-/** Files of the range starting at `start` (and ending at `end`, if given) in storage or in `extra`, each name once. */
-function filesOfRange(run: RegionRun, start: number, end?: number, extra: readonly PublishedFile[] = []): PublishedFile[] {
+/** Files of the range starting at `start` (and ending at `end`, if given) in storage, each name once. */
+function filesOfRange(run: RegionRun, start: number, end?: number): PublishedFile[] {
   const byName = new Map<string, PublishedFile>();
-  for (const file of [...extra, ...run.stored]) {
+  for (const file of run.stored) {
     if (file.start === start && (end === undefined || file.end === end) && !byName.has(file.name)) byName.set(file.name, file);
   }
   return [...byName.values()];
@@ -258,16 +259,24 @@ function noteNewFiles(run: RegionRun, result: RangeResult): void {
  */
 async function recheckEarlyRanges(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
-  // A range out of the index (its files may be gone) is past reading again.
-  for (const record of manifest.ranges.filter((r) => !r.settled && r.unlistedAt === undefined)) {
+  const retainFrom = run.retentionNow - run.deps.settings.fileRetentionDays * DAY;
+  // A range out of the index (its files may be gone), or leaving it in this run (a manifest restored from an old copy), is past reading again.
+  for (const record of manifest.ranges.filter((r) => !r.settled && r.unlistedAt === undefined && r.end >= retainFrom)) {
     if (pastDeadline(run)) return;
     const wallAtStart = Math.floor(run.wallClock() / 1000);
-    const publisher = await RangePublisher.open(rangeDeps(run), run.deps.settings, run.region, record.start, filesOfRange(run, record.start, record.end, record.files), run.signal);
+    // Only files still in storage can be read back; a recorded one missing leaves the record (and the index), its keys are published again.
+    const storedNames = new Set(run.stored.map((file) => file.name));
+    const missing = record.files.filter((file) => !storedNames.has(file.name));
+    if (missing.length > 0) run.deps.logger.warn('files a record names are missing from storage; their keys are published again in further files of the range', { start: record.start, end: record.end, files: missing.map((file) => file.name) });
+    const lastN = Math.max(0, ...missing.map((file) => file.n)); // never a missing file's name again: a cache may hold it
+    const publisher = await RangePublisher.open(rangeDeps(run), run.deps.settings, run.region, record.start, filesOfRange(run, record.start, record.end), run.signal, lastN);
     await publisher.read(record.start, record.end);
     const result = await publisher.finish(record.end);
     noteNewFiles(run, result);
     const settled = isClosed(record.end, wallAtStart, run.deps.settings);
-    if (result.newFiles.length === 0 && !settled) continue;
+    // Files the record lacks: written by this pass, or by a pass that crashed before recording them (found in storage).
+    const changed = result.files.length !== record.files.length || result.files.some((file) => !record.files.some((r) => r.name === file.name));
+    if (!changed && !settled) continue;
     if (result.newFiles.length > 0) run.outcome.rangesPublished++;
     Object.assign(record, recordOf(result, run.now, settled));
     if (settled && record.files.length === 0) manifest.ranges.splice(manifest.ranges.indexOf(record), 1);
@@ -280,6 +289,28 @@ async function recheckEarlyRanges(run: RegionRun): Promise<void> {
 /** The cursor's first position: ranges that ended before the file retention would leave the index at once. */
 function retentionStart(run: RegionRun): number {
   return windowStartOf(run.retentionNow - run.deps.settings.fileRetentionDays * DAY, run.deps.settings.windowSeconds);
+}
+
+/**
+ * A cursor set from the retention start (no manifest, or one far behind) may fall inside a range
+ * some earlier run published (a hold range spans windows): move it to that range's end and record
+ * its files as listed, so that its keys are not published a second time.
+ */
+function pastStoredRanges(run: RegionRun, cursor: number): number {
+  const manifest = run.handle.manifest;
+  for (;;) {
+    const inside = run.stored.find((file) => file.start < cursor && cursor < file.end);
+    if (!inside) return cursor;
+    const files = filesOfRange(run, inside.start, inside.end);
+    const recorded = new Set(manifest.ranges.flatMap((r) => r.files.map((file) => file.name)));
+    if (files.some((file) => !recorded.has(file.name))) {
+      // Unsettled, so that the next run reads it again: the run that wrote these files may have
+      // crashed before the range's last one, and the real counts went with the lost record.
+      manifest.ranges.push({ start: inside.start, end: inside.end, files, realKeys: 0, realRevisedKeys: 0, paddingKeys: 0, publishedAt: run.now, settled: false });
+      run.deps.logger.warn('the first window falls inside files no record names; they are recorded and publishing goes on after them', { start: inside.start, end: inside.end, files: files.length });
+    }
+    cursor = inside.end;
+  }
 }
 
 /**
@@ -360,10 +391,10 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
   const manifest: Manifest = run.handle.manifest;
   const settings = run.deps.settings;
   const firstStart = retentionStart(run);
-  let cursor = manifest.publishedThrough ?? firstStart;
+  let cursor = manifest.publishedThrough ?? pastStoredRanges(run, firstStart);
   if (cursor < firstStart && filesOfRange(run, cursor).length === 0) {
     run.deps.logger.warn('the publisher is behind by more than the file retention; skipping windows whose files would leave the index at once', { from: cursor, to: firstStart });
-    cursor = firstStart;
+    cursor = pastStoredRanges(run, firstStart);
   }
   let unsaved = cursor !== manifest.publishedThrough;
   const through = closedThrough(run.now, settings);
@@ -449,8 +480,10 @@ async function purgeIndex(run: RegionRun): Promise<void> {
   await run.step('purged');
   if (purged) {
     manifest.purgePending = false;
-    // The edge no longer serves an index naming these ranges' files: their grace period starts.
-    for (const range of manifest.ranges) if (range.unlistedAt !== undefined && range.purgedAt === undefined) range.purgedAt = run.retentionNow;
+    // The edge no longer serves an index naming these ranges' files: their grace period starts, by
+    // the wall clock after the purge (a `--now` behind must not date it earlier; one ahead only delays).
+    const purgedAt = Math.max(run.now, Math.floor(run.wallClock() / 1000));
+    for (const range of manifest.ranges) if (range.unlistedAt !== undefined && range.purgedAt === undefined) range.purgedAt = purgedAt;
     await run.handle.save(run.now, { abortSignal: run.signal });
   }
 }
@@ -476,8 +509,9 @@ async function cleanUp(run: RegionRun): Promise<void> {
     await run.handle.save(run.now, options);
     run.deps.logger.warn('export files no record names are recorded as unlisted; they are deleted a cache lifetime after the next purge', { files: orphans.length });
   }
-  // `purgedAt` is the clock at the start of the purging run: a run lasts minutes, the grace an hour.
-  const expired = manifest.purgePending ? [] : manifest.ranges.filter((r) => r.purgedAt !== undefined && run.retentionNow - r.purgedAt >= INDEX_CACHE_GRACE_SECONDS);
+  // Caches expire by the wall clock, whatever `--now` says: the grace is measured by it alone.
+  const wall = Math.floor(run.wallClock() / 1000);
+  const expired = manifest.purgePending ? [] : manifest.ranges.filter((r) => r.purgedAt !== undefined && wall - r.purgedAt >= INDEX_CACHE_GRACE_SECONDS);
   for (const file of expired.flatMap((r) => r.files)) {
     await run.deps.exports.delete(file.name, options);
     run.outcome.filesDeleted++;

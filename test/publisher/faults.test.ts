@@ -91,13 +91,15 @@ describe.each<[string, Fault]>([
     };
     const phase = async (now: number) => {
       const faulty = !failed && 'storePage' in fault ? new FailingStore(store, fault.storePage) : store;
-      const result = await publishExports(harnessDeps(h, faulty, { regions: [region], ...SETTINGS }), { now: new Date(now * 1000), onStep });
+      // The wall clock stands at `now`: the clean-up grace counts by it.
+      const wallClock = () => now * 1000;
+      const result = await publishExports(harnessDeps(h, faulty, { regions: [region], ...SETTINGS }), { now: new Date(now * 1000), wallClock, onStep });
       if (faulty !== store) failed = true;
       const outcome = result.regions[0];
       await expectConsistent(await readPublished(h.exports, region), h.publicKey, seen);
       if (outcome.status === 'failed') {
         // The re-run finishes what the failed run left.
-        const rerun = await publishExports(harnessDeps(h, store, { regions: [region], ...SETTINGS }), { now: new Date(now * 1000) });
+        const rerun = await publishExports(harnessDeps(h, store, { regions: [region], ...SETTINGS }), { now: new Date(now * 1000), wallClock });
         expect(rerun.regions[0]).toMatchObject({ status: 'done' });
         await expectConsistent(await readPublished(h.exports, region), h.publicKey, seen);
       }

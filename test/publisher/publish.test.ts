@@ -2,6 +2,7 @@
  * The publisher end to end over the real parts: keys in the Cosmos emulator, files and index in
  * Azurite through the Azure SDK, read back as a client would.
  */
+import { createLogger } from '../../api/log';
 import type { ExposureStore } from '../../api/store/exposure-store';
 import { openExport } from '../../proto/codec';
 import { ReportType } from '../../proto/tek';
@@ -34,14 +35,17 @@ afterAll(async () => {
 interface RunExtra {
   purger?: RecordingPurger;
   onStep?: (step: PublishStep) => void;
+  /** Default: the wall clock stands at `now` (deterministic: the clean-up grace counts by it). */
   wallClock?: () => number;
   exports?: BlobWriter;
+  logged?: Array<{ level: string; message: string }>;
 }
 
 /** One run of the region; its outcome, whatever its status. */
 async function attempt(region: string, now: Date, settings: Partial<PublisherSettings> = {}, extra: RunExtra = {}) {
-  const deps = harnessDeps(h, store, { regions: [region], ...settings }, { purger: extra.purger });
-  const result = await publishExports({ ...deps, exports: extra.exports ?? deps.exports }, { now, onStep: extra.onStep, wallClock: extra.wallClock });
+  const logger = extra.logged ? createLogger('publisher', { write: (line) => extra.logged!.push(JSON.parse(line) as { level: string; message: string }) }) : undefined;
+  const deps = harnessDeps(h, store, { regions: [region], ...settings }, { purger: extra.purger, logger });
+  const result = await publishExports({ ...deps, exports: extra.exports ?? deps.exports }, { now, onStep: extra.onStep, wallClock: extra.wallClock ?? (() => now.getTime()) });
   return result.regions[0];
 }
 
@@ -292,6 +296,48 @@ describe('late keys', () => {
     expectComplete(view, { keys: [...early, late].map((e) => hex(e.tek.keyData)) });
     expect((await manifestOf(region)).ranges[0]).toMatchObject({ settled: true, realKeys: 4 });
   });
+
+  it('lists a late file whose pass crashed before recording it as soon as the next run, before the wall clock closes the window', async () => {
+    const region = nextRegion();
+    const early = [exposureAt(region, T0 + 300)];
+    await store.insert(early);
+    const now = closedAt(T0 + HOUR);
+    await runAt(region, now.getTime() / 1000, T0 + 600);
+    const late = exposureAt(region, T0 + 1200);
+    await store.insert([late]);
+    const crash = (step: PublishStep) => {
+      if (step === 'file-written') throw new Error('injected failure at file-written');
+    };
+    expect(await attempt(region, now, {}, { onStep: crash, wallClock: () => (T0 + 1300) * 1000 })).toMatchObject({ status: 'failed' });
+    const lateFile = `v1/${region}/${T0}-${T0 + HOUR}-00002.zip`;
+    expect((await readPublished(h.exports, region)).files.has(lateFile)).toBe(true);
+
+    // The window is still open by the wall clock: nothing new to write, but the file found in storage joins the record and the index.
+    expect(await runAt(region, now.getTime() / 1000, T0 + 1400)).toMatchObject({ filesWritten: [], indexChanged: true });
+    expect((await manifestOf(region)).ranges[0]).toMatchObject({ settled: false, realKeys: 2 });
+    const view = await readPublished(h.exports, region);
+    expect(indexTxtNamesOf(view)).toEqual([`v1/${region}/${T0}-${T0 + HOUR}-00001.zip`, lateFile]);
+    expectComplete(view, { keys: [...early, late].map((e) => hex(e.tek.keyData)) });
+  });
+
+  it('publishes again, under a new name and with a warning, the keys of a recorded file missing from storage, instead of failing the region', async () => {
+    const region = nextRegion();
+    const key = exposureAt(region, T0 + 300);
+    await store.insert([key]);
+    const now = T0 + HOUR + 400;
+    await runAt(region, now, T0 + 600); // closed early: read again by the next run
+    const first = `v1/${region}/${T0}-${T0 + HOUR}-00001.zip`;
+    await h.exports.delete(first); // an operator's mistake
+
+    const logged: Array<{ level: string; message: string }> = [];
+    const outcome = await runAt(region, now, T0 + 700, {}, { logged });
+    // Never the missing file's name again: an edge may still hold the old file under it.
+    expect(outcome.filesWritten).toEqual([`v1/${region}/${T0}-${T0 + HOUR}-00002.zip`]);
+    expect(logged.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual(['files a record names are missing from storage; their keys are published again in further files of the range']);
+    const view = await readPublished(h.exports, region);
+    expect(indexTxtNamesOf(view)).toEqual(outcome.filesWritten);
+    expectComplete(view, { keys: [hex(key.tek.keyData)] });
+  });
 });
 
 describe('a publisher clock ahead of the wall clock (--now)', () => {
@@ -470,5 +516,64 @@ describe('clean-up', () => {
     const gone = revisedAt + 15 * DAY + 1;
     expect(await runAt(region, gone, gone)).toMatchObject({ keysDeleted: 1 });
     expect(await store.get(region, [key.id])).toEqual([]);
+  });
+
+  it('counts the grace after a purge by the wall clock from the purge’s end: neither a --now behind nor one ahead shortens it', async () => {
+    const region = nextRegion();
+    await store.insert(exposuresInWindow(region, T0, 2));
+    await run(region, closedAt(T0 + HOUR));
+    const wall = { now: T0 + HOUR + 14 * DAY + 2 * HOUR + 10 }; // the window ended more than 14 days before --now too
+    // A purge that takes ten minutes.
+    const slowPurger = Object.assign(new RecordingPurger(), { purge: async () => void (wall.now += 600) });
+    const behind = await run(region, at(wall.now - 2 * HOUR), {}, { purger: slowPurger, wallClock: () => wall.now * 1000 });
+    expect(behind).toMatchObject({ indexChanged: true, purged: true, filesDeleted: 0 });
+    const purgedAt = wall.now;
+    expect((await manifestOf(region)).ranges[0].purgedAt).toBe(purgedAt);
+
+    expect((await runAt(region, purgedAt + 60, purgedAt + 60)).filesDeleted).toBe(0);
+    expect((await runAt(region, purgedAt + INDEX_CACHE_GRACE_SECONDS, purgedAt + INDEX_CACHE_GRACE_SECONDS - 1)).filesDeleted).toBe(0);
+    expect((await readPublished(h.exports, region)).files.size).toBe(1);
+    expect((await runAt(region, purgedAt + INDEX_CACHE_GRACE_SECONDS - 2 * HOUR, purgedAt + INDEX_CACHE_GRACE_SECONDS)).filesDeleted).toBe(1);
+  });
+
+  it('does not stop a region when a manifest restored from an old copy names a range closed early whose files have since been deleted', async () => {
+    const region = nextRegion();
+    await store.insert([exposureAt(region, T0 + 300)]);
+    await runAt(region, T0 + HOUR + 400, T0 + 900); // closed early: unsettled in the copy
+    const copy = (await h.state.read(manifestBlobName(region)))!.data;
+    for (const t of [T0 + 2 * HOUR, T0 + 15 * DAY, T0 + 15 * DAY + 2 * HOUR]) await run(region, at(t));
+    expect((await readPublished(h.exports, region)).files.size).toBe(0);
+
+    await h.state.delete(manifestBlobName(region));
+    await h.state.create(manifestBlobName(region), copy, { contentType: 'application/json' });
+    const key = exposureAt(region, T0 + 16 * DAY);
+    await store.insert([key]);
+    const restored = await run(region, at(T0 + 16 * DAY + 2 * HOUR));
+    expect(restored.filesWritten).toEqual([`v1/${region}/${T0 + 16 * DAY}-${T0 + 16 * DAY + HOUR}-00001.zip`]);
+    expectComplete(await readPublished(h.exports, region), { keys: [hex(key.tek.keyData)] });
+  });
+});
+
+describe('a lost manifest', () => {
+  it('hold mode: does not publish again the keys of a held file the first window falls inside', async () => {
+    const region = nextRegion();
+    const settings: Partial<PublisherSettings> = { privacyFloor: 'hold', minKeysPerFile: 3 };
+    const keys = [exposureAt(region, T0 + 300), exposureAt(region, T0 + 2 * HOUR + 300), exposureAt(region, T0 + 4 * HOUR + 300)];
+    await store.insert(keys);
+    for (let end = T0 + HOUR; end <= T0 + 5 * HOUR; end += HOUR) await run(region, closedAt(end), settings);
+    const held = `v1/${region}/${T0}-${T0 + 5 * HOUR}-00001.zip`;
+    expect(indexTxtNamesOf(await readPublished(h.exports, region))).toEqual([held]);
+
+    await h.state.delete(manifestBlobName(region));
+    const later = T0 + 14 * DAY + 2 * HOUR + 600; // the file retention starts at T0 + 2 h, inside the held file
+    expect(await run(region, at(later), settings)).toMatchObject({ filesWritten: [] });
+    const view = await readPublished(h.exports, region);
+    await expectConsistent(view, h.publicKey);
+    expect(indexTxtNamesOf(view)).toEqual([held]);
+    expectComplete(view, { keys: keys.map((e) => hex(e.tek.keyData)) });
+    expect((await manifestOf(region)).publishedThrough).toBe(T0 + 14 * DAY + 2 * HOUR);
+    // The next run reads the recorded range again (its last file could have been lost in a crash): nothing to add.
+    expect(await run(region, at(later + 60), settings)).toMatchObject({ filesWritten: [] });
+    expect((await manifestOf(region)).ranges.map((r) => [r.start, r.settled, r.realKeys])).toEqual([[T0, true, 3]]);
   });
 });
