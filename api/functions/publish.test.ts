@@ -222,6 +222,27 @@ describe('POST /api/v1/publish', () => {
       for (const exposure of await all(store)) expect(exposure.revision?.reportType).toBe(ReportType.REVOKED);
     });
 
+    it('never gives a token for keys somebody else uploaded: knowing a published key and holding a certificate is not enough to revoke it', async () => {
+      const victim = dailyKeys(3);
+      await upload(victim, 'likely');
+      // The attacker re-uploads one published key with a certificate of their own: stored nothing, token names nothing.
+      const attempt = await upload([victim[0]], 'likely');
+      expect([attempt.status, attempt.json.insertedExposures]).toEqual([200, 0]);
+      const revoke = await upload([victim[0]], 'negative', attempt.json.revisionToken as string);
+      expect([revoke.status, revoke.json.code]).toEqual([400, 'invalid_revision_token']);
+      expect((await all(store)).every((e) => e.revision === undefined)).toBe(true);
+    });
+
+    it('gives the uploader a working token again when it retries the same upload (its answer was lost)', async () => {
+      const keys = dailyKeys(2);
+      const body = await api.publishBody(keys, { reportType: 'likely' });
+      await api.invoke('publish', { headers: caller, body });
+      const retry = await api.invoke('publish', { headers: caller, body });
+      expect([retry.status, retry.json.insertedExposures]).toEqual([200, 0]);
+      expect((await upload(keys, 'confirmed', retry.json.revisionToken as string)).status).toBe(200);
+      expect((await all(store)).every((e) => e.revision?.reportType === ReportType.CONFIRMED_TEST)).toBe(true);
+    });
+
     it('does not store negative keys never uploaded before', async () => {
       const response = await upload(dailyKeys(3), 'negative');
       expect(response.status).toBe(200);

@@ -68,7 +68,8 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
   } finally {
     clearTimeout(timer);
   }
-  const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks);
+  // The token names only keys this uploader may revise later (never keys somebody else stored).
+  const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks.filter((tek) => stored.revisable.has(Buffer.from(tek.keyData).toString('hex'))));
   api.uploadLatencies.record(performance.now() - started);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });
 }

@@ -4,7 +4,7 @@
  * keyed by the `hmacKey` the phone sends. Its claims decide the report type of the keys and the
  * symptom onset. Every failure is a 401 with a stable code.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { decodeBase64, ReportType } from '../../proto/tek';
 import type { HealthAuthority } from '../config';
@@ -23,6 +23,12 @@ export interface VerifiedCertificate {
   reportType: ReportType;
   /** The `symptomOnsetInterval` claim, when the certificate carries one. */
   symptomOnsetInterval?: number;
+  /**
+   * Who uploaded, as far as the server can tell: a digest of the certificate's `tekmac`, which
+   * only the phone holding the `hmacKey` of these keys can present. A retry of the same upload
+   * carries the same one; somebody who merely knows a published key cannot.
+   */
+  uploadId: string;
 }
 
 export interface CertificateRequest {
@@ -110,7 +116,8 @@ export class CertificateVerifier {
     if (claimed === undefined || claimed.length !== computed.length || !timingSafeEqual(claimed, computed)) {
       throw invalid('the certificate was not issued for these keys (tekmac does not match)');
     }
-    const verified: VerifiedCertificate = { healthAuthority: authority.config, reportType };
+    const uploadId = createHash('sha256').update('keyfront upload\0').update(computed).digest().subarray(0, 16).toString('base64url');
+    const verified: VerifiedCertificate = { healthAuthority: authority.config, reportType, uploadId };
     if (onset !== undefined && (onset as number) > 0) verified.symptomOnsetInterval = onset as number;
     return verified;
   }

@@ -24,6 +24,13 @@ export interface VerifiedUpload {
 export interface StoredUpload {
   inserted: number;
   revised: number;
+  /**
+   * The keys (hex) a revision token may name: those this request stored or revised, and those its
+   * uploader stored before (a retry after a lost answer) — in every region. Never a key somebody
+   * else stored: keys are public once published, and a token for them would let anyone with a
+   * certificate revoke them.
+   */
+  revisable: Set<string>;
 }
 
 function hex(data: Uint8Array): string {
@@ -50,10 +57,13 @@ export async function storeUpload(store: ExposureStore, upload: VerifiedUpload, 
   const tokenKeys = new Map((upload.revisable ?? []).map((key) => [hex(key.keyData), key]));
   const toInsert: Exposure[] = [];
   const toRevise: Exposure[] = [];
+  /** Per key (hex): in how many regions this uploader may revise it. */
+  const owned = new Map<string, number>();
+  const own = (keyData: Uint8Array) => owned.set(hex(keyData), (owned.get(hex(keyData)) ?? 0) + 1);
   const teks = certifiedTeks(upload);
   for (const region of healthAuthority.regions) {
     const candidates = teks.map((tek): Exposure => {
-      const exposure: Exposure = { id: exposureId(region, tek.keyData), region, tek, uploadedAt: upload.nowSeconds, publishAt: publishAtOf(tek, upload.nowSeconds), healthAuthorityId: healthAuthority.id };
+      const exposure: Exposure = { id: exposureId(region, tek.keyData), region, tek, uploadedAt: upload.nowSeconds, publishAt: publishAtOf(tek, upload.nowSeconds), healthAuthorityId: healthAuthority.id, uploadId: upload.certificate.uploadId };
       if (upload.traveler !== undefined) exposure.traveler = upload.traveler;
       return exposure;
     });
@@ -68,9 +78,14 @@ export async function storeUpload(store: ExposureStore, upload: VerifiedUpload, 
       const incoming = { ...candidate.tek, reportType: candidate.tek.reportType ?? ReportType.UNKNOWN };
       const revision = revisionOf(existing, incoming, { presented: upload.revisable !== undefined, key: tokenKeys.get(hex(candidate.tek.keyData)) }, upload.nowSeconds);
       if (revision) toRevise.push({ ...existing, revision });
+      // Revised with a valid token now, or stored by this same uploader before.
+      if (revision || (existing.uploadId !== undefined && existing.uploadId === upload.certificate.uploadId)) own(candidate.tek.keyData);
     }
   }
-  const { inserted } = toInsert.length > 0 ? await store.insert(toInsert, options) : { inserted: 0 };
+  const { inserted, insertedIds } = toInsert.length > 0 ? await store.insert(toInsert, options) : { inserted: 0, insertedIds: [] };
   const { revised } = toRevise.length > 0 ? await store.revise(toRevise, options) : { revised: 0 };
-  return { inserted, revised };
+  const insertedNow = new Set(insertedIds);
+  for (const exposure of toInsert) if (insertedNow.has(exposure.id)) own(exposure.tek.keyData);
+  const regions = healthAuthority.regions.length;
+  return { inserted, revised, revisable: new Set([...owned].filter(([, count]) => count === regions).map(([key]) => key)) };
 }

@@ -44,6 +44,7 @@ export interface ExposureDocument extends TekJson {
   healthAuthorityId?: string;
   traveler?: boolean;
   revision?: ExposureRevision;
+  uploadId?: string;
 }
 
 export interface ExposuresContainerOptions {
@@ -174,6 +175,7 @@ export class CosmosExposureStore implements ExposureStore {
     if (exposure.healthAuthorityId !== undefined) document.healthAuthorityId = exposure.healthAuthorityId;
     if (exposure.traveler !== undefined) document.traveler = exposure.traveler;
     if (exposure.revision !== undefined) document.revision = { ...exposure.revision };
+    if (exposure.uploadId !== undefined) document.uploadId = exposure.uploadId;
     return document;
   }
 
@@ -192,21 +194,22 @@ export class CosmosExposureStore implements ExposureStore {
     if (document.healthAuthorityId !== undefined) exposure.healthAuthorityId = document.healthAuthorityId;
     if (document.traveler !== undefined) exposure.traveler = document.traveler;
     if (document.revision !== undefined) exposure.revision = { ...document.revision };
+    if (document.uploadId !== undefined) exposure.uploadId = document.uploadId;
     return exposure;
   }
 
   /** `create` per key, 409 counted as already stored: an existing document keeps its times. */
-  async insert(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ inserted: number }> {
-    let inserted = 0;
+  async insert(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ inserted: number; insertedIds: string[] }> {
+    const insertedIds: string[] = [];
     await forEachLimited(exposures, CONCURRENCY, options.abortSignal, async (exposure, abortSignal) => {
       try {
         await this.container.items.create(this.toDocument(exposure), { abortSignal });
-        inserted++;
+        insertedIds.push(exposure.id);
       } catch (error) {
         if (statusOf(error) !== 409) throw toStoreError(error, 'store an exposure');
       }
     });
-    return { inserted };
+    return { inserted: insertedIds.length, insertedIds };
   }
 
   async get(region: string, ids: readonly string[], options: StoreOptions = {}): Promise<Exposure[]> {

@@ -36,6 +36,8 @@ export interface Exposure {
   healthAuthorityId?: string;
   traveler?: boolean;
   revision?: ExposureRevision;
+  /** The `uploadId` of the certificate that first stored the key: only that uploader gets a revision token naming it. */
+  uploadId?: string;
 }
 
 export interface StoreOptions {
@@ -50,9 +52,9 @@ export interface ListOptions extends StoreOptions {
 export interface ExposureStore {
   /**
    * Stores new keys. A key whose id is already stored is left exactly as it is (no second copy,
-   * no change of its times). Resolves to the number of keys that were new.
+   * no change of its times). Resolves to the number of keys that were new, and their ids.
    */
-  insert(exposures: readonly Exposure[], options?: StoreOptions): Promise<{ inserted: number }>;
+  insert(exposures: readonly Exposure[], options?: StoreOptions): Promise<{ inserted: number; insertedIds: string[] }>;
   /** The stored exposures with these ids in `region`; ids not stored are left out. */
   get(region: string, ids: readonly string[], options?: StoreOptions): Promise<Exposure[]>;
   /**

@@ -19,16 +19,16 @@ export class MemoryExposureStore implements ExposureStore {
     return this.byId.size;
   }
 
-  async insert(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ inserted: number }> {
+  async insert(exposures: readonly Exposure[], options: StoreOptions = {}): Promise<{ inserted: number; insertedIds: string[] }> {
     options.abortSignal?.throwIfAborted();
-    let inserted = 0;
+    const insertedIds: string[] = [];
     for (const exposure of exposures) {
       const key = MemoryExposureStore.key(exposure.region, exposure.id);
       if (this.byId.has(key)) continue;
       this.byId.set(key, copy(exposure));
-      inserted++;
+      insertedIds.push(exposure.id);
     }
-    return { inserted };
+    return { inserted: insertedIds.length, insertedIds };
   }
 
   async get(region: string, ids: readonly string[], options: StoreOptions = {}): Promise<Exposure[]> {

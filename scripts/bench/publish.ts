@@ -134,7 +134,7 @@ class StreamStore implements ExposureStore {
     private readonly region: string,
     private readonly count: number,
   ) {}
-  insert: ExposureStore['insert'] = async () => ({ inserted: 0 });
+  insert: ExposureStore['insert'] = async () => ({ inserted: 0, insertedIds: [] });
   get: ExposureStore['get'] = async () => [];
   revise: ExposureStore['revise'] = async () => ({ revised: 0 });
   deleteUploadedBefore: ExposureStore['deleteUploadedBefore'] = async () => ({ deleted: 0 });

@@ -63,10 +63,11 @@ describe.each(implementations)('ExposureStore contract: %s', (_name, open) => {
   });
 
   it('inserts new keys and reads them back field for field', async () => {
-    const a = exposure('DE', { traveler: true });
+    const a = exposure('DE', { traveler: true, uploadId: 'upload-a' });
     const b = exposure('DE', { healthAuthorityId: undefined });
     delete b.healthAuthorityId;
-    expect(await store.insert([a, b])).toEqual({ inserted: 2 });
+    const result = await store.insert([a, b]);
+    expect({ ...result, insertedIds: [...result.insertedIds].sort() }).toEqual({ inserted: 2, insertedIds: [a.id, b.id].sort() });
     const got = await store.get('DE', [b.id, a.id]);
     expect(got).toHaveLength(2);
     const byId = new Map(got.map((e) => [e.id, e]));
@@ -80,7 +81,8 @@ describe.each(implementations)('ExposureStore contract: %s', (_name, open) => {
     const first = exposure('DE');
     await store.insert([first]);
     const later = { ...first, uploadedAt: first.uploadedAt + 5 * 3600, publishAt: first.publishAt + 5 * 3600 };
-    expect(await store.insert([later, exposure('DE')])).toEqual({ inserted: 1 });
+    const other = exposure('DE');
+    expect(await store.insert([later, other])).toEqual({ inserted: 1, insertedIds: [other.id] });
     const [stored] = await store.get('DE', [first.id]);
     expect(stored.uploadedAt).toBe(first.uploadedAt);
     expect(stored.publishAt).toBe(first.publishAt);
