@@ -69,7 +69,7 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
     clearTimeout(timer);
   }
   // The token names only keys this uploader may revise later (never keys somebody else stored).
-  const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks.filter((tek) => stored.revisable.has(Buffer.from(tek.keyData).toString('hex'))));
+  const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks.filter((tek) => stored.revisable.has(tek.keyData)));
   api.uploadLatencies.record(performance.now() - started);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });
 }

@@ -4,7 +4,7 @@
  * keyed by the `hmacKey` the phone sends. Its claims decide the report type of the keys and the
  * symptom onset. Every failure is a 401 with a stable code.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { decodeBase64, ReportType } from '../../proto/tek';
 import type { HealthAuthority } from '../config';
@@ -17,6 +17,8 @@ export const REPORT_TYPES: Readonly<Record<string, ReportType>> = {
   likely: ReportType.CONFIRMED_CLINICAL_DIAGNOSIS,
   negative: ReportType.REVOKED,
 };
+
+const UPLOAD_ID_PREFIX = Buffer.from('keyfront upload\0');
 
 export interface VerifiedCertificate {
   healthAuthority: HealthAuthority;
@@ -116,7 +118,7 @@ export class CertificateVerifier {
     if (claimed === undefined || claimed.length !== computed.length || !timingSafeEqual(claimed, computed)) {
       throw invalid('the certificate was not issued for these keys (tekmac does not match)');
     }
-    const uploadId = createHash('sha256').update('keyfront upload\0').update(computed).digest().subarray(0, 16).toString('base64url');
+    const uploadId = hash('sha256', Buffer.concat([UPLOAD_ID_PREFIX, computed]), 'base64url').slice(0, 22);
     const verified: VerifiedCertificate = { healthAuthority: authority.config, reportType, uploadId };
     if (onset !== undefined && (onset as number) > 0) verified.symptomOnsetInterval = onset as number;
     return verified;

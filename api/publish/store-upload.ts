@@ -25,12 +25,12 @@ export interface StoredUpload {
   inserted: number;
   revised: number;
   /**
-   * The keys (hex) a revision token may name: those this request stored or revised, and those its
-   * uploader stored before (a retry after a lost answer) — in every region. Never a key somebody
-   * else stored: keys are public once published, and a token for them would let anyone with a
-   * certificate revoke them.
+   * The keys a revision token may name, by their `keyData` (the upload's own arrays): those this
+   * request stored or revised, and those its uploader stored before (a retry after a lost answer),
+   * in every region. Never a key somebody else stored: keys are public once published, and a
+   * token for them would let anyone with a certificate revoke them.
    */
-  revisable: Set<string>;
+  revisable: Set<Uint8Array>;
 }
 
 function hex(data: Uint8Array): string {
@@ -57,9 +57,9 @@ export async function storeUpload(store: ExposureStore, upload: VerifiedUpload, 
   const tokenKeys = new Map((upload.revisable ?? []).map((key) => [hex(key.keyData), key]));
   const toInsert: Exposure[] = [];
   const toRevise: Exposure[] = [];
-  /** Per key (hex): in how many regions this uploader may revise it. */
-  const owned = new Map<string, number>();
-  const own = (keyData: Uint8Array) => owned.set(hex(keyData), (owned.get(hex(keyData)) ?? 0) + 1);
+  /** Per key (its keyData array, shared by the certified copies): in how many regions this uploader may revise it. */
+  const owned = new Map<Uint8Array, number>();
+  const own = (keyData: Uint8Array) => owned.set(keyData, (owned.get(keyData) ?? 0) + 1);
   const teks = certifiedTeks(upload);
   for (const region of healthAuthority.regions) {
     const candidates = teks.map((tek): Exposure => {
@@ -87,5 +87,7 @@ export async function storeUpload(store: ExposureStore, upload: VerifiedUpload, 
   const insertedNow = new Set(insertedIds);
   for (const exposure of toInsert) if (insertedNow.has(exposure.id)) own(exposure.tek.keyData);
   const regions = healthAuthority.regions.length;
-  return { inserted, revised, revisable: new Set([...owned].filter(([, count]) => count === regions).map(([key]) => key)) };
+  const revisable = new Set<Uint8Array>();
+  for (const [keyData, count] of owned) if (count === regions) revisable.add(keyData);
+  return { inserted, revised, revisable };
 }
