@@ -87,12 +87,15 @@ describe('errorResponse', () => {
 describe('readJsonBody', () => {
   it('parses a JSON body', async () => {
     await expect(readJsonBody(request('{"a":1}', { 'content-type': 'application/json; charset=utf-8' }))).resolves.toEqual({ a: 1 });
+    await expect(readJsonBody(request('{"a":1}', { 'content-type': 'Application/JSON; Charset="UTF-8"' }))).resolves.toEqual({ a: 1 });
   });
 
   it.each([
     ['no Content-Type', '{}', {}, [415, 'unsupported_media_type']],
     ['text/plain', '{}', { 'content-type': 'text/plain' }, [415, 'unsupported_media_type']],
     ['application/jsonx', '{}', { 'content-type': 'application/jsonx' }, [415, 'unsupported_media_type']],
+    ['JSON in Latin-1', '{}', { 'content-type': 'application/json; charset=latin1' }, [415, 'unsupported_media_type']],
+    ['JSON in UTF-16', '{}', { 'content-type': 'application/json; charset="UTF-16"' }, [415, 'unsupported_media_type']],
     ['a declared length over the limit', '{}', { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1) }, [413, 'payload_too_large']],
     ['more bytes than the limit', `"${'a'.repeat(MAX_BODY_BYTES)}"`, { 'content-type': 'application/json' }, [413, 'payload_too_large']],
     ['an empty body', '', { 'content-type': 'application/json' }, [400, 'bad_request']],

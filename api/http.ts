@@ -55,6 +55,11 @@ export function errorResponse(error: unknown, logger: Logger, fields: LogFields 
 /** Refuses invalid UTF-8 instead of replacing it; one instance, decode() keeps no state between calls. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The `charset` parameter of a Content-Type header, lower-case, when it names one. */
+function charsetOf(request: HttpRequest): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(request.headers.get('content-type') ?? '')?.[1].toLowerCase();
+}
+
 /** The media type of a Content-Type header, lower-case, without parameters. */
 function mediaType(request: HttpRequest): string | undefined {
   return request.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
@@ -115,6 +120,9 @@ export async function readJsonBody(request: HttpRequest, options: { optional?: b
     if (options.optional && type === undefined && (declared === null || declared === '0') && (await isEmptyBody(request))) return undefined;
     throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
   }
+  // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read wrongly.
+  const charset = charsetOf(request);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json in UTF-8');
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new HttpError(413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
   const bytes = await readBodyBytes(request, MAX_BODY_BYTES);
   if (bytes.length === 0) {

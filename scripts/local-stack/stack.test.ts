@@ -77,4 +77,11 @@ describe('runLocalStack', () => {
     expect(await exists(path.join(root, 'stack.lock'))).toBe(false);
     expect(await exists(path.join(root, 'stack.json'))).toBe(false);
   });
+
+  it('names KEYFRONT_DATA_DIR when it points at a file', async () => {
+    const file = path.join(root, 'not-a-directory');
+    await writeFile(file, 'x');
+    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: file });
+    await expect(runLocalStack([recorder().service('a')], config, { signals: new EventEmitter(), write: () => undefined })).rejects.toThrow(new StackError(`KEYFRONT_DATA_DIR ${file} cannot be used as the data directory: it is a file`));
+  });
 });

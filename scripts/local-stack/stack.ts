@@ -67,8 +67,12 @@ export interface RunningStack {
 export async function runLocalStack(starters: readonly StartService[], config: LocalStackConfig, options: RunOptions = {}): Promise<RunningStack> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   const signals = options.signals ?? process;
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  await chmod(config.dataDir, 0o700);
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(config.dataDir, 0o700);
+  } catch (error) {
+    throw new StackError(`KEYFRONT_DATA_DIR ${config.dataDir} cannot be used as the data directory: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it is a file' : (error as Error).message}`);
+  }
   const lockFile = await lock(config.dataDir);
   const stackFile = stackFileOf(config.dataDir);
   const services: RunningService[] = [];
