@@ -35,6 +35,10 @@ export function cosmosEmulatorClientOptions(endpoint: string): CosmosClientOptio
 export async function startCosmosEmulator(options: { port?: number } = {}): Promise<CosmosEmulator> {
   // keepAlive: without it the emulator answers `Connection: close` and every request pays a new TLS handshake.
   const server: Server = createHttpsServer({ keepAlive: true });
+  // Node closes an idle connection after 5 s, while the SDK's agent keeps its idle sockets without
+  // limit: a request sent on a socket at the moment the server closes it fails with ECONNRESET
+  // (a write is not retried). Cosmos DB keeps idle connections for minutes; so does its stand-in.
+  server.keepAliveTimeout = 10 * 60 * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, LOOPBACK, () => resolve());
