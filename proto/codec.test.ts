@@ -5,12 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalSigner } from '../publisher/signers/local';
-import { buildExport, encodeSignatureList, MAX_EXPORT_FILE_BYTES, openExport, verifyExport } from './codec';
+import { buildExport, encodeSignatureList, openExport, verifyExport } from './codec';
 import { EXPORT_HEADER } from './export-bin';
 import { TemporaryExposureKeyExport, TEKSignatureList } from './schema';
 import { ECDSA_P256_SHA256_OID } from './signature';
 import type { Signer } from './signer';
-import type { Tek } from './tek';
+import { MAX_EXPORT_FILE_BYTES, type Tek } from './tek';
 import { realisticKeys } from './test-keys';
 import { readExportZip, writeExportZip } from './zip';
 

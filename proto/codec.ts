@@ -9,7 +9,7 @@ import { decodeExportBin, encodeExportBinChunks, MAX_TIMESTAMP_SECONDS } from '.
 import { TEKSignatureList, type ExportFields, type SignatureInfo, type TEKSignatureFields } from './schema';
 import { ECDSA_P256_SHA256_OID, loadPublicKey, verifyDerSignature } from './signature';
 import type { Signer, SignOptions } from './signer';
-import { checkTekFormat, MAX_KEYS_PER_FILE, type Tek } from './tek';
+import { checkTekFormat, MAX_EXPORT_FILE_BYTES, MAX_KEYS_PER_FILE, type Tek } from './tek';
 import { TekList } from './tek-list';
 import { ExportZipWriter, readExportZip } from './zip';
 
@@ -54,9 +54,6 @@ export function encodeSignatureList(signatureInfo: SignatureInfo, signature: Uin
  * to the cost of deflating it (bench:export). Throws `ExportFormatError` for keys or a window that
  * break the format, before any work is spent.
  */
-/** Phones refuse export files above 16 MB (the platforms' limit). */
-export const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
-
 function fileTooLarge(bytes: number): ExportFormatError {
   return new ExportFormatError('file_too_large', `the export file is ${bytes} bytes; at most ${MAX_EXPORT_FILE_BYTES} are accepted`);
 }

@@ -12,6 +12,8 @@ export const KEY_LENGTH = 16;
 export const MAX_KEYS_PER_UPLOAD = 30;
 /** The format's limit of keys in one export file. */
 export const MAX_KEYS_PER_FILE = 750_000;
+/** Phones refuse export files above 16 MB (the platforms' limit). */
+export const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
 /** Keys may share a start interval (a key replaced the same day) up to this many. */
 export const MAX_KEYS_SAME_START = 3;
 /** Keys are accepted for the current UTC day and the 14 before it. */

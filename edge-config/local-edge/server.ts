@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import { silentLogger, type Logger } from '../../api/log';
+import { MAX_EXPORT_FILE_BYTES } from '../../proto/tek';
 import type { EdgeDeclaration, RouteDeclaration, RuleSetDeclaration } from '../declaration';
 import { startAdminServer, type AdminServer } from './admin';
 import { readBody, sendJson } from './http';
@@ -65,7 +66,6 @@ export interface LocalEdge {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Headers a 304 carries over from the response it stands for (RFC 9110 §15.4.5), besides the edge's own. */
 const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified', 'age'];
-const MAX_EXPORT_FILE_BYTES = 16 * 1024 * 1024;
 
 type HeaderRecord = Record<string, string | string[] | undefined>;
 
