@@ -126,6 +126,8 @@ interface RegionRun {
   now: number;
   /** `now`, but never ahead of the wall clock (at the run's start): what retention counts from. */
   retentionNow: number;
+  /** Windows that ended before this have left the file retention (from `retentionNow`). */
+  retainFrom: number;
   wallClock: () => number;
   deadlineAt: number;
   signal: AbortSignal;
@@ -187,11 +189,13 @@ async function publishRegion(deps: PublisherDeps, region: string, now: number, w
       if (file) stored.push(file);
     }
     const hook = options.onStep;
+    const retentionNow = Math.min(now, Math.floor(wallClock() / 1000));
     const run: RegionRun = {
       deps: { ...deps, logger },
       region,
       now,
-      retentionNow: Math.min(now, Math.floor(wallClock() / 1000)),
+      retentionNow,
+      retainFrom: retentionNow - deps.settings.fileRetentionDays * DAY,
       wallClock,
       deadlineAt,
       signal,
@@ -259,7 +263,7 @@ function noteNewFiles(run: RegionRun, result: RangeResult): void {
  */
 async function recheckEarlyRanges(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
-  const retainFrom = run.retentionNow - run.deps.settings.fileRetentionDays * DAY;
+  const { retainFrom } = run;
   // A range out of the index (its files may be gone), or leaving it in this run (a manifest restored from an old copy), is past reading again.
   for (const record of manifest.ranges.filter((r) => !r.settled && r.unlistedAt === undefined && r.end >= retainFrom)) {
     if (pastDeadline(run)) return;
@@ -288,7 +292,7 @@ async function recheckEarlyRanges(run: RegionRun): Promise<void> {
 
 /** The cursor's first position: ranges that ended before the file retention would leave the index at once. */
 function retentionStart(run: RegionRun): number {
-  return windowStartOf(run.retentionNow - run.deps.settings.fileRetentionDays * DAY, run.deps.settings.windowSeconds);
+  return windowStartOf(run.retainFrom, run.deps.settings.windowSeconds);
 }
 
 /**
@@ -442,7 +446,7 @@ async function publishNewRanges(run: RegionRun): Promise<void> {
  */
 async function writeIndex(run: RegionRun): Promise<void> {
   const manifest = run.handle.manifest;
-  const retainFrom = run.retentionNow - run.deps.settings.fileRetentionDays * DAY;
+  const { retainFrom } = run;
   const unlisting = manifest.ranges.filter((r) => r.files.length > 0 && r.unlistedAt === undefined && r.end < retainFrom);
   const listed = manifest.ranges.filter((r) => r.unlistedAt === undefined && r.end >= retainFrom);
   const index = buildIndex(run.region, listed.flatMap((r) => r.files), new Date(run.now * 1000));
@@ -500,7 +504,7 @@ async function cleanUp(run: RegionRun): Promise<void> {
   const settings = run.deps.settings;
   const options = { abortSignal: run.signal };
   const recorded = new Set(manifest.ranges.flatMap((r) => r.files.map((file) => file.name)));
-  const retainFrom = run.retentionNow - settings.fileRetentionDays * DAY;
+  const { retainFrom } = run;
   // Before the cursor: no run will finish their range.
   const orphans = run.stored.filter((file) => !recorded.has(file.name) && file.end < retainFrom && file.start < (manifest.publishedThrough ?? -Infinity));
   if (orphans.length > 0) {
