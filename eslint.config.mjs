@@ -1,9 +1,11 @@
-// Lint: ESLint's and typescript-eslint's recommended rules over all TypeScript in the project.
+// Lint: ESLint's and typescript-eslint's recommended rules over all TypeScript in the project, and
+// the rooms of the house: which folder may import which (README "Where things live").
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { roomRules } from './eslint.rooms.mjs';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', '.scratch/', 'coverage/', 'bench-results/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', '.scratch/', 'coverage/', 'bench-results/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +15,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...roomRules,
   {
     files: ['bin/*.js', 'jest.config.js', 'scripts/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },

@@ -1,8 +1,14 @@
 // Unit tests sit beside the code (`*.test.ts`); tests that span components live in `test/`.
+const fs = require('node:fs');
+const path = require('node:path');
+
+// The rooms of the house (README "Where things live"); a room without code yet is left out.
+const rooms = ['proto', 'platform', 'exposures', 'api', 'publisher', 'edge-config', 'infra', 'client', 'site', 'scripts', 'test'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/proto', '<rootDir>/api', '<rootDir>/publisher', '<rootDir>/edge-config', '<rootDir>/scripts', '<rootDir>/test'],
+  roots: rooms.filter((room) => fs.existsSync(path.join(__dirname, room))).map((room) => `<rootDir>/${room}`),
   testMatch: ['**/*.test.ts'],
   // Type checking is `tsc --noEmit` in `npm test`; jest only transpiles.
   transform: { '^.+\\.ts$': 'ts-jest' },

@@ -5,9 +5,9 @@
  */
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { LogLevel } from './log';
-import { REGION_PATTERN, SettingsReader, type Env } from './settings';
-import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from './store/cosmos-store';
+import type { LogLevel } from '../platform/log';
+import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
+import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** A configuration fault found at start-up; lists every bad variable at once. */
 export class ConfigError extends Error {

@@ -1,8 +1,8 @@
 import { HttpRequest, HttpResponse } from '@azure/functions';
 import { HttpError } from './errors';
 import { errorResponse, jsonResponse, MAX_BODY_BYTES, readJsonBody, requireKnownFields, RESPONSE_BLOCK_BYTES } from './http';
-import { createLogger } from './log';
-import { StoreUnavailableError } from './store/exposure-store';
+import { createLogger } from '../platform/log';
+import { StoreUnavailableError } from '../exposures/exposure-store';
 
 async function bodyOf(init: ReturnType<typeof jsonResponse>): Promise<string> {
   return new HttpResponse(init).text();

@@ -3,10 +3,10 @@
  * responses, and the reading of a bounded JSON body.
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { StoreUnavailableError } from './store/exposure-store';
+import { StoreUnavailableError } from '../exposures/exposure-store';
 import { HttpError } from './errors';
-import type { LogFields, Logger } from './log';
-import { pooledRandomBytes } from './random';
+import type { LogFields, Logger } from '../platform/log';
+import { pooledRandomBytes } from '../platform/random';
 
 /** Request bodies above this are refused (413): an upload of 30 keys with a certificate is ~5 KB. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -6,7 +6,7 @@ import { ERROR_CODES, STATUS_OF_CODE } from './errors';
 import { pathOf, ROUTES } from './routes';
 import { MAX_BODY_BYTES, RESPONSE_BLOCK_BYTES } from './http';
 import { KEY_LENGTH, MAX_KEYS_PER_UPLOAD } from '../proto/tek';
-import { PUBLISH_KEY_FIELDS, PUBLISH_REQUEST_FIELDS } from './publish/upload';
+import { PUBLISH_KEY_FIELDS, PUBLISH_REQUEST_FIELDS } from './upload/upload';
 
 interface Operation {
   operationId: string;

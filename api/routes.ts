@@ -10,7 +10,7 @@ import { FRONT_DOOR_ID_HEADER, isAcceptedFrontDoorId } from './front-door';
 import { errorResponse } from './http';
 import type { ApiRuntime } from './runtime';
 import * as health from './functions/health';
-import * as publish from './functions/publish';
+import * as upload from './functions/upload';
 import * as register from './functions/register';
 
 /** A handler of the write API: everything it uses comes in its arguments. */
@@ -28,7 +28,7 @@ export interface ApiRoute extends RouteDefinition {
   handler: ApiHandler;
 }
 
-export const ROUTES: readonly ApiRoute[] = [register, publish, health].map((module) => ({ ...module.route, handler: module.handler }));
+export const ROUTES: readonly ApiRoute[] = [register, upload, health].map((module) => ({ ...module.route, handler: module.handler }));
 
 /** The host routes every method to our code, so that a wrong method is our 405, after the Front Door gate. */
 export const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];

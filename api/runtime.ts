@@ -5,13 +5,13 @@
  */
 import { version } from '../package.json';
 import type { ApiConfig } from './config';
-import { createLogger, type Logger } from './log';
-import { CertificateVerifier } from './publish/certificate';
-import { UploadLatencies } from './publish/chaff-latency';
-import { createCosmosClient } from './store/cosmos-client';
-import { CosmosExposureStore } from './store/cosmos-store';
-import type { ExposureStore } from './store/exposure-store';
-import { MemoryExposureStore } from './store/memory-store';
+import { createLogger, type Logger } from '../platform/log';
+import { CertificateVerifier } from './upload/certificate';
+import { UploadLatencies } from './upload/chaff-latency';
+import { createCosmosClient } from '../exposures/cosmos-client';
+import { CosmosExposureStore } from '../exposures/cosmos-store';
+import type { ExposureStore } from '../exposures/exposure-store';
+import { MemoryExposureStore } from '../exposures/memory-store';
 
 export interface ApiRuntime {
   config: ApiConfig;

@@ -5,7 +5,7 @@
  * code; only addresses and names come from here.
  */
 import { isIP } from 'node:net';
-import { REGION_PATTERN, SettingsReader, type Env } from '../api/settings';
+import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
 import type { FrontDoorSku } from './declaration';
 import type { EdgeEnvironment } from './keyfront';
 

@@ -1,5 +1,5 @@
 import { pathOf, ROUTES } from '../api/routes';
-import { PUBLISH_REQUEST_FIELDS } from '../api/publish/upload';
+import { PUBLISH_REQUEST_FIELDS } from '../api/upload/upload';
 import { API_HEALTH_PATH, API_METHODS, keyfrontEdge, UPLOAD_RANDOM_FIELDS } from './keyfront';
 import { localEdgeEnvironment } from './config';
 

@@ -4,9 +4,9 @@
  * start-up. Errors name the variable. Nothing else in `publisher/` reads `process.env`.
  */
 import * as path from 'node:path';
-import { REGION_PATTERN, type Env } from '../api/settings';
-import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../api/store/cosmos-store';
-import { EMBARGO_SECONDS } from '../api/store/exposure-store';
+import { REGION_PATTERN, type Env } from '../platform/settings';
+import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
+import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
 
 export type PrivacyFloorMode = 'pad' | 'hold';

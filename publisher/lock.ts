@@ -7,7 +7,7 @@
  * wrote are create-only and change nothing that was published.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../api/log';
+import type { Logger } from '../platform/log';
 import { BlobConditionError, type BlobWriter } from './blob/blob-writer';
 
 export class LockLostError extends Error {

@@ -1,4 +1,4 @@
-import { createLogger } from '../api/log';
+import { createLogger } from '../platform/log';
 import { purgeWithRetry } from './purge';
 import type { Purger } from './purgers/purger';
 

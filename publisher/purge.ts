@@ -5,7 +5,7 @@
  * pending, and the next run purges again before anything else.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../api/log';
+import type { Logger } from '../platform/log';
 import type { Purger } from './purgers/purger';
 
 export interface PurgeRetryOptions {

@@ -7,8 +7,9 @@
  * mode extends a range over held windows.
  */
 import { createHash } from 'node:crypto';
-import type { Logger } from '../api/log';
-import { embargoEndOf, type Exposure, type ExposureStore } from '../api/store/exposure-store';
+import type { Logger } from '../platform/log';
+import { embargoEndOf } from '../proto/embargo';
+import type { Exposure, ExposureStore } from '../exposures/exposure-store';
 import { buildExport } from '../proto/codec';
 import type { Signer } from '../proto/signer';
 import { checkTekFormat, type Tek } from '../proto/tek';

@@ -19,8 +19,8 @@
  * index names only recorded files; the next run finishes a half-published range by publishing
  * only the keys its files do not carry yet (`RangePublisher`).
  */
-import type { Logger } from '../api/log';
-import type { ExposureStore } from '../api/store/exposure-store';
+import type { Logger } from '../platform/log';
+import type { ExposureStore } from '../exposures/exposure-store';
 import type { Signer } from '../proto/signer';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PrivacyFloorMode, PublisherConfig } from './config';

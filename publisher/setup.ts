@@ -7,9 +7,9 @@
 import { CosmosClient } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { createLogger, type Logger } from '../api/log';
-import { CosmosExposureStore } from '../api/store/cosmos-store';
-import type { ExposureStore } from '../api/store/exposure-store';
+import { createLogger, type Logger } from '../platform/log';
+import { CosmosExposureStore } from '../exposures/cosmos-store';
+import type { ExposureStore } from '../exposures/exposure-store';
 import type { Signer } from '../proto/signer';
 import { AzureBlobWriter } from './blob/azure-blob-writer';
 import type { BlobWriter } from './blob/blob-writer';

@@ -1,5 +1,5 @@
-import { StoreUnavailableError } from '../store/exposure-store';
-import { MemoryExposureStore } from '../store/memory-store';
+import { StoreUnavailableError } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { createApiFixture } from '../../test/support/api-fixture';
 
 describe('GET /api/health', () => {

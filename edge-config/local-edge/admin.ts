@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readBody, sendJson as send } from './http';
 import type { AddressInfo } from 'node:net';
-import { checkContentPaths, PurgePathError } from '../purge-paths';
+import { checkContentPaths, PurgePathError } from '../../platform/purge-paths';
 
 export interface AdminServer {
   url: string;

@@ -20,7 +20,7 @@
 import type { Writable } from 'node:stream';
 import { cacheStores, type Dispatcher } from 'undici';
 import type CacheInterceptor from 'undici/types/cache-interceptor';
-import { purgeCovers } from '../purge-paths';
+import { purgeCovers } from '../../platform/purge-paths';
 import { INTERNAL_HEADER_PREFIX, type EdgeDispatch } from './origin-groups';
 
 type CacheKey = CacheInterceptor.CacheKey;

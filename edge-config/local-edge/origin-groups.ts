@@ -7,7 +7,7 @@
  * primary costs clients no failed request.
  */
 import { request, type Dispatcher } from 'undici';
-import type { Logger } from '../../api/log';
+import type { Logger } from '../../platform/log';
 import type { OriginDeclaration, OriginGroupDeclaration } from '../declaration';
 
 export interface OriginRuntime {

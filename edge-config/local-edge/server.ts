@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, interceptors, type Dispatcher } from 'undici';
-import { silentLogger, type Logger } from '../../api/log';
+import { silentLogger, type Logger } from '../../platform/log';
 import { MAX_EXPORT_FILE_BYTES } from '../../proto/tek';
 import type { EdgeDeclaration, RouteDeclaration, RuleSetDeclaration } from '../declaration';
 import { startAdminServer, type AdminServer } from './admin';

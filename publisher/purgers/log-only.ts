@@ -1,5 +1,5 @@
 /** A purger for setups without an edge cache (KEYFRONT_PURGER=none): it only logs what it would purge. */
-import type { Logger } from '../../api/log';
+import type { Logger } from '../../platform/log';
 import type { Purger } from './purger';
 
 export class LogOnlyPurger implements Purger {

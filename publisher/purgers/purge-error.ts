@@ -2,7 +2,7 @@
  * The one error type of the purgers: says which edge failed and whether trying again can help
  * (throttling, 5xx, network), so the publisher's retry policy needs no knowledge of each edge.
  */
-import { checkContentPaths } from '../../edge-config/purge-paths';
+import { checkContentPaths } from '../../platform/purge-paths';
 
 export interface PurgeErrorOptions {
   /** HTTP status of the failed call, when there was one. */

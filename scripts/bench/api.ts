@@ -13,12 +13,12 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { loadApiConfig } from '../../api/config';
-import { createLogger } from '../../api/log';
+import { createLogger } from '../../platform/log';
 import { bindRoute, ROUTES } from '../../api/routes';
 import { createApiRuntime } from '../../api/runtime';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
-import type { ExposureStore } from '../../api/store/exposure-store';
-import { MemoryExposureStore } from '../../api/store/memory-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { issueRegistration } from '../../api/register/secret';
 import { startApiHost } from '../local-stack/api-host';
 import { startCosmosEmulator } from '../local-stack/cosmos-emulator';

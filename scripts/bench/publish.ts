@@ -20,10 +20,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CosmosClient, type JSONObject } from '@azure/cosmos';
-import { silentLogger } from '../../api/log';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
-import { exposureId, publishAtOf, type Exposure, type ExposureStore, type ListOptions } from '../../api/store/exposure-store';
-import { MemoryExposureStore } from '../../api/store/memory-store';
+import { silentLogger } from '../../platform/log';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import { exposureId, publishAtOf, type Exposure, type ExposureStore, type ListOptions } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { openExport } from '../../proto/codec';
 import { realisticKeys } from '../../proto/test-keys';
 import { INTERVALS_PER_DAY } from '../../proto/tek';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import type { UploadKey } from '../../api/publish/upload';
+import type { UploadKey } from '../../api/upload/upload';
 import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, readJsonFile } from '../cli-io';

@@ -12,7 +12,7 @@ import { compileArmTemplate } from '../../edge-config/arm/template';
 import { EdgeSettingsError, loadAzureEdgeConfig, type AzureEdgeConfig } from '../../edge-config/config';
 import type { EdgeDeclaration } from '../../edge-config/declaration';
 import { keyfrontEdge } from '../../edge-config/keyfront';
-import { checkContentPaths } from '../../edge-config/purge-paths';
+import { checkContentPaths } from '../../platform/purge-paths';
 import { EdgeConfigError, validateEdgeDeclaration } from '../../edge-config/validate';
 import { FrontDoorPurger } from '../../publisher/purgers/front-door';
 import { LocalEdgePurger } from '../../publisher/purgers/local-edge';

@@ -5,7 +5,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { loadApiConfig } from '../../api/config';
 import { createApiRuntime } from '../../api/runtime';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
 import { startApiHost } from './api-host';
 import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import { devApiEnvironment, loadOrCreateDevMaterial } from './dev-material';

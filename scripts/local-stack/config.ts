@@ -3,7 +3,7 @@
  * the region the dev health authority uploads for, and every port, each with its env var and default.
  */
 import * as path from 'node:path';
-import { REGION_PATTERN, SettingsReader, type Env } from '../../api/settings';
+import { REGION_PATTERN, SettingsReader, type Env } from '../../platform/settings';
 
 export interface LocalStackConfig {
   /** Absolute path of `KEYFRONT_DATA_DIR`. */

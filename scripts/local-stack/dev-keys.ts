@@ -1,6 +1,6 @@
 /** Random keys for development, tests and load generation: one a day, in the upload shape. */
 import { randomBytes } from 'node:crypto';
-import type { UploadKey } from '../../api/publish/upload';
+import type { UploadKey } from '../../api/upload/upload';
 import { INTERVALS_PER_DAY, intervalNumberOf } from '../../proto/tek';
 
 /**

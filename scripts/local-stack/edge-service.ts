@@ -9,7 +9,7 @@
  * publisher writes only to the primary, and reads through the secondary see the same files, as in
  * Azure. (Both live in one Azurite process here; the failover itself is tested with two.)
  */
-import { createLogger } from '../../api/log';
+import { createLogger } from '../../platform/log';
 import { loadLocalEdgeConfig } from '../../edge-config/config';
 import { keyfrontEdge } from '../../edge-config/keyfront';
 import { startLocalEdge } from '../../edge-config/local-edge/server';

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { tekmacOf } from '../../api/publish/certificate';
-import type { UploadKey } from '../../api/publish/upload';
+import { tekmacOf } from '../../api/upload/certificate';
+import type { UploadKey } from '../../api/upload/upload';
 
 export type CertificateReportType = 'confirmed' | 'likely' | 'negative';
 

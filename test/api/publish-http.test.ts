@@ -2,7 +2,7 @@
  * The write API through real HTTP on the local host, keys stored in Cosmos DB (emulator): what a
  * phone sees, and what the publisher will find in the container.
  */
-import type { ExposureDocument } from '../../api/store/cosmos-store';
+import type { ExposureDocument } from '../../exposures/cosmos-store';
 import { ReportType } from '../../proto/tek';
 import { dailyKeys, NOW, REGION } from '../support/api-fixture';
 import { startHttpApi, type HttpApi } from '../support/http-api';

@@ -3,7 +3,7 @@
  * with internals), health says so, and the API recovers when the store answers again.
  */
 import { CosmosClient } from '@azure/cosmos';
-import { CosmosExposureStore } from '../../api/store/cosmos-store';
+import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { startApiHost } from '../../scripts/local-stack/api-host';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { CosmosClient } from '@azure/cosmos';
-import { CosmosExposureStore } from '../../api/store/cosmos-store';
+import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
 import { ensurePortFree, freePort } from '../../scripts/local-stack/ports';
 import { runKeyfront } from '../support/cli';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { EXIT } from '../../scripts/cli-error';
 import { main } from '../../scripts/cli';
 import { freePort } from '../../scripts/local-stack/ports';

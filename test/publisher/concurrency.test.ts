@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
 import { manifestBlobName } from '../../publisher/manifest';
 import { publishExports, type PublisherDeps } from '../../publisher/run';

@@ -4,8 +4,8 @@
  * complete files, no key is in two files, nothing published changed), and the next run must
  * finish the job (every key in exactly one file, index complete, clean-up done).
  */
-import type { Exposure, ExposureStore, ListOptions } from '../../api/store/exposure-store';
-import { StoreUnavailableError } from '../../api/store/exposure-store';
+import type { Exposure, ExposureStore, ListOptions } from '../../exposures/exposure-store';
+import { StoreUnavailableError } from '../../exposures/exposure-store';
 import { INDEX_CACHE_GRACE_SECONDS } from '../../publisher/index-file';
 import { manifestBlobName, type Manifest } from '../../publisher/manifest';
 import { publishExports, type PublisherSettings } from '../../publisher/run';

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { manifestBlobName } from '../../publisher/manifest';
 import { windowStartOf } from '../../publisher/windows';
 import { KEYFRONT_BIN } from '../support/cli';

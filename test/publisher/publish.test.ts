@@ -2,8 +2,8 @@
  * The publisher end to end over the real parts: keys in the Cosmos emulator, files and index in
  * Azurite through the Azure SDK, read back as a client would.
  */
-import { createLogger } from '../../api/log';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import { createLogger } from '../../platform/log';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { openExport } from '../../proto/codec';
 import { ReportType } from '../../proto/tek';
 import type { BlobWriter } from '../../publisher/blob/blob-writer';

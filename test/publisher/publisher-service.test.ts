@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
 import { verifyExport } from '../../proto/codec';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';

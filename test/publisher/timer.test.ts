@@ -4,9 +4,9 @@
  * at start-up.
  */
 import { InvocationContext, type Timer } from '@azure/functions';
-import { createLogger } from '../../api/log';
-import { MemoryExposureStore } from '../../api/store/memory-store';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import { createLogger } from '../../platform/log';
+import { MemoryExposureStore } from '../../exposures/memory-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { createPublishExportsHandler } from '../../publisher/timer';
 import { exposuresInWindow, harnessDeps, HOUR, readPublished, startPublisherHarness, type PublisherHarness } from '../support/publisher-harness';
 

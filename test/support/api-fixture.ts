@@ -6,12 +6,12 @@
  */
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { loadApiConfig, type ApiConfig } from '../../api/config';
-import { createLogger } from '../../api/log';
-import type { UploadKey } from '../../api/publish/upload';
+import { createLogger } from '../../platform/log';
+import type { UploadKey } from '../../api/upload/upload';
 import { bindRoute, ROUTES } from '../../api/routes';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
-import type { ExposureStore } from '../../api/store/exposure-store';
-import { MemoryExposureStore } from '../../api/store/memory-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../../scripts/local-stack/dev-material';
 import { randomDailyKeys } from '../../scripts/local-stack/dev-keys';
 

@@ -5,8 +5,8 @@
  */
 import type { Container } from '@azure/cosmos';
 import { request as httpRequest } from 'undici';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
-import type { ExposureStore } from '../../api/store/exposure-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import type { ExposureStore } from '../../exposures/exposure-store';
 import { startApiHost, type ApiHost } from '../../scripts/local-stack/api-host';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
 import { createApiFixture, type ApiFixture, type FixtureOptions, type InvokeOptions } from './api-fixture';

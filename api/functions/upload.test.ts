@@ -1,5 +1,5 @@
-import { exposureId, type Exposure } from '../store/exposure-store';
-import { MemoryExposureStore } from '../store/memory-store';
+import { exposureId, type Exposure } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { ReportType } from '../../proto/tek';
 import { createApiFixture, dailyKeys, NOW, REGION, type ApiFixture } from '../../test/support/api-fixture';
 
@@ -289,7 +289,7 @@ describe('POST /api/v1/publish', () => {
   });
 
   it('answers 503 with Retry-After when the store is unavailable, and logs no key data', async () => {
-    const { StoreUnavailableError } = await import('../store/exposure-store');
+    const { StoreUnavailableError } = await import('../../exposures/exposure-store');
     const down = new MemoryExposureStore();
     down.get = async () => {
       throw new StoreUnavailableError('down', 2500);

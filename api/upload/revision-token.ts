@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { KEY_LENGTH, MAX_KEYS_PER_UPLOAD } from '../../proto/tek';
 import type { VersionedKeys } from '../config';
-import { pooledRandomBytes } from '../random';
+import { pooledRandomBytes } from '../../platform/random';
 
 /** A key a token allows to revise, with the intervals it was uploaded with. */
 export interface RevisableKey {

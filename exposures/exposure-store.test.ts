@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { EMBARGO_SECONDS, exposureId, publishAtOf } from './exposure-store';
+import { EMBARGO_SECONDS } from '../proto/embargo';
+import { exposureId, publishAtOf } from './exposure-store';
 
 describe('exposureId', () => {
   const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CosmosClient } from '@azure/cosmos';
-import { CosmosExposureStore, DEFAULT_TTL_SECONDS, ensureExposuresContainer, type ExposureDocument } from '../../api/store/cosmos-store';
-import { exposureId, StoreUnavailableError, type Exposure } from '../../api/store/exposure-store';
+import { CosmosExposureStore, DEFAULT_TTL_SECONDS, ensureExposuresContainer, type ExposureDocument } from '../../exposures/cosmos-store';
+import { exposureId, StoreUnavailableError, type Exposure } from '../../exposures/exposure-store';
 import { cosmosEmulatorClientOptions, startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';
 import { startThrottlingCosmos, type ThrottlingCosmos } from '../support/cosmos-throttle-stand-in';

@@ -9,11 +9,11 @@ import { HttpError } from '../errors';
 import { jsonResponse, readJsonBody } from '../http';
 import { verifyRegistration } from '../register/secret';
 import type { ApiRuntime } from '../runtime';
-import { StoreUnavailableError } from '../store/exposure-store';
-import { chaffRevisionToken, openRevisionToken, sealRevisionToken } from '../publish/revision-token';
-import { storeUpload } from '../publish/store-upload';
-import { chooseOnsetInterval } from '../publish/symptom-onset';
-import { checkUploadKeys, parsePublishRequest } from '../publish/upload';
+import { StoreUnavailableError } from '../../exposures/exposure-store';
+import { chaffRevisionToken, openRevisionToken, sealRevisionToken } from '../upload/revision-token';
+import { storeUpload } from '../upload/store-upload';
+import { chooseOnsetInterval } from '../upload/symptom-onset';
+import { checkUploadKeys, parsePublishRequest } from '../upload/upload';
 
 export const route = { name: 'publish', route: 'v1/publish', methods: ['POST'] } as const;
 

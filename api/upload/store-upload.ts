@@ -3,7 +3,7 @@
  * authority, new keys inserted, keys stored before revised (or left alone when unchanged). All
  * refusals happen before the first write, so a refused upload stores nothing.
  */
-import { exposureId, publishAtOf, type Exposure, type ExposureStore, type StoreOptions } from '../store/exposure-store';
+import { exposureId, publishAtOf, type Exposure, type ExposureStore, type StoreOptions } from '../../exposures/exposure-store';
 import { ReportType, type Tek } from '../../proto/tek';
 import type { VerifiedCertificate } from './certificate';
 import { revisionOf } from './revise';

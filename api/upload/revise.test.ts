@@ -1,4 +1,4 @@
-import { exposureId, type Exposure } from '../store/exposure-store';
+import { exposureId, type Exposure } from '../../exposures/exposure-store';
 import { ReportType } from '../../proto/tek';
 import { HttpError } from '../errors';
 import { isAllowedTransition, revisionOf } from './revise';

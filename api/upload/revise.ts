@@ -4,7 +4,7 @@
  * "confirmed" or "negative" (revoked), and only when the upload presents a revision token naming
  * the key with the intervals it was stored with. Re-uploading a key unchanged is not a revision.
  */
-import type { Exposure, ExposureRevision } from '../store/exposure-store';
+import type { Exposure, ExposureRevision } from '../../exposures/exposure-store';
 import { ReportType } from '../../proto/tek';
 import { HttpError } from '../errors';
 import type { RevisableKey } from './revision-token';

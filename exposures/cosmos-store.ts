@@ -10,7 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Container, CosmosClient, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
-import { tekFromJson, tekToJson, type TekJson } from '../../proto/tek';
+import { tekFromJson, tekToJson, type TekJson } from '../proto/tek';
 import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
 
 export const DEFAULT_DATABASE_ID = 'keyfront';

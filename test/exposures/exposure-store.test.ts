@@ -3,9 +3,9 @@
  * emulator through the real `@azure/cosmos` client, and the memory store used in unit tests.
  */
 import { randomBytes } from 'node:crypto';
-import { CosmosExposureStore, ensureExposuresContainer } from '../../api/store/cosmos-store';
-import { exposureId, type Exposure, type ExposureStore } from '../../api/store/exposure-store';
-import { MemoryExposureStore } from '../../api/store/memory-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import { exposureId, type Exposure, type ExposureStore } from '../../exposures/exposure-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { ReportType } from '../../proto/tek';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
 

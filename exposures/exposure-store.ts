@@ -4,10 +4,8 @@
  * publisher lists by publication time and deletes old keys.
  */
 import { hash } from 'node:crypto';
-import { INTERVAL_SECONDS, type ReportType, type Tek } from '../../proto/tek';
-
-/** A key is never published until this long after its rolling period ended (GAEN rule). */
-export const EMBARGO_SECONDS = 2 * 3600;
+import { embargoEndOf } from '../proto/embargo';
+import type { ReportType, Tek } from '../proto/tek';
 
 /** A change of a stored key's report type by a later upload that presented its revision token. */
 export interface ExposureRevision {
@@ -100,11 +98,6 @@ export function exposureId(region: string, keyData: Uint8Array): string {
   idInput[prefix] = 0;
   idInput.set(keyData, prefix + 1);
   return hash('sha256', idInput.subarray(0, prefix + 1 + keyData.length), 'base64url');
-}
-
-/** When a key's embargo ends: its rolling period ended plus `EMBARGO_SECONDS`. */
-export function embargoEndOf(tek: Tek): number {
-  return (tek.rollingStartIntervalNumber + tek.rollingPeriod) * INTERVAL_SECONDS + EMBARGO_SECONDS;
 }
 
 /** When a key may be published: not before its upload, nor before its embargo ended. */

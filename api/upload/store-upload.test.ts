@@ -1,4 +1,4 @@
-import { MemoryExposureStore } from '../store/memory-store';
+import { MemoryExposureStore } from '../../exposures/memory-store';
 import { ReportType, tekFromJson, type Tek } from '../../proto/tek';
 import type { HealthAuthority } from '../config';
 import { storeUpload } from './store-upload';
