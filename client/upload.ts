@@ -4,7 +4,7 @@
  * chaff is a request of the same shape and size marked `X-Chaff` (which the API answers like an
  * upload, storing nothing), so that neither size nor rate tells an observer who tested positive.
  */
-import { MAX_KEYS_PER_UPLOAD } from '../proto/tek';
+import { MAX_KEYS_PER_UPLOAD, type TekJson } from '../proto/tek';
 import { ClientError } from './errors';
 import { bytesToBase64 } from './public-key';
 import { fetchWithRetry, runtimeOf, serverError, type ClientEnvironment, type RetryPolicy } from './retry';
@@ -17,13 +17,8 @@ export interface Registration {
   secret: string;
 }
 
-/** One key in the upload shape of the API. */
-export interface UploadKey {
-  key: string;
-  rollingStartNumber: number;
-  rollingPeriod: number;
-  transmissionRisk?: number;
-}
+/** One key in the upload shape of the API (transmission risk 0 when left out). */
+export type UploadKey = Pick<TekJson, 'key' | 'rollingStartNumber' | 'rollingPeriod'> & Partial<Pick<TekJson, 'transmissionRisk'>>;
 
 export interface UploadRequest {
   temporaryExposureKeys: UploadKey[];

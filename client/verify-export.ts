@@ -7,6 +7,7 @@
  */
 import { Root, type Type } from 'protobufjs/light';
 import { EXPORT_PROTO_JSON } from '../proto/export-schema-json';
+import type { ExportFields, SignatureInfo, TEKSignatureFields, TemporaryExposureKeyFields } from '../proto/schema';
 import { checkTekFormat, MAX_EXPORT_FILE_BYTES, MAX_KEYS_PER_FILE } from '../proto/tek';
 import { rawOfDerSignature } from './der-signature';
 import { ClientError } from './errors';
@@ -61,38 +62,12 @@ export interface VerifyExpectations {
   nowSeconds?: number;
 }
 
-interface DecodedSignatureInfo {
-  verificationKeyId?: string;
-  verificationKeyVersion?: string;
-  signatureAlgorithm?: string;
-}
-
-interface DecodedKey {
-  keyData?: Uint8Array;
-  transmissionRiskLevel?: number;
-  rollingStartIntervalNumber?: number;
-  rollingPeriod?: number;
-  reportType?: number;
-  daysSinceOnsetOfSymptoms?: number;
-}
-
-interface DecodedExport {
-  startTimestamp?: number;
-  endTimestamp?: number;
-  region?: string;
-  batchNum?: number;
-  batchSize?: number;
-  signatureInfos: DecodedSignatureInfo[];
-  keys: DecodedKey[];
-  revisedKeys: DecodedKey[];
-}
-
-interface DecodedSignature {
-  signatureInfo?: DecodedSignatureInfo;
-  batchNum?: number;
-  batchSize?: number;
-  signature?: Uint8Array;
-}
+// The decoded shapes are proto/schema.ts's; only its types are used (the module reads export.proto from disk).
+/** As decoded without defaults: a file may leave out any field, so every one is checked. */
+type DecodedKey = Partial<TemporaryExposureKeyFields>;
+type DecodedSignatureInfo = SignatureInfo;
+type DecodedExport = Omit<ExportFields, 'keys' | 'revisedKeys'> & { keys: DecodedKey[]; revisedKeys: DecodedKey[] };
+type DecodedSignature = TEKSignatureFields;
 
 function decode<T>(type: Type, bytes: Uint8Array, what: string): T {
   try {

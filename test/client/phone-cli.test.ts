@@ -7,20 +7,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { localEdgeEnvironment } from '../../edge-config/config';
-import { keyfrontEdge } from '../../edge-config/keyfront';
-import { startLocalEdge, type LocalEdge } from '../../edge-config/local-edge/server';
-import { validateEdgeDeclaration } from '../../edge-config/validate';
-import { EXPORT_CACHE_CONTROL, INDEX_CACHE_CONTROL } from '../../publisher/index-file';
-import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
+import type { LocalEdge } from '../../edge-config/local-edge/server';
 import { dailyKeys } from '../support/api-fixture';
 import { runKeyfront, STACK_TRACE } from '../support/cli';
-import { fillExports } from '../support/exports-fixture';
-import { startHttpApi, type HttpApi } from '../support/http-api';
+import type { HttpApi } from '../support/http-api';
+import { indexFile, startPhoneStack, zipFile, type PhoneStack } from './phone-stack';
 import { exportPath, realExport, testAuthority, WINDOW_START, type TestAuthority } from './signed-exports';
 
 describe('keyfront phone', () => {
-  let azurite: Azurite;
+  let stack: PhoneStack;
   let api: HttpApi;
   let edge: LocalEdge;
   let authority: TestAuthority;
@@ -34,21 +29,17 @@ describe('keyfront phone', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'keyfront-phone-'));
     publicKeyFile = path.join(dir, 'public.pem');
     await writeFile(publicKeyFile, authority.publicPem);
-    [azurite, api] = await Promise.all([startAzurite(), startHttpApi()]);
-    const zip = (body: Buffer) => ({ body, contentType: 'application/zip', cacheControl: EXPORT_CACHE_CONTROL });
-    await fillExports(azurite.connectionString, {
-      [good]: zip(await realExport(authority, WINDOW_START)),
-      'v1/440/index.txt': { body: good, contentType: 'text/plain', cacheControl: INDEX_CACHE_CONTROL },
-      [forged]: zip(await realExport(testAuthority(), WINDOW_START, { region: '441' })),
-      'v1/441/index.txt': { body: forged, contentType: 'text/plain', cacheControl: INDEX_CACHE_CONTROL },
+    stack = await startPhoneStack({
+      [good]: zipFile(await realExport(authority, WINDOW_START)),
+      'v1/440/index.txt': indexFile([good]),
+      [forged]: zipFile(await realExport(testAuthority(), WINDOW_START, { region: '441' })),
+      'v1/441/index.txt': indexFile([forged]),
     });
-    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.host.url, blobPrimary: azurite.blobEndpoint })), 'local');
-    edge = await startLocalEdge(declaration, { frontDoorId: api.fixture.material.frontDoorId, probeIntervalInMs: 60_000 });
+    ({ api, edge } = stack);
   }, 60_000);
 
   afterAll(async () => {
-    await edge?.stop();
-    await Promise.all([azurite?.stop(), api?.stop()]);
+    await stack?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -5,29 +5,18 @@
  * a wrong signature, a truncated zip, an index naming a missing file, and HTML instead of an index.
  * After each, the phone's state is what it was before the sync.
  */
-import { localEdgeEnvironment } from '../../edge-config/config';
-import { keyfrontEdge } from '../../edge-config/keyfront';
-import { startLocalEdge, type LocalEdge } from '../../edge-config/local-edge/server';
-import { validateEdgeDeclaration } from '../../edge-config/validate';
-import { EXPORT_CACHE_CONTROL, INDEX_CACHE_CONTROL } from '../../publisher/index-file';
-import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { ClientError, Phone, register, sendChaff, upload, type PhoneState, type UploadRequest } from '../../client';
+import { INDEX_CACHE_CONTROL } from '../../publisher/index-file';
+import type { LocalEdge } from '../../edge-config/local-edge/server';
 import { dailyKeys } from '../support/api-fixture';
-import { fillExports, type ExportFile } from '../support/exports-fixture';
-import { startHttpApi, type HttpApi } from '../support/http-api';
+import type { HttpApi } from '../support/http-api';
+import { indexFile, startPhoneStack, zipFile, type PhoneStack } from './phone-stack';
 import { exportPath, KEY_ID, KEY_VERSION, realExport, testAuthority, WINDOW_START, type TestAuthority } from './signed-exports';
 
 const HOUR = 3600;
 
-function zipFile(body: Buffer): ExportFile {
-  return { body, contentType: 'application/zip', cacheControl: EXPORT_CACHE_CONTROL };
-}
-function indexFile(paths: string[], contentType = 'text/plain; charset=utf-8'): ExportFile {
-  return { body: paths.join('\n'), contentType, cacheControl: INDEX_CACHE_CONTROL };
-}
-
 describe('a phone against the local edge, Azurite and the write API', () => {
-  let azurite: Azurite;
+  let stack: PhoneStack;
   let api: HttpApi;
   let edge: LocalEdge;
   let authority: TestAuthority;
@@ -41,12 +30,11 @@ describe('a phone against the local edge, Azurite and the write API', () => {
 
   beforeAll(async () => {
     authority = testAuthority();
-    [azurite, api] = await Promise.all([startAzurite(), startHttpApi()]);
     const other = testAuthority();
     const good = async (start: number, region = '440') => zipFile(await realExport(authority, start, { region }));
     const path = (start: number, region: string) => exportPath(start, region);
     const truncated = (await realExport(authority, WINDOW_START, { region: '442' })).subarray(0, 200);
-    await fillExports(azurite.connectionString, {
+    stack = await startPhoneStack({
       [first]: await good(WINDOW_START - 2 * HOUR),
       [second]: await good(WINDOW_START - HOUR),
       [third]: await good(WINDOW_START),
@@ -67,13 +55,11 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       // 445: HTML again, served as text/plain.
       'v1/445/index.txt': { body: '<html><body>Not here</body></html>\n', contentType: 'text/plain', cacheControl: INDEX_CACHE_CONTROL },
     });
-    const declaration = validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.host.url, blobPrimary: azurite.blobEndpoint })), 'local');
-    edge = await startLocalEdge(declaration, { frontDoorId: api.fixture.material.frontDoorId, probeIntervalInMs: 60_000 });
+    ({ api, edge } = stack);
   }, 60_000);
 
   afterAll(async () => {
-    await edge?.stop();
-    await Promise.all([azurite?.stop(), api?.stop()]);
+    await stack?.stop();
   });
 
   describe('sync', () => {
@@ -89,7 +75,7 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       const idle = await phone.sync();
       expect(idle).toMatchObject({ indexStatus: 304, fetched: [], bodyBytes: 0, requests: 1 });
 
-      await fillExports(azurite.connectionString, { 'v1/440/index.txt': indexFile([first, second, third]) });
+      await stack.fill({ 'v1/440/index.txt': indexFile([first, second, third]) });
       expect(edge.purge(['/v1/440/index.txt'])).toBe(1);
       const next = await phone.sync();
       expect(next.indexStatus).toBe(200);
@@ -98,7 +84,7 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       expect(phone.state.files).toEqual([first, second, third]);
 
       // A file leaving the index leaves the state.
-      await fillExports(azurite.connectionString, { 'v1/440/index.txt': indexFile([second, third]) });
+      await stack.fill({ 'v1/440/index.txt': indexFile([second, third]) });
       edge.purge(['/v1/440/index.txt']);
       const pruned = await phone.sync();
       expect(pruned).toMatchObject({ fetched: [], dropped: [first], skipped: [second, third] });
