@@ -7,6 +7,7 @@
  * Secure by default: no account keys anywhere (identity connections only), TLS 1.2, HTTPS only.
  */
 import { compileArmTemplate } from '../edge-config/arm/template';
+import type { EdgeDeclaration } from '../edge-config/declaration';
 import { keyfrontEdge } from '../edge-config/keyfront';
 import { validateEdgeDeclaration } from '../edge-config/validate';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_TTL_SECONDS, EXPOSURES_INDEXING_POLICY } from '../exposures/cosmos-store';
@@ -362,10 +363,10 @@ function azureRoleAssignments(names: DeploymentNames, identities: AppIdentity[])
   return out;
 }
 
-/** The edge's resources from edge-config's own compiler, for this profile's names. */
-function edgeResourcesFor(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
+/** The edge declaration of edge-config (`keyfrontEdge`) for this profile's names, validated. */
+export function edgeDeclarationFor(profile: DeploymentProfile, names: DeploymentNames): EdgeDeclaration {
   const account = names.exportsAccount;
-  const declaration = validateEdgeDeclaration(
+  return validateEdgeDeclaration(
     keyfrontEdge({
       profileName: names.frontDoorProfile,
       endpointName: names.frontDoorEndpoint,
@@ -382,7 +383,11 @@ function edgeResourcesFor(profile: DeploymentProfile, names: DeploymentNames): A
     }),
     'azure',
   );
-  return compileArmTemplate(declaration).resources.map((resource) => {
+}
+
+/** The edge's resources from edge-config's own compiler, for this profile's names. */
+function edgeResourcesFor(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
+  return compileArmTemplate(edgeDeclarationFor(profile, names)).resources.map((resource) => {
     const copy: ArmResource = { ...resource };
     // The edge's access restriction is a child of a site this template creates: it waits for it.
     if (resource.type === 'Microsoft.Web/sites/config') {
