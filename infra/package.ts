@@ -11,8 +11,7 @@ import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { ZipFile } from 'yazl';
 import { hostJson, type AppName } from './host/host-json';
-
-export const APPS: readonly AppName[] = ['api', 'publisher'];
+export { APPS } from './host/host-json';
 
 const ROOT = path.resolve(__dirname, '..');
 const ENTRY: Record<AppName, string> = { api: 'api/index.ts', publisher: 'publisher/index.ts' };
