@@ -11,7 +11,6 @@ import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { ZipFile } from 'yazl';
 import { hostJson, type AppName } from './host/host-json';
-export { APPS } from './host/host-json';
 
 const ROOT = path.resolve(__dirname, '..');
 const ENTRY: Record<AppName, string> = { api: 'api/index.ts', publisher: 'publisher/index.ts' };
