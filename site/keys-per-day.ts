@@ -1,0 +1,81 @@
+/**
+ * The plot of keys per day, as data: verified files' keys summed by the UTC day their window
+ * starts, every day between the first and the last shown (a day without files is a zero, not a
+ * gap), and the bars' geometry in a fixed SVG view box. Hand-drawn SVG: a charting library would
+ * outweigh the rest of the page.
+ */
+import type { FileCheck } from './check-files';
+
+const DAY = 86400;
+/** The index holds 14 days of files; a 15th covers a window that spans midnight. */
+export const MAX_DAYS = 15;
+
+export interface DayCount {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  keys: number;
+  files: number;
+}
+
+function isoDay(dayNumber: number): string {
+  return new Date(dayNumber * DAY * 1000).toISOString().slice(0, 10);
+}
+
+/** Keys (with padding, as the files carry them) per UTC day of the verified files; the last `MAX_DAYS` days at most. */
+export function keysPerDay(files: readonly FileCheck[]): DayCount[] {
+  const byDay = new Map<number, DayCount>();
+  for (const file of files) {
+    if (file.status !== 'verified' || !file.verified) continue;
+    const dayNumber = Math.floor(file.verified.startTimestamp / DAY);
+    const entry = byDay.get(dayNumber) ?? { day: isoDay(dayNumber), keys: 0, files: 0 };
+    entry.keys += file.verified.keyCount;
+    entry.files += 1;
+    byDay.set(dayNumber, entry);
+  }
+  if (byDay.size === 0) return [];
+  const last = Math.max(...byDay.keys());
+  const first = Math.max(Math.min(...byDay.keys()), last - MAX_DAYS + 1);
+  const days: DayCount[] = [];
+  for (let d = first; d <= last; d++) days.push(byDay.get(d) ?? { day: isoDay(d), keys: 0, files: 0 });
+  return days;
+}
+
+export interface Bar {
+  day: DayCount;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ChartLayout {
+  width: number;
+  height: number;
+  /** Baseline of the bars. */
+  baseline: number;
+  /** Top of the tallest possible bar, and the value it stands for (a round number). */
+  top: number;
+  scaleMax: number;
+  bars: Bar[];
+}
+
+/** A round upper bound for the axis: 1, 2 or 5 times a power of ten. */
+export function niceCeiling(value: number): number {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 5, 10].map((step) => step * power).find((candidate) => candidate >= value)!;
+}
+
+/** Bars in a `width` x `height` view box, with room below for day labels and above for the scale. */
+export function layoutChart(days: readonly DayCount[], width = 640, height = 220): ChartLayout {
+  const top = 16;
+  const baseline = height - 28;
+  const left = 8;
+  const scaleMax = niceCeiling(Math.max(0, ...days.map((d) => d.keys)));
+  const slot = days.length > 0 ? (width - left * 2) / days.length : 0;
+  const bars = days.map((day, i) => {
+    const barHeight = Math.round(((baseline - top) * day.keys) / scaleMax);
+    return { day, x: Math.round(left + i * slot + slot * 0.15), y: baseline - barHeight, width: Math.max(1, Math.round(slot * 0.7)), height: barHeight };
+  });
+  return { width, height, baseline, top, scaleMax, bars };
+}
