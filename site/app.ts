@@ -1,11 +1,10 @@
-/// <reference lib="dom" />
 /**
  * Entry of the transparency page (bundled by `npm run build:site`): read `/site/config.json`,
  * import the signing key, then check every region's files in this browser. Everything is
  * fetched from the page's own origin, through the edge, as a phone would.
  */
 import { checkRegion, type RegionCheck } from './check-files';
-import { byId, h } from './dom';
+import { byId, h, pageDocument } from './dom';
 import { regionView, renderKey, renderSummary, totalsOf } from './render';
 import { parseSiteConfig } from './site-config';
 import { importPageKey } from './signing-key';
@@ -17,7 +16,7 @@ async function main(): Promise<void> {
   let config;
   let key;
   try {
-    const response = await fetch('/site/config.json', { cache: 'no-cache' });
+    const response = await fetch('/site/config.json');
     if (!response.ok) throw new Error(`the server answered ${response.status} for /site/config.json`);
     config = parseSiteConfig(await response.text());
     key = await importPageKey(config.signingKey);
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
     ),
   );
   refresh(true);
-  document.documentElement.dataset.state = 'done';
+  pageDocument().documentElement.dataset.state = 'done';
 }
 
 void main();

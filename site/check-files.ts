@@ -4,7 +4,7 @@
  * phone library, a few at a time. Each file's outcome is reported as it is known, so the page
  * fills in while the rest still download.
  */
-import { ClientError, parseIndex, verifyExportFile, type VerifiedExport } from '../client';
+import { ClientError, parseIndex, verifyExportFile, type ExportPath, type VerifiedExport } from '../client';
 import type { PageKey } from './signing-key';
 
 /** Files downloaded and verified at once: enough to keep the connection busy, few enough for a phone. */
@@ -13,7 +13,8 @@ export const CHECK_CONCURRENCY = 4;
 export type FileStatus = 'checking' | 'verified' | 'failed';
 
 export interface FileCheck {
-  /** As the index names it: `v1/{region}/{start}-{end}-{n}.zip`. */
+  /** As the index names it: `v1/{region}/{start}-{end}-{n}.zip`, with the window the name announces. */
+  entry: ExportPath;
   path: string;
   status: FileStatus;
   /** Bytes downloaded, once the file arrived. */
@@ -39,8 +40,6 @@ export interface CheckDeps {
   nowSeconds?: () => number;
 }
 
-const FILE_NAME = /(\d{1,12})-(\d{1,12})-\d{5}\.zip$/;
-
 function failureOf(error: unknown): { code: string; message: string } {
   if (error instanceof ClientError) return { code: error.code, message: error.message };
   return { code: 'unexpected', message: error instanceof Error ? error.message : String(error) };
@@ -55,10 +54,9 @@ async function checkFile(file: FileCheck, region: string, key: PageKey, deps: Ch
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
     file.size = bytes.length;
-    const named = FILE_NAME.exec(file.path);
     file.verified = await verifyExportFile(bytes, key, {
       region,
-      ...(named ? { window: { start: Number(named[1]), end: Number(named[2]) } } : {}),
+      window: { start: file.entry.start, end: file.entry.end },
       ...(deps.nowSeconds ? { nowSeconds: deps.nowSeconds() } : {}),
     });
     file.status = 'verified';
@@ -77,7 +75,7 @@ export async function checkRegion(region: string, key: PageKey, deps: CheckDeps,
       await response.body?.cancel();
       throw new ClientError('http_error', `the server answered ${response.status} for the index of region ${region}`, { statusCode: response.status });
     }
-    check.files = parseIndex(await response.text()).map((path) => ({ path, status: 'checking' as const }));
+    check.files = parseIndex(await response.text(), { region }).map((entry) => ({ entry, path: entry.path, status: 'checking' as const }));
   } catch (error) {
     check.indexFailure = failureOf(error);
     deps.onUpdate(check);

@@ -1,17 +1,16 @@
-/// <reference lib="dom" />
 /**
  * The page's parts: the signing-key card, the summary line, and per region a plot of keys per
  * day and the table of files. Rows are updated in place as files are checked, so keyboard focus
  * on a row's link survives the updates.
  */
 import type { FileCheck, RegionCheck } from './check-files';
-import { h, svg } from './dom';
+import { h, svg, type PageElement } from './dom';
 import { formatBytes, formatCount, formatWindow, shortName } from './format';
 import { keysPerDay, layoutChart } from './keys-per-day';
 import { groupFingerprint, type PageKey } from './signing-key';
 
-export function renderKey(key: PageKey, algorithm: string): HTMLElement {
-  const row = (term: string, ...value: Array<Node | string>) => [h('dt', {}, term), h('dd', {}, ...value)];
+export function renderKey(key: PageKey, algorithm: string): PageElement {
+  const row = (term: string, ...value: Array<PageElement | string>) => [h('dt', {}, term), h('dd', {}, ...value)];
   return h(
     'dl',
     { class: 'key-details' },
@@ -42,7 +41,7 @@ export function totalsOf(checks: readonly RegionCheck[]): Totals {
 }
 
 /** One sentence, with a state class: checking, all verified, or failures. */
-export function renderSummary(target: HTMLElement, totals: Totals, done: boolean): void {
+export function renderSummary(target: PageElement, totals: Totals, done: boolean): void {
   let state: string;
   let text: string;
   if (!done) {
@@ -65,13 +64,13 @@ export function renderSummary(target: HTMLElement, totals: Totals, done: boolean
   target.replaceChildren(h('p', {}, text));
 }
 
-function statusCell(file: FileCheck): HTMLElement {
+function statusCell(file: FileCheck): PageElement {
   if (file.status === 'verified') return h('span', { class: 'status is-verified' }, 'Verified');
   if (file.status === 'checking') return h('span', { class: 'status is-checking' }, 'Checking…');
   return h('span', { class: 'status is-failed' }, 'Failed', h('span', { class: 'reason' }, `${file.failure?.message ?? 'unknown reason'} `, h('code', {}, file.failure?.code ?? 'unexpected')));
 }
 
-function rowCells(file: FileCheck): HTMLElement[] {
+function rowCells(file: FileCheck): PageElement[] {
   const v = file.verified;
   return [
     h('td', { 'data-label': 'Window (UTC)' }, v ? formatWindow(v.startTimestamp, v.endTimestamp) : '—'),
@@ -82,7 +81,7 @@ function rowCells(file: FileCheck): HTMLElement[] {
   ];
 }
 
-function chart(files: readonly FileCheck[], region: string): HTMLElement {
+function chart(files: readonly FileCheck[], region: string): PageElement {
   const days = keysPerDay(files);
   if (days.length === 0) return h('p', { class: 'chart-empty' }, 'No verified files yet to plot.');
   const layout = layoutChart(days);
@@ -101,7 +100,7 @@ function chart(files: readonly FileCheck[], region: string): HTMLElement {
 }
 
 /** A region's section; `update` refreshes it from the latest check without rebuilding rows. */
-export function regionView(region: string): { element: HTMLElement; update(check: RegionCheck): void } {
+export function regionView(region: string): { element: PageElement; update(check: RegionCheck): void } {
   const headingId = `region-${region}`;
   const summary = h('p', { class: 'region-summary' }, 'Reading the index…');
   const chartSlot = h('div', { class: 'chart-slot' });
@@ -114,7 +113,7 @@ export function regionView(region: string): { element: HTMLElement; update(check
     body,
   );
   const element = h('section', { class: 'region card', 'aria-labelledby': headingId }, h('h2', { id: headingId }, `Region ${region}`), summary, chartSlot, h('div', { class: 'table-wrap' }, table));
-  const rows = new Map<string, { row: HTMLTableRowElement; rendered: string }>();
+  const rows = new Map<string, { row: PageElement; rendered: string }>();
 
   return {
     element,

@@ -3,7 +3,7 @@
  * of the SPKI DER) computed in the browser, so that a reader compares what their own browser
  * computed with the fingerprint the health authority publishes elsewhere.
  */
-import { base64ToBytes } from '../client/public-key';
+import { base64ToBytes, type CryptoKey } from '../client';
 import type { SigningKeyConfig } from './site-config';
 
 export interface PageKey {
@@ -26,7 +26,7 @@ function hex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-export async function importPageKey(config: SigningKeyConfig, subtle: SubtleCrypto = crypto.subtle): Promise<PageKey> {
+export async function importPageKey(config: SigningKeyConfig, subtle: typeof crypto.subtle = crypto.subtle): Promise<PageKey> {
   const spki = spkiOfPem(config.publicKeyPem);
   const [publicKey, digest] = await Promise.all([
     subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']),
