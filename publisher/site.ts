@@ -14,6 +14,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient, parseKeyVaultKeyIdentifier, type KeyClientOptions } from '@azure/keyvault-keys';
 import type { Logger } from '../platform/log';
 import type { Signer } from '../proto/signer';
@@ -22,6 +23,11 @@ import type { PublisherConfig } from './config';
 import { purgeWithRetry } from './purge';
 import type { Purger } from './purgers/purger';
 
+/**
+ * Where the built page is read from: `dist/site/` at the repository root (`npm run build:site`),
+ * and the same place in the publisher package, whose bundle runs from `dist/`.
+ */
+export const SITE_BUILD_DIR = path.join(__dirname, '..', 'dist', 'site');
 /** Blob prefix of the page; the edge serves `/site/<name>` from it. */
 export const SITE_PREFIX = 'site/';
 /** Names the edge serves under `/site/` (and so the only names the page may have). */
@@ -211,4 +217,24 @@ export async function publishSite(deps: SitePublishDeps, files: readonly SiteFil
   deps.logger.info('transparency page written', { files: written.length, fingerprintSha256: config.signingKey.fingerprintSha256 });
   const purged = await purgeWithRetry(deps.purger, SITE_PURGE_PATHS, { attempts: deps.settings.purgeAttempts, backoffInMs: deps.settings.purgeBackoffInMs, logger: deps.logger, abortSignal });
   return { written, purged };
+}
+
+/**
+ * The start-up call of the publisher (Function App, local stack): builds or reads the page, finds
+ * the signing key's public half and publishes. A failure is logged, never thrown: the export
+ * files must go on being published without the page.
+ */
+export async function publishSiteOnStart(
+  deps: SitePublishDeps,
+  config: Pick<PublisherConfig, 'signer'>,
+  loadFiles: () => Promise<SiteFile[]>,
+  options: { credential?: () => TokenCredential; abortSignal?: AbortSignal } = {},
+): Promise<SitePublishResult | undefined> {
+  try {
+    const [files, publicKey] = await Promise.all([loadFiles(), signingPublicKey(config, options.credential ?? (() => new DefaultAzureCredential()))]);
+    return await publishSite(deps, files, publicKey, { abortSignal: options.abortSignal });
+  } catch (error) {
+    deps.logger.error('the transparency page was not published; export files are published as usual', { error });
+    return undefined;
+  }
 }

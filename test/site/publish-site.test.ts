@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { silentLogger } from '../../platform/log';
+import { createLogger, silentLogger } from '../../platform/log';
 import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
 import type { PurgeOptions, Purger } from '../../publisher/purgers/purger';
 import { LocalSigner } from '../../publisher/signers/local';
-import { publishSite, readSiteBuild, signingPublicKey, SitePublishError, SITE_ASSET_CACHE_CONTROL, SITE_INDEX_CACHE_CONTROL, type SiteConfig, type SiteFile } from '../../publisher/site';
+import { publishSite, publishSiteOnStart, readSiteBuild, signingPublicKey, SitePublishError, SITE_ASSET_CACHE_CONTROL, SITE_INDEX_CACHE_CONTROL, type SiteConfig, type SiteFile } from '../../publisher/site';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { STAND_IN_TOKEN, startKeyVaultStandIn } from '../support/key-vault-stand-in';
 
@@ -144,6 +144,16 @@ describe('publishing the transparency page', () => {
     await expect(publishSite(deps(), files, publicKey)).rejects.toBeInstanceOf(SitePublishError);
     expect(await names()).toEqual([]);
     expect(purger.calls).toEqual([]);
+  });
+
+  it('at start-up, logs a page it cannot publish and lets the publisher go on (nothing written)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('publisher', { write: (line) => lines.push(line) });
+    const missing = path.join(tmpdir(), 'keyfront-no-such-site-build');
+    const result = await publishSiteOnStart({ ...deps(), logger }, { signer: { kind: 'local', keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7' } }, () => readSiteBuild(missing));
+    expect(result).toBeUndefined();
+    expect(lines.join('\n')).toMatch(/the transparency page was not published/);
+    expect(await names()).toEqual([]);
   });
 
   it('refuses to announce a public key that does not verify what the signer signs', async () => {
