@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     summary.className = 'summary is-failed';
     summary.replaceChildren(h('p', {}, `This page cannot check anything: ${(error as Error).message}.`));
     keyDetails.replaceChildren(h('p', {}, 'No signing key.'));
+    pageDocument().documentElement.dataset.state = 'done';
     return;
   }
   keyDetails.replaceChildren(renderKey(key, config.signingKey.algorithm));

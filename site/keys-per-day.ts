@@ -66,16 +66,21 @@ export function niceCeiling(value: number): number {
   return [1, 2, 5, 10].map((step) => step * power).find((candidate) => candidate >= value)!;
 }
 
-/** Bars in a `width` x `height` view box, with room below for day labels and above for the scale. */
-export function layoutChart(days: readonly DayCount[], width = 640, height = 220): ChartLayout {
-  const top = 16;
-  const baseline = height - 28;
-  const left = 8;
+/**
+ * Bars in a `width` x `height` view box, with room below for day labels and above for the scale.
+ * Always `MAX_DAYS` slots, the newest day at the right edge: a bar is as wide on the first day of
+ * a server as after two weeks.
+ */
+export function layoutChart(days: readonly DayCount[], width = 480, height = 220): ChartLayout {
+  const top = 24;
+  const baseline = height - 30;
+  const side = 8;
   const scaleMax = niceCeiling(Math.max(0, ...days.map((d) => d.keys)));
-  const slot = days.length > 0 ? (width - left * 2) / days.length : 0;
+  const slot = (width - side * 2) / Math.max(MAX_DAYS, days.length);
+  const first = width - side - slot * days.length;
   const bars = days.map((day, i) => {
     const barHeight = Math.round(((baseline - top) * day.keys) / scaleMax);
-    return { day, x: Math.round(left + i * slot + slot * 0.15), y: baseline - barHeight, width: Math.max(1, Math.round(slot * 0.7)), height: barHeight };
+    return { day, x: Math.round(first + i * slot + slot * 0.15), y: baseline - barHeight, width: Math.max(1, Math.round(slot * 0.7)), height: barHeight };
   });
   return { width, height, baseline, top, scaleMax, bars };
 }

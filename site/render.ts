@@ -73,7 +73,8 @@ function statusCell(file: FileCheck): PageElement {
 function rowCells(file: FileCheck): PageElement[] {
   const v = file.verified;
   return [
-    h('td', { 'data-label': 'Window (UTC)' }, v ? formatWindow(v.startTimestamp, v.endTimestamp) : '—'),
+    // The window the name announces (for a verified file, the one it holds: the check compares them).
+    h('td', { 'data-label': 'Window (UTC)' }, formatWindow(file.entry.start, file.entry.end)),
     h('td', { 'data-label': 'Batch', class: 'num' }, v ? `${v.batchNum} of ${v.batchSize}` : '—'),
     h('td', { 'data-label': 'Keys', class: 'num' }, v ? formatCount(v.keyCount) : '—'),
     h('td', { 'data-label': 'Size', class: 'num' }, file.size === undefined ? '—' : formatBytes(file.size)),
@@ -86,15 +87,16 @@ function chart(files: readonly FileCheck[], region: string): PageElement {
   if (days.length === 0) return h('p', { class: 'chart-empty' }, 'No verified files yet to plot.');
   const layout = layoutChart(days);
   const label = `Keys per day in region ${region}: ${days.map((d) => `${d.day} ${formatCount(d.keys)}`).join(', ')}`;
-  const labelEvery = Math.ceil(days.length / 8);
+  // Every third day, counted back from the newest: labels never collide, even on a phone.
+  const labelled = (i: number) => (layout.bars.length - 1 - i) % 3 === 0;
   const graphic = svg(
     'svg',
-    { viewBox: `0 0 ${layout.width} ${layout.height}`, role: 'img', 'aria-label': label, class: 'chart-svg', preserveAspectRatio: 'xMidYMid meet' },
+    { viewBox: `0 0 ${layout.width} ${layout.height}`, role: 'img', 'aria-label': label, class: 'chart-svg', preserveAspectRatio: 'xMinYMid meet' },
     svg('line', { x1: 0, x2: layout.width, y1: layout.top, y2: layout.top, class: 'chart-grid' }),
-    svg('text', { x: 4, y: layout.top - 4, class: 'chart-scale' }, formatCount(layout.scaleMax)),
+    svg('text', { x: 8, y: layout.top - 6, class: 'chart-scale' }, `${formatCount(layout.scaleMax)} keys`),
     svg('line', { x1: 0, x2: layout.width, y1: layout.baseline, y2: layout.baseline, class: 'chart-axis' }),
     ...layout.bars.map((bar) => svg('rect', { x: bar.x, y: bar.y, width: bar.width, height: bar.height, rx: 2, class: 'chart-bar' }, svg('title', {}, `${bar.day.day}: ${formatCount(bar.day.keys)} keys in ${bar.day.files} files`))),
-    ...layout.bars.map((bar, i) => (i % labelEvery === 0 || i === layout.bars.length - 1 ? svg('text', { x: bar.x + bar.width / 2, y: layout.baseline + 18, class: 'chart-label' }, bar.day.day.slice(5)) : null)),
+    ...layout.bars.map((bar, i) => (labelled(i) ? svg('text', { x: bar.x + bar.width / 2, y: layout.baseline + 18, class: 'chart-label' }, bar.day.day.slice(5)) : null)),
   );
   return h('figure', { class: 'chart' }, graphic, h('figcaption', {}, 'Keys per day (UTC, by window start; files carry padding keys)'));
 }
