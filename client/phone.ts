@@ -5,7 +5,7 @@
 import type { VerificationKey } from './public-key';
 import { runtimeOf, type ClientEnvironment, type RetryPolicy } from './retry';
 import { emptyState, type PhoneState } from './state';
-import { syncRegion, type SyncReport } from './sync';
+import { syncRegion, type SyncOptions, type SyncReport } from './sync';
 import { sendChaff, type Registration } from './upload';
 
 export interface PhoneOptions {
@@ -39,8 +39,8 @@ export class Phone {
   }
 
   /** Syncs the region; on failure the state stays as it was and the `ClientError` is thrown. */
-  async sync(options: { abortSignal?: AbortSignal } = {}): Promise<PhoneSyncReport> {
-    const { report, state } = await syncRegion({ ...this.options, ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}) }, this.current);
+  async sync(options: Pick<SyncOptions, 'abortSignal' | 'onProgress'> = {}): Promise<PhoneSyncReport> {
+    const { report, state } = await syncRegion({ ...this.options, ...options }, this.current);
     this.current = state;
     return { ...report, chaff: await this.maybeChaff(options.abortSignal) };
   }

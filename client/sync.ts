@@ -21,6 +21,8 @@ export interface SyncOptions {
   env?: ClientEnvironment;
   retry?: Partial<RetryPolicy>;
   onRetry?: RetryOptions['onRetry'];
+  /** Called once the new files are known and after each is verified: `done` of `total` new files. */
+  onProgress?: (done: number, total: number) => void;
   abortSignal?: AbortSignal;
 }
 
@@ -156,15 +158,15 @@ export async function syncRegion(options: SyncOptions, state: PhoneState = empty
     return { report, state: { ...state, index: { ...state.index }, files: [...state.files], lastSyncAt: runtime.now() } };
   }
   const had = new Set(state.files);
-  for (const file of index.paths) {
-    if (had.has(file.path)) {
-      report.skipped.push(file.path);
-      continue;
-    }
+  const fresh = index.paths.filter((file) => !had.has(file.path));
+  report.skipped = index.paths.filter((file) => had.has(file.path)).map((file) => file.path);
+  options.onProgress?.(0, fresh.length);
+  for (const file of fresh) {
     const { bodyBytes, ...fetched } = await downloadFile(options, file, runtime);
     report.fetched.push(fetched);
     report.bodyBytes += bodyBytes;
     report.requests += 1;
+    options.onProgress?.(report.fetched.length, fresh.length);
   }
   const named = new Set(index.paths.map((file) => file.path));
   report.dropped = state.files.filter((path) => !named.has(path));
