@@ -110,6 +110,8 @@ export const BLOB_REQUEST_HEADERS = [
   'x-ms-encryption-scope',
   'x-ms-upn',
   'x-ms-client-request-id',
+  // Not Blob's, but nothing for storage either: no client state travels to the origin.
+  'Cookie',
 ] as const;
 
 /** The transparency page's policy: its own scripts, styles and data only; no frames, forms or base changes. */
