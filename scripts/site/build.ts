@@ -19,7 +19,7 @@ import { cspSafeProtobuf, recordGeneratedFunctions } from './protobuf-precompile
 export const SITE_SOURCE_DIR = path.join(__dirname, '..', '..', 'site');
 
 /** Browsers with JavaScript modules, top-level await not needed: current Chromium, Firefox, Safari and two years back. */
-const TARGETS = ['chrome111', 'firefox111', 'safari16.4', 'edge111'];
+const TARGETS = ['chrome111', 'firefox113', 'safari16.4', 'edge111'];
 
 function hashedName(base: string, extension: string, data: Uint8Array): string {
   return `${base}.${createHash('sha256').update(data).digest('hex').slice(0, 12)}.${extension}`;
