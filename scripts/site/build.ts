@@ -18,7 +18,7 @@ import { cspSafeProtobuf, recordGeneratedFunctions } from './protobuf-precompile
 
 export const SITE_SOURCE_DIR = path.join(__dirname, '..', '..', 'site');
 
-/** Browsers with JavaScript modules, top-level await not needed: current Chromium, Firefox, Safari and two years back. */
+/** Browsers with JavaScript modules and DecompressionStream('deflate-raw'), which the phone library unzips with. */
 const TARGETS = ['chrome111', 'firefox113', 'safari16.4', 'edge111'];
 
 function hashedName(base: string, extension: string, data: Uint8Array): string {
