@@ -17,6 +17,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient, parseKeyVaultKeyIdentifier, type KeyClientOptions } from '@azure/keyvault-keys';
 import type { Logger } from '../platform/log';
+import { ECDSA_P256_SHA256_OID } from '../proto/signature';
 import type { Signer } from '../proto/signer';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
@@ -49,9 +50,6 @@ const CONTENT_TYPES: Record<string, string> = {
   svg: 'image/svg+xml',
   json: 'application/json; charset=utf-8',
 };
-
-/** OID of ECDSA P-256 with SHA-256, the one algorithm of GAEN signatures. */
-const ECDSA_P256_SHA256_OID = '1.2.840.10045.4.3.2';
 
 /** A file of the built page, named as under `/site/`. */
 export interface SiteFile {
