@@ -52,6 +52,11 @@ async function main(): Promise<void> {
     ),
   );
   refresh(true);
+  if (!key.fingerprintMatchesConfig) {
+    // Whatever the files say, a server that misstates its own key's fingerprint is not to be trusted.
+    summary.className = 'summary is-failed';
+    summary.replaceChildren(h('p', {}, 'config.json announces another fingerprint than the key it serves: do not trust this page.'));
+  }
   pageDocument().documentElement.dataset.state = 'done';
 }
 

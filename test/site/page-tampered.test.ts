@@ -64,7 +64,7 @@ describe('the transparency page shows altered and foreign files as failed, with 
       names[label] = pathOf(w);
       return { path: names[label], zip: (await buildExport({ region, ...w, keys: realisticKeys(keyCount) }, signer)).zip };
     };
-    const good = [await make('goodYesterday', 27, '440', signerOf(authority.privateKey), 40), await make('good', 6, '440', signerOf(authority.privateKey), 25)];
+    const good = [await make('goodYesterday', 30, '440', signerOf(authority.privateKey), 40), await make('good', 6, '440', signerOf(authority.privateKey), 25)];
     const foreign = await make('otherKey', 5, '440', signerOf(stranger.privateKey), 10);
     const region = await make('otherRegion', 4, '441', signerOf(authority.privateKey), 10);
     const altered = await make('altered', 3, '440', signerOf(authority.privateKey), 10);
@@ -101,7 +101,7 @@ describe('the transparency page shows altered and foreign files as failed, with 
       expect(byFile[short('otherRegion')].status).toMatch(/^Failed.*441.*wrong_region$/);
       expect(await page.textContent('#summary')).toBe('3 of 5 files failed verification. See the reasons below.');
       expect(await page.getAttribute('#summary', 'class')).toBe('summary is-failed');
-      // The plot counts verified files only: two days, 40 and 25 keys.
+      // The plot counts verified files only: two days (the good files are 24 h apart), 40 and 25 keys.
       expect(await page.$$eval('.chart-bar title', (titles) => titles.map((t) => t.textContent))).toEqual([expect.stringMatching(/: 40 keys in 1 files$/), expect.stringMatching(/: 25 keys in 1 files$/)]);
       await screenshot(page, 'tampered-desktop');
       expect(errors).toEqual([]);
@@ -127,6 +127,25 @@ describe('the transparency page shows altered and foreign files as failed, with 
   it('fetches nothing but its own origin (no favicon, no third party)', async () => {
     expect(origin.requests.length).toBeGreaterThan(0);
     expect(origin.requests.filter((p) => !(p === '/' || p.startsWith('/site/') || p.startsWith('/v1/440/')))).toEqual([]);
+  });
+
+  it('warns when config.json misstates the fingerprint of the key it serves', async () => {
+    const good = files.get('/site/config.json')!;
+    const config = JSON.parse(good.body.toString()) as { signingKey: { fingerprintSha256: string } };
+    config.signingKey.fingerprintSha256 = '0'.repeat(64);
+    files.set('/site/config.json', { body: Buffer.from(JSON.stringify(config)), type: CONTENT_TYPES.json });
+    try {
+      const { page, errors } = await openPage(browser, `${origin.url}/`, VIEWPORTS.desktop);
+      try {
+        expect(await page.textContent('#summary')).toBe('config.json announces another fingerprint than the key it serves: do not trust this page.');
+        expect(await page.textContent('.key-details')).toMatch(/differs from the key it serves/);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      files.set('/site/config.json', good);
+    }
   });
 
   it('says it cannot check anything when config.json is unusable, and fetches no index', async () => {
