@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Register> = {
   dev: () => (require('./commands/dev') as typeof import('./commands/dev')).registerDevCommands,
   phone: () => (require('./commands/phone') as typeof import('./commands/phone')).registerPhoneCommands,
   deploy: () => (require('./commands/deploy') as typeof import('./commands/deploy')).registerDeployCommands,
+  site: () => (require('./commands/site') as typeof import('./commands/site')).registerSiteCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
