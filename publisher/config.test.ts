@@ -6,7 +6,7 @@ function problemsOf(env: Record<string, string>): string[] {
   try {
     loadPublisherConfig({ ...REQUIRED, ...env });
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return [...error.problems];
     throw error;
   }
   return [];
