@@ -3,14 +3,14 @@
  * installs (`@sparticuz/chromium`, a devDependency: `npm ci` is all a machine needs), the system's
  * Chromium (Debian `chromium`), else an error that says in one line what to install.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createBrotliDecompress } from 'node:zlib';
-import { loadBrowserConfig, type BrowserConfig } from './config';
+import { brotliDecompressSync } from 'node:zlib';
+import { chromium, type Browser } from 'playwright-core';
+import type { BrowserConfig } from './config';
 
 /** The one list of launch flags: headless, no sandbox (containers, root), nothing that phones home. */
 export const BROWSER_FLAGS: readonly string[] = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -29,16 +29,12 @@ export class BrowserMissingError extends Error {
   override readonly name = 'BrowserMissingError';
 }
 
-/** Runs `tar -x` (in every Linux base system) on a brotli-compressed tarball of the package. */
+/** Unpacks a brotli-compressed tarball of the package (a few MB) with `tar`, which every Linux base system has. */
 async function untarBrotli(file: string, into: string): Promise<void> {
-  const tar = spawn('tar', ['-x', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  tar.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve, reject) => {
-    tar.once('error', reject);
-    tar.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}: ${stderr.trim()}`))));
-  });
-  await Promise.all([pipeline(createReadStream(file), createBrotliDecompress(), tar.stdin), exited]);
+  const tarball = brotliDecompressSync(await readFile(file));
+  const result = spawnSync('tar', ['-x', '-C', into], { input: tarball, stdio: ['pipe', 'ignore', 'pipe'] });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`tar exited with ${result.status}: ${result.stderr.toString().trim()}`);
 }
 
 /**
@@ -81,7 +77,7 @@ async function npmChromium(): Promise<BrowserExecutable> {
 }
 
 /** The browser to launch, by `KEYFRONT_BROWSER`; throws `BrowserMissingError` (one line) when there is none. */
-export async function findBrowser(config: BrowserConfig = loadBrowserConfig(process.env)): Promise<BrowserExecutable> {
+export async function findBrowser(config: BrowserConfig): Promise<BrowserExecutable> {
   const reasons: string[] = [];
   if (config.choice !== 'system') {
     try {
@@ -95,4 +91,10 @@ export async function findBrowser(config: BrowserConfig = loadBrowserConfig(proc
     reasons.push(`no system Chromium at ${config.systemChromium}`);
   }
   throw new BrowserMissingError(`no browser for the browser tests (${reasons.join('; ')}): ${BROWSER_INSTALL_HINT}`);
+}
+
+/** Finds the browser and starts it headless with the one flag list. */
+export async function launchChromium(config: BrowserConfig): Promise<Browser> {
+  const found = await findBrowser(config);
+  return chromium.launch({ executablePath: found.executablePath, headless: true, args: [...BROWSER_FLAGS], ...(found.env ? { env: { ...process.env, ...found.env } } : {}) });
 }

@@ -3,7 +3,7 @@
  * Chromium build npm installs, else the system's; `npm` or `system` take only that one (to check
  * each alone, e.g. that a machine without a system browser still passes).
  */
-import { ConfigError, SettingsReader, type Env, type Setting } from '../../platform/settings';
+import { SettingsReader, type Env, type Setting } from '../../platform/settings';
 
 export type BrowserChoice = 'auto' | 'npm' | 'system';
 
@@ -25,4 +25,3 @@ export function loadBrowserConfig(env: Env): BrowserConfig {
   return config;
 }
 
-export { ConfigError };
