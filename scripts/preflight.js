@@ -20,10 +20,12 @@ if (have[0] !== Number(wanted[1]) ? have[0] < Number(wanted[1]) : have[1] < Numb
 
 var mode = process.argv[2];
 if (mode !== 'test' && mode !== 'start') fail('usage: node scripts/preflight.js test|start');
+// `npm start` checks its settings and ports itself (scripts/start.ts), before starting anything.
+if (mode === 'start') process.exit(0);
 // The rest is TypeScript, shared with the tests (scripts/preflight/).
 require('tsx/cjs/api').register();
 require('./preflight/run.ts')
-  .runPreflight(mode)
+  .runPreflight()
   .then(function (problem) {
     if (problem) fail(problem);
   }, function (error) {

@@ -1,11 +1,10 @@
 /**
- * The checks of `scripts/preflight.js` after the Node version: for `npm test`, that a browser is
- * found and starts (unpacking the npm build once, before jest's workers run in parallel); for
- * `npm start`, the settings of the local stack. Resolves to the one line to print, or `undefined`.
+ * The checks of `npm test` after the Node version (`scripts/preflight.js`): the programs some tests
+ * run, and that a browser is found and starts (unpacking the npm build once, before jest's workers
+ * run in parallel). Resolves to the one line to print, or `undefined`.
  */
 import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../../platform/settings';
-import { loadLocalStackConfig } from '../local-stack/config';
 import { BROWSER_INSTALL_HINT, BrowserMissingError, launchChromium } from './browser';
 import { loadBrowserConfig } from './config';
 
@@ -32,13 +31,6 @@ function missingPrograms(): string | undefined {
   return `the tests need ${missing.join(' and ')} (independent checkers of signatures and zips): install ${missing.length > 1 ? 'them' : 'it'} (Debian: sudo apt-get install -y ${missing.join(' ')})`;
 }
 
-export async function runPreflight(mode: 'test' | 'start'): Promise<string | undefined> {
-  if (mode === 'test') return missingPrograms() ?? (await browserProblem());
-  try {
-    loadLocalStackConfig(process.env);
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConfigError) return oneLine(error.message);
-    throw error;
-  }
+export async function runPreflight(): Promise<string | undefined> {
+  return missingPrograms() ?? (await browserProblem());
 }
