@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliDecompressSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
 import type { BrowserConfig } from './config';
@@ -60,6 +61,30 @@ async function bundledLibraries(binDir: string): Promise<string | undefined> {
   return path.join(target, 'lib');
 }
 
+/**
+ * Runs `work` while holding a lock directory: @sparticuz/chromium reuses `{tmp}/chromium` once it exists,
+ * so two test workers unpacking at once could launch a half-written file. Bounded wait.
+ */
+async function whileUnpackLocked<T>(work: () => Promise<T>): Promise<T> {
+  const lock = path.join(tmpdir(), 'keyfront-chromium-unpack.lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() > deadline) throw new BrowserMissingError(`${lock} has been held for 3 minutes: if no test run is unpacking the browser, remove it`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 async function npmChromium(): Promise<BrowserExecutable> {
   let entry: string;
   try {
@@ -69,8 +94,7 @@ async function npmChromium(): Promise<BrowserExecutable> {
   }
   const { default: Chromium } = await import('@sparticuz/chromium');
   // Unpacks chromium, fonts and swiftshader into the temporary directory on first use (a few seconds).
-  const executablePath = await Chromium.executablePath();
-  const libraries = await bundledLibraries(path.join(path.dirname(entry), '..', '..', 'bin'));
+  const [executablePath, libraries] = await whileUnpackLocked(async () => [await Chromium.executablePath(), await bundledLibraries(path.join(path.dirname(entry), '..', '..', 'bin'))] as const);
   const env: Record<string, string> = { FONTCONFIG_PATH: path.join(tmpdir(), 'fonts') };
   if (libraries) env.LD_LIBRARY_PATH = libraries;
   return { source: 'npm', executablePath, env };
