@@ -24,6 +24,7 @@ export interface SyncEvent {
   endedAt: number;
   ok: boolean;
   code?: string;
+  message?: string;
 }
 
 export class PhoneFleet {
@@ -77,7 +78,7 @@ export class PhoneFleet {
       await this.phones[i].sync();
       this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: true });
     } catch (error) {
-      this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: false, code: error instanceof ClientError ? error.code : 'unexpected' });
+      this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: false, code: error instanceof ClientError ? error.code : 'unexpected', message: (error as Error).message });
     }
   }
 

@@ -46,6 +46,7 @@ export class Replicator {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly aborter = new AbortController();
   readonly status: ReplicatorStatus = { lastSyncTime: 0, blobsCopied: 0, blobsDeleted: 0, passesFailed: 0 };
 
   constructor(private readonly options: ReplicatorOptions) {
@@ -76,6 +77,8 @@ export class Replicator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // A pass may hang on a dead primary (the SDK retries refused connections): cut it short.
+    this.aborter.abort();
     await this.pass;
   }
 
@@ -85,7 +88,7 @@ export class Replicator {
     const changes: Array<{ container: string; name: string; seen: Seen }> = [];
     const present = new Set<string>();
     for (const container of this.options.containers) {
-      for await (const item of this.primary.getContainerClient(container).listBlobsFlat()) {
+      for await (const item of this.primary.getContainerClient(container).listBlobsFlat({ abortSignal: this.aborter.signal })) {
         const key = `${container}/${item.name}`;
         present.add(key);
         const seen = { etag: item.properties.etag ?? '', lastModified: item.properties.lastModified?.getTime() ?? 0 };
@@ -108,7 +111,7 @@ export class Replicator {
       this.missingSince.set(key, since);
       if (since > syncPoint) continue;
       const slash = key.indexOf('/');
-      await this.secondary.getContainerClient(key.slice(0, slash)).deleteBlob(key.slice(slash + 1), { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
+      await this.secondary.getContainerClient(key.slice(0, slash)).deleteBlob(key.slice(slash + 1), { deleteSnapshots: 'include', abortSignal: this.aborter.signal }).catch((error: { statusCode?: number }) => {
         if (error.statusCode !== 404) throw error;
       });
       this.copied.delete(key);
@@ -120,9 +123,11 @@ export class Replicator {
 
   private async copy(from: ContainerClient, to: ContainerClient, name: string): Promise<void> {
     const source = from.getBlockBlobClient(name);
-    const properties = await source.getProperties();
-    const data = await source.downloadToBuffer();
+    const abortSignal = this.aborter.signal;
+    const properties = await source.getProperties({ abortSignal });
+    const data = await source.downloadToBuffer(undefined, undefined, { abortSignal });
     await to.getBlockBlobClient(name).uploadData(data, {
+      abortSignal,
       blobHTTPHeaders: { blobContentType: properties.contentType, blobCacheControl: properties.cacheControl, blobContentMD5: properties.contentMD5 },
       metadata: properties.metadata,
     });

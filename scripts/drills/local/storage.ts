@@ -106,7 +106,10 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     running.edge = await startLocalEdge(declaration, { frontDoorId: DRILL_FRONT_DOOR_ID, probeIntervalInMs: 500 });
     const edge = running.edge;
     const purger = new LocalEdgePurger(edge.adminUrl);
-    let deps: PublisherDeps = drillPublisherDeps(primary.connectionString, { store: cosmos.store, signer: signing.signer, purger });
+    // The publisher reads the secondary's Last Sync Time as it would from Get Blob Service Stats.
+    const replicator = running.replicator;
+    const geoReplication = { lastSyncTime: async () => (replicator.status.lastSyncTime > 0 ? Math.floor(replicator.status.lastSyncTime / 1000) : undefined) };
+    let deps: PublisherDeps = { ...drillPublisherDeps(primary.connectionString, { store: cosmos.store, signer: signing.signer, purger }), replication: { source: geoReplication, maxWaitSeconds: 900 } };
 
     // The activities: uploads into the store, publisher runs, phone syncs, index checks.
     const accepted = new Set<string>();
@@ -144,6 +147,8 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
         await sleep(1000);
       }
     })();
+    // Phones start against a service that has published: wait for the first index.
+    for (let attempt = 0; attempt < 30 && !(await deps.exports.read(`v1/${DRILL_REGION}/index.txt`)); attempt++) await sleep(500);
     running.fleet = new PhoneFleet({ baseUrl: edge.url, region: DRILL_REGION, publicKeyPem: signing.publicKeyPem, phones: options.phones, syncIntervalInMs: options.syncIntervalInMs });
     const fleet = running.fleet;
     fleet.start();
@@ -174,6 +179,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
 
     progress.step(4, plan.steps[4]);
     runAbort.abort();
+    // The promoted account has no secondary (LRS until geo-replication is configured again): no gate.
     deps = drillPublisherDeps(secondary.connectionString, { store: cosmos.store, signer: signing.signer, purger });
     const promotedAt = Date.now();
 
@@ -205,6 +211,8 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     const readRtoMs = firstReadAfterCut - cutAt;
     const publishRtoMs = firstPublishAfterPromotion - cutAt;
     const failedSyncs = fleet.events.filter((e) => !e.ok).length;
+    if (process.env.DRILL_DEBUG) for (const e of fleet.events.filter((e) => !e.ok)) progress.note(`failed sync phone ${e.phone} at ${e.startedAt - cutAt} ms from cut: ${e.code} ${e.message}`);
+    if (process.env.DRILL_DEBUG) progress.note(`dangling: ${[...danglingSeen].join(', ')}; promoted at ${promotedAt - cutAt}`);
     const phonesInSync = Array.from({ length: fleet.size }, (_, i) => fleet.filesOf(i).length).filter((n) => n === audit.indexEntries).length;
     const figures = {
       rpoSeconds: rpoMs / 1000,
