@@ -16,15 +16,16 @@ import { validateEdgeDeclaration } from '../../../edge-config/validate';
 import { openExport } from '../../../proto/codec';
 import { AzureBlobWriter } from '../../../publisher/blob/azure-blob-writer';
 import { LocalEdgePurger } from '../../../publisher/purgers/local-edge';
-import { publishExports, type PublisherDeps } from '../../../publisher/run';
+import type { PublisherDeps } from '../../../publisher/run';
 import { prepareStorage } from '../../../publisher/setup';
 import { startAzurite, type Azurite } from '../../local-stack/azurite';
 import type { Drill, DrillPlan, DrillProgress } from '../plan';
 import { drillPassed, type DrillReport } from '../report';
 import { auditPublished, danglingThroughEdge } from './audit';
 import { drillExposures, hexOf } from './drill-keys';
-import { DRILL_FRONT_DOOR_ID, DRILL_REGION, drillPublishNow, drillPublisherDeps, drillSigning, startDrillCosmos, type DrillCosmos } from './drill-stack';
+import { DRILL_FRONT_DOOR_ID, DRILL_REGION, drillPublisherDeps, drillSigning, startDrillCosmos, type DrillCosmos } from './drill-stack';
 import { PhoneFleet } from './fleet';
+import { PublisherLoop } from './publisher-loop';
 import { Replicator } from './replicator';
 
 export interface StorageDrillOptions {
@@ -81,6 +82,7 @@ interface Running {
   replicator?: Replicator;
   edge?: LocalEdge;
   fleet?: PhoneFleet;
+  publisher?: PublisherLoop;
 }
 
 export function storageDrill(options: StorageDrillOptions = STORAGE_DRILL_DEFAULTS): Drill {
@@ -109,16 +111,13 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     // The publisher reads the secondary's Last Sync Time as it would from Get Blob Service Stats.
     const replicator = running.replicator;
     const geoReplication = { lastSyncTime: async () => (replicator.status.lastSyncTime > 0 ? Math.floor(replicator.status.lastSyncTime / 1000) : undefined) };
-    let deps: PublisherDeps = { ...drillPublisherDeps(primary.connectionString, { store: cosmos.store, signer: signing.signer, purger }), replication: { source: geoReplication, maxWaitSeconds: 900 } };
+    const deps: PublisherDeps = { ...drillPublisherDeps(primary.connectionString, { store: cosmos.store, signer: signing.signer, purger }), replication: { source: geoReplication, maxWaitSeconds: 900 } };
 
     // The activities: uploads into the store, publisher runs, phone syncs, index checks.
     const accepted = new Set<string>();
-    const publishRuns: Array<{ at: number; ok: boolean; files: number }> = [];
     const danglingSeen = new Set<string>();
     let stopUploads = false;
-    let stopPublisher = false;
     let stopChecks = false;
-    let runAbort = new AbortController();
     const uploads = (async () => {
       while (!stopUploads && !abortSignal?.aborted) {
         const exposures = drillExposures(DRILL_REGION, options.keysPerUpload, Math.floor(Date.now() / 1000));
@@ -127,20 +126,9 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
         await sleep(options.uploadIntervalInMs);
       }
     })();
-    const publishOnce = async (): Promise<boolean> => {
-      runAbort = new AbortController();
-      const run = await publishExports(deps, { now: drillPublishNow(), abortSignal: runAbort.signal, waitForLockInMs: 5000 });
-      const outcome = run.regions[0];
-      const ok = outcome?.status === 'done';
-      publishRuns.push({ at: Date.now(), ok, files: outcome?.filesWritten.length ?? 0 });
-      return ok;
-    };
-    const publisher = (async () => {
-      while (!stopPublisher && !abortSignal?.aborted) {
-        await publishOnce().catch(() => publishRuns.push({ at: Date.now(), ok: false, files: 0 }));
-        await sleep(options.publishIntervalInMs);
-      }
-    })();
+    const publisher = new PublisherLoop(deps, options.publishIntervalInMs);
+    running.publisher = publisher;
+    publisher.start();
     const checks = (async () => {
       while (!stopChecks && !abortSignal?.aborted) {
         for (const name of await danglingThroughEdge(edge.url, DRILL_REGION).catch(() => [])) danglingSeen.add(name);
@@ -148,15 +136,14 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
       }
     })();
     // Phones start against a service that has published: wait for the first index.
-    for (let attempt = 0; attempt < 30 && !(await deps.exports.read(`v1/${DRILL_REGION}/index.txt`)); attempt++) await sleep(500);
+    for (let attempt = 0; attempt < 30 && !(await publisher.deps.exports.read(`v1/${DRILL_REGION}/index.txt`)); attempt++) await sleep(500);
     running.fleet = new PhoneFleet({ baseUrl: edge.url, region: DRILL_REGION, publicKeyPem: signing.publicKeyPem, phones: options.phones, syncIntervalInMs: options.syncIntervalInMs });
     const fleet = running.fleet;
     fleet.start();
 
     progress.step(1, plan.steps[1]);
     await sleep(options.steadyInMs, undefined, { signal: abortSignal });
-    const filesBeforeCut = publishRuns.reduce((sum, run) => sum + run.files, 0);
-    progress.note(`${accepted.size} keys uploaded, ${filesBeforeCut} files published, ${fleet.events.filter((e) => e.ok).length} phone syncs so far`);
+    progress.note(`${accepted.size} keys uploaded, ${publisher.filesWritten} files published, ${fleet.events.filter((e) => e.ok).length} phone syncs so far`);
 
     progress.step(2, plan.steps[2]);
     const missing = await running.replicator.unreplicated();
@@ -170,7 +157,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     primary.process.kill('SIGKILL');
     const cutAt = Date.now();
     await running.replicator.stop();
-    runAbort.abort();
+    publisher.abortRun();
     const rpoMs = missing.length === 0 ? 0 : cutAt - Math.min(...missing.map((b) => b.lastModified));
     progress.note(`primary killed; the secondary lacked ${missing.length} blobs (${missing.filter((b) => b.name.endsWith('.zip')).length} export files, ${keysOnlyOnPrimary} keys); last sync ${seconds(cutAt - lastSyncTime)} before the cut`);
 
@@ -178,9 +165,9 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     await sleep(options.outageInMs, undefined, { signal: abortSignal });
 
     progress.step(4, plan.steps[4]);
-    runAbort.abort();
+    publisher.abortRun();
     // The promoted account has no secondary (LRS until geo-replication is configured again): no gate.
-    deps = drillPublisherDeps(secondary.connectionString, { store: cosmos.store, signer: signing.signer, purger });
+    publisher.deps = drillPublisherDeps(secondary.connectionString, { store: cosmos.store, signer: signing.signer, purger });
     const promotedAt = Date.now();
 
     progress.step(5, plan.steps[5]);
@@ -189,13 +176,12 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     progress.step(6, plan.steps[6]);
     stopUploads = true;
     await uploads;
-    stopPublisher = true;
-    await publisher;
+    await publisher.stop();
     // The last uploads' windows close by the publisher's clock; a few runs publish them all.
-    let audit = await auditPublished(deps.exports, DRILL_REGION, accepted);
+    let audit = await auditPublished(publisher.deps.exports, DRILL_REGION, accepted);
     for (let attempt = 0; attempt < 5 && audit.missingKeys.length > 0; attempt++) {
-      await publishOnce().catch(() => false);
-      audit = await auditPublished(deps.exports, DRILL_REGION, accepted);
+      await publisher.runOnce();
+      audit = await auditPublished(publisher.deps.exports, DRILL_REGION, accepted);
     }
     await fleet.stop();
     stopChecks = true;
@@ -207,7 +193,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     for (const name of audit.danglingIndexEntries) danglingSeen.add(name);
 
     const firstReadAfterCut = fleet.events.filter((e) => e.ok && e.startedAt >= cutAt).reduce((min, e) => Math.min(min, e.endedAt), Number.POSITIVE_INFINITY);
-    const firstPublishAfterPromotion = publishRuns.filter((r) => r.ok && r.at >= promotedAt).reduce((min, r) => Math.min(min, r.at), Number.POSITIVE_INFINITY);
+    const firstPublishAfterPromotion = publisher.firstOkSince(promotedAt) ?? Number.POSITIVE_INFINITY;
     const readRtoMs = firstReadAfterCut - cutAt;
     const publishRtoMs = firstPublishAfterPromotion - cutAt;
     const failedSyncs = fleet.events.filter((e) => !e.ok).length;
@@ -237,7 +223,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
         keysOnlyOnPrimary,
         readRtoSeconds: readRtoMs / 1000,
         publishRtoSeconds: publishRtoMs / 1000,
-        publishRunsFailed: publishRuns.filter((r) => !r.ok).length,
+        publishRunsFailed: publisher.runs.filter((r) => !r.ok).length,
         phoneSyncs: fleet.events.length,
         phoneSyncsAtEnd: fleet.events.length - syncsBeforeEnd,
         phonesInSyncAtEnd: phonesInSync,
@@ -248,6 +234,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
       passed: drillPassed(figures) && Number.isFinite(readRtoMs) && Number.isFinite(publishRtoMs),
     };
   } finally {
+    await running.publisher?.stop();
     await running.fleet?.stop();
     await running.replicator?.stop();
     await running.edge?.stop();
