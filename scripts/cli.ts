@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Register> = {
   keys: () => (require('./commands/keys') as typeof import('./commands/keys')).registerKeysCommands,
   publish: () => (require('./commands/publish') as typeof import('./commands/publish')).registerPublishCommands,
   dev: () => (require('./commands/dev') as typeof import('./commands/dev')).registerDevCommands,
+  drill: () => (require('./commands/drill') as typeof import('./commands/drill')).registerDrillCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -42,10 +42,8 @@ export function renderPlan(plan: DrillPlan): string {
 export function lineProgress(write: (text: string) => void, now: () => number = Date.now): DrillProgress {
   const start = now();
   const stamp = () => `[${((now() - start) / 1000).toFixed(1).padStart(6)} s]`;
-  let total = 0;
   return {
     step(index, step) {
-      total = Math.max(total, index + 1);
       write(`${stamp()} step ${index + 1}: ${step.title}\n`);
     },
     note(text) {

@@ -48,10 +48,13 @@ export function renderReport(report: DrillReport): string {
     ['duration', `${round(report.durationSeconds)} s`],
     ['rpoSeconds', String(round(report.rpoSeconds))],
     ['rtoSeconds', String(round(report.rtoSeconds))],
-    ...MUST_BE_ZERO.map((name): [string, string] => [name, `${report[name]}${report[name] === 0 ? '' : '   <- must be 0'}`]),
+    // Azure drills act on the control plane only: phones' figures are not measured there.
+    ...MUST_BE_ZERO.map((name): [string, string] => [name, Number.isNaN(report[name]) ? 'not measured' : `${report[name]}${report[name] === 0 ? '' : '   <- must be 0'}`]),
     ...Object.entries(report.details).map(([name, value]): [string, string] => [name, typeof value === 'number' ? String(round(value)) : String(value)]),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
-  return `${lines.join('\n')}\n${report.passed ? 'PASSED' : 'FAILED'}: ${report.drill} drill, ${report.passed ? 'nothing lost, nothing dangling, nothing twice' : `${MUST_BE_ZERO.filter((name) => report[name] !== 0).join(', ')} not 0`}\n`;
+  const measured = MUST_BE_ZERO.filter((name) => !Number.isNaN(report[name]));
+  const verdict = report.passed ? (measured.length > 0 ? 'nothing lost, nothing dangling, nothing twice' : 'the resource is in the state the drill wanted') : measured.some((name) => report[name] !== 0) ? `${measured.filter((name) => report[name] !== 0).join(', ')} not 0` : 'see the figures above';
+  return `${lines.join('\n')}\n${report.passed ? 'PASSED' : 'FAILED'}: ${report.drill} drill (${report.target}), ${verdict}\n`;
 }
