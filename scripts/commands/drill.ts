@@ -14,7 +14,11 @@ import { originDrill, ORIGIN_DRILL_DEFAULTS } from '../drills/local/origin';
 import { storageDrill, STORAGE_DRILL_DEFAULTS } from '../drills/local/storage';
 import { lineProgress, renderPlan, type Drill } from '../drills/plan';
 import { renderReport, type DrillName } from '../drills/report';
-import { azureDrill, azureRollback, parseAzureTarget, type AzureDrillOptions } from '../drills/azure/azure-drills';
+import type { AzureDrillOptions } from '../drills/azure/azure-drills';
+
+/** The Azure drills pull in three ARM SDKs and the identity library: loaded only for `--azure`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- `require` at call time is the lazy load (as in scripts/cli.ts)
+const azure = () => require('../drills/azure/azure-drills') as typeof import('../drills/azure/azure-drills');
 
 const DRILLS: readonly DrillName[] = ['storage', 'cosmos', 'origin'];
 
@@ -66,13 +70,13 @@ function azureOptions(name: DrillName, flags: DrillFlags): AzureDrillOptions {
   for (const local of ['phones', 'outageSeconds', 'lagSeconds'] as const) {
     if (flags[local] !== undefined) throw new CliError(`--${local.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to local drills only`);
   }
-  return parseAzureTarget(name, { ...flags });
+  return azure().parseAzureTarget(name, { ...flags });
 }
 
 async function runDrill(name: string, flags: DrillFlags): Promise<void> {
   if (!DRILLS.includes(name as DrillName)) throw new CliError(`unknown drill ${JSON.stringify(name)}: choose storage, cosmos or origin`);
   if (flags.local && flags.azure) throw new CliError('choose --local or --azure, not both');
-  const drill = flags.azure ? azureDrill(azureOptions(name as DrillName, flags)) : localDrill(name as DrillName, flags);
+  const drill = flags.azure ? azure().azureDrill(azureOptions(name as DrillName, flags)) : localDrill(name as DrillName, flags);
   process.stdout.write(renderPlan(drill.plan));
   if (!flags.execute) {
     process.stdout.write('dry run: nothing was started or changed. Add --execute to run the drill.\n');
@@ -133,6 +137,6 @@ export function registerDrillCommands(program: Command): void {
     .action(async (name: string, flags: DrillFlags) => {
       if (name === 'storage') throw new CliError('a storage account failover has no rollback: fail back with another planned failover once geo-replication is configured again (see README)');
       if (name !== 'cosmos' && name !== 'origin') throw new CliError(`unknown drill ${JSON.stringify(name)}: choose cosmos or origin`);
-      process.stdout.write(await azureRollback(parseAzureTarget(name, { ...flags })));
+      process.stdout.write(await azure().azureRollback(azure().parseAzureTarget(name, { ...flags })));
     });
 }

@@ -71,7 +71,6 @@ async function executeCosmosDrill(plan: DrillPlan, options: CosmosDrillOptions, 
     progress.step(6, plan.steps[6]);
     await stopWatching();
     const end = await settleWriteDrill(stack, danglingSeen);
-    if (process.env.DRILL_DEBUG) for (const e of stack.uploads.events.filter((e) => !e.ok)) progress.note(`failed upload at ${e.startedAt - cutAt} ms: ${e.code} ${e.message}`);
     const firstUploadAfterCut = stack.uploads.events.filter((e) => e.ok && e.endedAt >= cutAt).reduce((min, e) => Math.min(min, e.endedAt), Number.POSITIVE_INFINITY);
     const firstPublishAfterRestore = stack.publisher.firstOkSince(restoredAt) ?? Number.POSITIVE_INFINITY;
     const uploadRtoMs = firstUploadAfterCut - cutAt;

@@ -37,17 +37,12 @@ export class PublisherLoop {
   /** One run now; resolves whether it finished (a failed run is recorded, never thrown). */
   async runOnce(): Promise<boolean> {
     this.current = new AbortController();
-    let ok = false;
-    let files = 0;
-    try {
-      const run = await publishExports(this.deps, { now: drillPublishNow(), abortSignal: this.current.signal, waitForLockInMs: 5000 });
-      ok = run.regions.every((region) => region.status === 'done');
-      files = run.regions.reduce((sum, region) => sum + region.filesWritten.length, 0);
-    } catch {
-      ok = false;
-    }
-    this.runs.push({ at: Date.now(), ok, files });
-    return ok;
+    const event = await publishExports(this.deps, { now: drillPublishNow(), abortSignal: this.current.signal, waitForLockInMs: 5000 }).then(
+      (run) => ({ at: Date.now(), ok: run.regions.every((region) => region.status === 'done'), files: run.regions.reduce((sum, region) => sum + region.filesWritten.length, 0) }),
+      () => ({ at: Date.now(), ok: false, files: 0 }),
+    );
+    this.runs.push(event);
+    return event.ok;
   }
 
   /** Cuts a run that hangs on a dead dependency short (it fails cleanly; the next run finishes the job). */

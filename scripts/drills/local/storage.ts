@@ -197,8 +197,6 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     const readRtoMs = firstReadAfterCut - cutAt;
     const publishRtoMs = firstPublishAfterPromotion - cutAt;
     const failedSyncs = fleet.events.filter((e) => !e.ok).length;
-    if (process.env.DRILL_DEBUG) for (const e of fleet.events.filter((e) => !e.ok)) progress.note(`failed sync phone ${e.phone} at ${e.startedAt - cutAt} ms from cut: ${e.code} ${e.message}`);
-    if (process.env.DRILL_DEBUG) progress.note(`dangling: ${[...danglingSeen].join(', ')}; promoted at ${promotedAt - cutAt}`);
     const phonesInSync = Array.from({ length: fleet.size }, (_, i) => fleet.filesOf(i).length).filter((n) => n === audit.indexEntries).length;
     const figures = {
       rpoSeconds: rpoMs / 1000,

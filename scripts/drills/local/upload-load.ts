@@ -54,7 +54,6 @@ export class UploadLoad {
     return async (input, init) => {
       const response = (await undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as Response;
       this.observe(response);
-      if (process.env.DRILL_DEBUG && response.status >= 400) console.error(response.status, input, await response.clone().text());
       return response;
     };
   }

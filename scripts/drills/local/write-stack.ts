@@ -12,7 +12,7 @@ import { keyfrontEdge } from '../../../edge-config/keyfront';
 import { startLocalEdge, type LocalEdge } from '../../../edge-config/local-edge/server';
 import { validateEdgeDeclaration } from '../../../edge-config/validate';
 import { CosmosExposureStore, ensureExposuresContainer } from '../../../exposures/cosmos-store';
-import { createLogger, silentLogger } from '../../../platform/log';
+import { silentLogger } from '../../../platform/log';
 import { LocalEdgePurger } from '../../../publisher/purgers/local-edge';
 import { prepareStorage } from '../../../publisher/setup';
 import { startApiHost, type ApiHost } from '../../local-stack/api-host';
@@ -71,7 +71,7 @@ export async function startWriteDrillStack(options: WriteDrillStackOptions): Pro
     const config = loadApiConfig({ ...devApiEnvironment(material, DRILL_REGION), KEYFRONT_STORE: 'memory' });
     const apiHosts: ApiHost[] = [];
     for (let i = 0; i < options.apiOrigins; i++) {
-      const host = await startApiHost({ runtime: createApiRuntime(config, { store, logger: process.env.DRILL_DEBUG ? createLogger('api', { level: 'warn' }) : silentLogger, healthCacheInMs: 500 }) });
+      const host = await startApiHost({ runtime: createApiRuntime(config, { store, logger: silentLogger, healthCacheInMs: 500 }) });
       apiHosts.push(host);
       stops.push(() => host.stop());
     }
