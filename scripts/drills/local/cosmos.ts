@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Drill, DrillPlan, DrillProgress } from '../plan';
 import { drillPassed, type DrillReport } from '../report';
-import { settleWriteDrill, startWriteDrillStack, watchIndex, type WriteDrillStack } from './write-stack';
+import { firstFailure, settleWriteDrill, startWriteDrillStack, watchIndex, type WriteDrillStack } from './write-stack';
 
 export interface CosmosDrillOptions {
   phones: number;
@@ -100,6 +100,8 @@ async function executeCosmosDrill(plan: DrillPlan, options: CosmosDrillOptions, 
         answers503WithoutRetryAfter: stack.uploads.unavailableWithoutRetryAfter,
         publishRunsFailedDuringOutage: runsDuringOutage.filter((run) => !run.ok).length,
         phoneSyncs: stack.fleet.events.length,
+        ...firstFailure(stack.fleet.events, 'firstFailedSync'),
+        ...firstFailure(stack.uploads.events, 'firstFailedUpload'),
         keysPublished: end.keysPublished,
         filesInIndex: end.filesInIndex,
       },

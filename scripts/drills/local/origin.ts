@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Drill, DrillPlan, DrillProgress } from '../plan';
 import { drillPassed, type DrillReport } from '../report';
-import { settleWriteDrill, startWriteDrillStack, watchIndex, type WriteDrillStack } from './write-stack';
+import { firstFailure, settleWriteDrill, startWriteDrillStack, watchIndex, type WriteDrillStack } from './write-stack';
 
 export interface OriginDrillOptions {
   phones: number;
@@ -84,6 +84,8 @@ async function executeOriginDrill(plan: DrillPlan, options: OriginDrillOptions, 
         uploadsFailedAfterRetries: end.failedUploads,
         uploadsAfterCut: uploadsAfterCut.length,
         phoneSyncs: stack.fleet.events.length,
+        ...firstFailure(stack.fleet.events, 'firstFailedSync'),
+        ...firstFailure(stack.uploads.events, 'firstFailedUpload'),
         keysPublished: end.keysPublished,
       },
       passed: drillPassed(figures) && end.failedUploads === 0 && Number.isFinite(shiftMs),

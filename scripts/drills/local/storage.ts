@@ -27,6 +27,7 @@ import { DRILL_FRONT_DOOR_ID, DRILL_REGION, drillPublisherDeps, drillSigning, st
 import { PhoneFleet } from './fleet';
 import { PublisherLoop } from './publisher-loop';
 import { Replicator } from './replicator';
+import { firstFailure } from './write-stack';
 
 export interface StorageDrillOptions {
   phones: number;
@@ -228,6 +229,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
         keysAccepted: accepted.size,
         keysPublished: audit.keysPublished,
         filesInIndex: audit.indexEntries,
+        ...firstFailure(fleet.events, 'firstFailedSync'),
       },
       passed: drillPassed(figures) && Number.isFinite(readRtoMs) && Number.isFinite(publishRtoMs),
     };

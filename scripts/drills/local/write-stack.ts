@@ -156,3 +156,9 @@ export function watchIndex(stack: WriteDrillStack, danglingSeen: Set<string>): (
     await loop;
   };
 }
+
+/** The first failure among `events`, for the report (what to look at when a figure is not 0). */
+export function firstFailure(events: ReadonlyArray<{ ok: boolean; code?: string; message?: string }>, name: string): Record<string, string> {
+  const failed = events.find((event) => !event.ok);
+  return failed ? { [name]: `${failed.code ?? 'failed'}: ${failed.message ?? ''}`.trim() } : {};
+}
