@@ -40,7 +40,15 @@ export interface PublisherConfig {
   /** Keys uploaded this long ago are deleted from the store. */
   keyRetentionDays: number;
   /** Exactly one of `connectionString` (Azurite, keys) and `accountUrl` (Azure, managed identity). */
-  blob: { connectionString?: string; accountUrl?: string; exportContainer: string; stateContainer: string };
+  blob: {
+    connectionString?: string;
+    accountUrl?: string;
+    exportContainer: string;
+    stateContainer: string;
+    /** The account's read-access secondary endpoint: new files wait for geo-replication before the index names them. */
+    secondaryUrl?: string;
+    geoReplicationMaxWaitSeconds: number;
+  };
   /** The exposure store: the API's Cosmos container, read with the same shard count. */
   store: { cosmosEndpoint: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; cosmosShards: number };
   signer: { kind: SignerKind; keyFile: string; keyVaultKeyId?: string; keyId: string; keyVersion: string };
@@ -69,6 +77,11 @@ export const SETTINGS = {
   keyRetentionDays: { env: 'KEYFRONT_KEY_RETENTION_DAYS', default: '15', description: 'Keys uploaded this many days ago are deleted from the store.' },
   blobConnectionString: { env: 'KEYFRONT_BLOB_CONNECTION_STRING', secret: true, description: 'Blob storage connection string (Azurite locally); this or KEYFRONT_BLOB_ACCOUNT_URL.' },
   blobAccountUrl: { env: 'KEYFRONT_BLOB_ACCOUNT_URL', description: 'Blob account URL, used with DefaultAzureCredential (Azure); this or KEYFRONT_BLOB_CONNECTION_STRING.' },
+  blobSecondaryUrl: {
+    env: 'KEYFRONT_BLOB_SECONDARY_URL',
+    description: "The exports account's read-access secondary (https://{account}-secondary.blob.core.windows.net, RA-GRS/RA-GZRS): a new file enters the index once the secondary's Last Sync Time passed it, so a storage failover never serves an index naming a missing file. Unset: no wait (Azurite, LRS).",
+  },
+  geoReplicationMaxWaitSeconds: { env: 'KEYFRONT_GEO_REPLICATION_MAX_WAIT_SECONDS', default: '900', description: 'Longest wait for geo-replication before a new file is listed anyway (the secondary may be unavailable for hours).' },
   exportContainer: { env: 'KEYFRONT_EXPORT_CONTAINER', default: 'exports', description: 'Public container of the export files and index.' },
   stateContainer: { env: 'KEYFRONT_STATE_CONTAINER', default: 'publisher-state', description: 'Private container of the publisher manifest and lock.' },
   cosmosEndpoint: { env: 'KEYFRONT_COSMOS_ENDPOINT', required: true, description: 'Cosmos DB account endpoint of the exposure store.' },
@@ -145,6 +158,8 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     keyRetentionDays: int(S.keyRetentionDays, 1, 90),
     blobConnectionString: read.string(S.blobConnectionString.env),
     blobAccountUrl: read.optional(S.blobAccountUrl.env, (n) => read.url(n)),
+    blobSecondaryUrl: read.optional(S.blobSecondaryUrl.env, (n) => read.url(n)),
+    geoReplicationMaxWaitSeconds: int(S.geoReplicationMaxWaitSeconds, 0, 86400),
     exportContainer: name(S.exportContainer, CONTAINER, 'a container name (3-63 of a-z, 0-9, -)'),
     stateContainer: name(S.stateContainer, CONTAINER, 'a container name (3-63 of a-z, 0-9, -)'),
     cosmosEndpoint: read.optional(S.cosmosEndpoint.env, (n) => read.url(n)),
@@ -212,7 +227,14 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     storePageSize: v.storePageSize,
     fileRetentionDays: v.fileRetentionDays,
     keyRetentionDays: v.keyRetentionDays,
-    blob: { connectionString: v.blobConnectionString, accountUrl: v.blobAccountUrl, exportContainer: v.exportContainer, stateContainer: v.stateContainer },
+    blob: {
+      connectionString: v.blobConnectionString,
+      accountUrl: v.blobAccountUrl,
+      exportContainer: v.exportContainer,
+      stateContainer: v.stateContainer,
+      secondaryUrl: v.blobSecondaryUrl,
+      geoReplicationMaxWaitSeconds: v.geoReplicationMaxWaitSeconds,
+    },
     store: { cosmosEndpoint: v.cosmosEndpoint!, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase, cosmosContainer: v.cosmosContainer, cosmosShards: v.cosmosShards },
     signer: { kind: v.signer, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem'), keyVaultKeyId: v.keyVaultKeyId, keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion },
     purger: {

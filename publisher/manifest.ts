@@ -32,6 +32,8 @@ export interface PublishedFile {
   binSha256: string;
   keyId: string;
   keyVersion: string;
+  /** Wall clock (epoch seconds) once the blob existed; absent when unknown. The index waits for geo-replication to pass it. */
+  createdAt?: number;
 }
 
 export interface RangeRecord {

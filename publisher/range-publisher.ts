@@ -209,6 +209,7 @@ export class RangePublisher {
     };
     const written = await this.deps.exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL, metadata: fileMetadata(file) }, { abortSignal: this.abortSignal });
     if (written.created) {
+      file.createdAt = Math.ceil(this.deps.wallClock() / 1000);
       this.deps.logger.info('export file written', { region: this.region, file: name, keyCount: file.keys, revisedKeyCount: file.revisedKeys, bytes: file.bytes });
       this.record(file);
     } else {
@@ -218,7 +219,8 @@ export class RangePublisher {
         throw new PublishConflictError(`${name} is already published with other content (another publisher is at work); it stays as published`);
       }
       this.deps.logger.info('export file already published with the same content', { region: this.region, file: name });
-      this.record(existing);
+      // When the first build was written is unknown: from now on it counts as new for geo-replication.
+      this.record({ ...existing, createdAt: Math.ceil(this.deps.wallClock() / 1000) });
     }
     await this.deps.onStep('file-written', { region: this.region, name });
   }

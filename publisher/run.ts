@@ -26,6 +26,7 @@ import type { BlobWriter } from './blob/blob-writer';
 import type { PrivacyFloorMode, PublisherConfig } from './config';
 import { indexJsonName, indexPurgePaths, indexTxtName, regionPrefix } from './export-names';
 import { buildIndex, INDEX_CACHE_CONTROL, INDEX_CACHE_GRACE_SECONDS, INDEX_JSON_CONTENT_TYPE, INDEX_TXT_CONTENT_TYPE, indexJsonListsFiles } from './index-file';
+import { replicatedFiles, type ReplicationGate } from './geo-replication';
 import { acquireLock } from './lock';
 import { emptyManifest, ManifestHandle, manifestBlobName, publishedFileFromBlob, type Manifest, type PublishedFile, type RangeRecord } from './manifest';
 import type { FloorRandom } from './privacy-floor';
@@ -80,6 +81,8 @@ export interface PublisherDeps {
   logger: Logger;
   settings: PublisherSettings;
   random?: FloorRandom;
+  /** The exports account's geo-replication: new files enter the index once replicated (absent: at once). */
+  replication?: ReplicationGate;
 }
 
 export interface PublishOptions {
@@ -112,6 +115,8 @@ export interface RegionOutcome {
   filesDeleted: number;
   keysDeleted: number;
   publishedThrough: number | null;
+  /** Recorded files the index does not name yet: the secondary does not hold them yet. */
+  filesAwaitingReplication: number;
   error?: string;
 }
 
@@ -158,7 +163,7 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
 }
 
 async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {
-  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
+  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null, filesAwaitingReplication: 0 };
   const logger = deps.logger.child({ region });
   let lock;
   try {
@@ -449,9 +454,14 @@ async function writeIndex(run: RegionRun): Promise<void> {
   const { retainFrom } = run;
   const unlisting = manifest.ranges.filter((r) => r.files.length > 0 && r.unlistedAt === undefined && r.end < retainFrom);
   const listed = manifest.ranges.filter((r) => r.unlistedAt === undefined && r.end >= retainFrom);
-  const index = buildIndex(run.region, listed.flatMap((r) => r.files), new Date(run.now * 1000));
   const options = { abortSignal: run.signal };
   const [txt, json] = await Promise.all([run.deps.exports.read(indexTxtName(run.region), options), run.deps.exports.read(indexJsonName(run.region), options)]);
+  // A file the index names stays named; new ones wait until the secondary holds them.
+  const named = new Set(txt?.data.toString('utf8').split('\n') ?? []);
+  const { listable, waiting } = await replicatedFiles(listed.flatMap((r) => r.files), run.deps.replication, Math.floor(run.wallClock() / 1000), { ...options, alreadyListed: named });
+  run.outcome.filesAwaitingReplication = waiting;
+  if (waiting > 0) run.deps.logger.info('files wait for geo-replication before the index names them', { files: waiting });
+  const index = buildIndex(run.region, listable, new Date(run.now * 1000));
   const txtChanged = txt === undefined || txt.data.toString('utf8') !== index.txt;
   const jsonChanged = !indexJsonListsFiles(json?.data.toString('utf8'), index.files);
   if (!txtChanged && !jsonChanged && unlisting.length === 0) return;

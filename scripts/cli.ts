@@ -20,6 +20,7 @@ const GROUPS: Record<string, () => Register> = {
   deploy: () => (require('./commands/deploy') as typeof import('./commands/deploy')).registerDeployCommands,
   site: () => (require('./commands/site') as typeof import('./commands/site')).registerSiteCommands,
   settings: () => (require('./commands/settings') as typeof import('./commands/settings')).registerSettingsCommands,
+  drill: () => (require('./commands/drill') as typeof import('./commands/drill')).registerDrillCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
