@@ -1,6 +1,7 @@
 /** `keyfront`: the operator's command line. Each command group lives in `scripts/commands/`. */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error';
+import { cliDebug } from './cli-settings';
 
 type Register = (program: Command) => void;
 
@@ -18,6 +19,7 @@ const GROUPS: Record<string, () => Register> = {
   phone: () => (require('./commands/phone') as typeof import('./commands/phone')).registerPhoneCommands,
   deploy: () => (require('./commands/deploy') as typeof import('./commands/deploy')).registerDeployCommands,
   site: () => (require('./commands/site') as typeof import('./commands/site')).registerSiteCommands,
+  settings: () => (require('./commands/settings') as typeof import('./commands/settings')).registerSettingsCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -56,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode;
     }
     process.stderr.write(`keyfront: unexpected failure: ${(error as Error)?.message ?? String(error)}\n`);
-    if (process.env.KEYFRONT_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+    if (cliDebug(process.env)) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     return EXIT.failed;
   }
 }

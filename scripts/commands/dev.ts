@@ -9,7 +9,7 @@ import type { UploadKey } from '../../api/upload/upload';
 import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, readJsonFile } from '../cli-io';
-import { loadLocalStackConfig, LocalStackConfigError } from '../local-stack/config';
+import { ConfigError, localStackDataDir } from '../local-stack/config';
 import { DevMaterialError, readDevMaterial } from '../local-stack/dev-material';
 import { randomDailyKeys } from '../local-stack/dev-keys';
 import { issueVerificationCertificate, type CertificateReportType } from '../local-stack/verification-certificate';
@@ -42,9 +42,9 @@ function hmacKeyOf(value: string): Buffer {
 
 async function devMaterial() {
   try {
-    return await readDevMaterial(loadLocalStackConfig().dataDir);
+    return await readDevMaterial(localStackDataDir(process.env));
   } catch (error) {
-    if (error instanceof DevMaterialError || error instanceof LocalStackConfigError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof DevMaterialError || error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
 }

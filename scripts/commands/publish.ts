@@ -13,12 +13,12 @@ import type { Command } from 'commander';
 import { createLogger } from '../../platform/log';
 import { REGION_PATTERN } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
-import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from '../../publisher/config';
+import { ConfigError, loadPublisherConfig, namesExposureStore, publisherRegions, type PublisherConfig } from '../../publisher/config';
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption } from '../cli-io';
-import { stackFileOf } from '../local-stack/config';
+import { localStackDataDir, stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
 import { isAlive } from '../local-stack/stack';
 
@@ -102,15 +102,6 @@ function checkRegion(region: string | undefined, regions: readonly string[]): vo
   if (region !== undefined && !regions.includes(region)) throw new CliError(`--region ${JSON.stringify(region)} is not a published region (${regions.join(', ')}; KEYFRONT_REGIONS)`);
 }
 
-/** The regions the settings of this environment publish when no stack adds its own; `undefined` when KEYFRONT_REGIONS is bad (reported with the other settings). */
-function regionsWithoutStack(env: Env): string[] | undefined {
-  try {
-    return SETTINGS.regions.parse(env.KEYFRONT_REGIONS?.trim() || SETTINGS.regions.default);
-  } catch {
-    return undefined;
-  }
-}
-
 async function publish(flags: PublishFlags): Promise<void> {
   // Arguments first: a bad one is exit code 2 whether or not a stack runs.
   if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
@@ -119,15 +110,15 @@ async function publish(flags: PublishFlags): Promise<void> {
   if (!/^\d+$/.test(flags.wait) || waitSeconds > 3600) throw new CliError(`--wait must be a number of seconds from 0 to 3600, got ${JSON.stringify(flags.wait)}`);
   if (flags.region !== undefined && !REGION_PATTERN.test(flags.region)) throw new CliError(`--region must be a region code matching ${REGION_PATTERN.source}, got ${JSON.stringify(flags.region)}`);
 
-  const dataDir = path.resolve(process.env.KEYFRONT_DATA_DIR?.trim() || '.data');
-  const explicit = Boolean(process.env.KEYFRONT_COSMOS_ENDPOINT?.trim());
+  const dataDir = localStackDataDir(process.env);
+  const explicit = namesExposureStore(process.env);
   let stackEnv: Env = {};
   if (!explicit) {
     try {
       stackEnv = await localStackEnvironment(dataDir);
     } catch (error) {
       // No stack to publish into: a region these settings do not publish is still the first thing to fix.
-      const regions = regionsWithoutStack(process.env);
+      const regions = publisherRegions(process.env);
       if (regions) checkRegion(flags.region, regions);
       throw error;
     }

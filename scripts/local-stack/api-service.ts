@@ -4,6 +4,7 @@
  */
 import { CosmosClient } from '@azure/cosmos';
 import { loadApiConfig } from '../../api/config';
+import type { Env } from '../../platform/settings';
 import { createApiRuntime } from '../../api/runtime';
 import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
 import { startApiHost } from './api-host';
@@ -11,7 +12,7 @@ import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import { devApiEnvironment, loadOrCreateDevMaterial } from './dev-material';
 import type { RunningService, StackContext } from './service';
 
-export async function startApiService(context: StackContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function startApiService(context: StackContext, env: Env = context.env ?? {}): Promise<RunningService> {
   const cosmosEndpoint = context.stack.cosmosEndpoint;
   if (typeof cosmosEndpoint !== 'string') throw new Error('the api service needs the cosmos service started before it');
   const material = await loadOrCreateDevMaterial(context.config.dataDir);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CosmosClient } from '@azure/cosmos';
 import { createLogger, type Logger } from '../../platform/log';
+import type { Env } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { loadPublisherConfig } from '../../publisher/config';
 import { indexTxtName } from '../../publisher/export-names';
@@ -67,7 +68,7 @@ async function ensureSigningKey(dataDir: string): Promise<string> {
   return file;
 }
 
-export async function startPublisherService(context: StackContext, env: NodeJS.ProcessEnv = process.env, intervalInMs = DEV_PUBLISH_INTERVAL_IN_MS): Promise<RunningService> {
+export async function startPublisherService(context: StackContext, env: Env = context.env ?? {}, intervalInMs = DEV_PUBLISH_INTERVAL_IN_MS): Promise<RunningService> {
   const cosmosEndpoint = context.stack.cosmosEndpoint;
   if (typeof cosmosEndpoint !== 'string') throw new Error('the publisher service needs the cosmos service started before it');
   const { dataDir, region } = context.config;
