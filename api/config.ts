@@ -7,6 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { LogLevel } from '../platform/log';
 import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
+import { readTelemetrySettings, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** A configuration fault found at start-up; lists every bad variable at once. */
@@ -59,6 +60,7 @@ export interface ApiConfig {
   certificateMaxAgeSeconds: number;
   store: StoreSettings;
   logLevel: LogLevel;
+  telemetry: TelemetrySettings;
 }
 
 /** One row of the settings table: the README and the local stack print from it. */
@@ -86,6 +88,7 @@ export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), required: false, description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
   { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', required: false, description: 'Deadline of the store work of one request; past it: 503.' },
   { env: 'KEYFRONT_LOG_LEVEL', default: 'info', required: false, description: 'debug, info, warn or error.' },
+  TELEMETRY_SETTING,
 ];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -227,6 +230,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       timeoutInMs: read.integer('KEYFRONT_STORE_TIMEOUT_MS', 100, 60000),
     },
     logLevel: read.oneOf('KEYFRONT_LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
+    telemetry: readTelemetrySettings(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { REGION_PATTERN, type Env } from '../platform/settings';
+import { connectionStringProblem, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
@@ -49,6 +50,7 @@ export interface PublisherConfig {
   deadlineSeconds: number;
   dataDir: string;
   logLevel: LogLevelSetting;
+  telemetry: TelemetrySettings;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +65,8 @@ interface Setting<T> {
   env: string;
   default?: string;
   describe: string;
+  /** Its value is never quoted in an error. */
+  secret?: boolean;
   parse(text: string): T;
 }
 
@@ -165,6 +169,7 @@ export const SETTINGS = {
   deadlineSeconds: { env: 'KEYFRONT_PUBLISH_DEADLINE_SECONDS', default: '540', describe: 'a run starts no new work after this long', parse: int(10, 86400) },
   dataDir: { env: 'KEYFRONT_DATA_DIR', default: '.data', describe: 'local data directory (signing key, local stack)', parse: text },
   logLevel: { env: 'KEYFRONT_LOG_LEVEL', default: 'info', describe: 'debug, info, warn or error', parse: oneOf<LogLevelSetting>('debug', 'info', 'warn', 'error') },
+  telemetryConnectionString: { env: TELEMETRY_SETTING.env, describe: TELEMETRY_SETTING.description, secret: true, parse: (value: string) => { const problem = connectionStringProblem(value); if (problem) throw new Invalid(problem); return value; } },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -182,7 +187,7 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
       values[name] = setting.parse(given);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      problems.push(`${setting.env}=${JSON.stringify(raw ?? given)} ${error.message} (${setting.describe})`);
+      problems.push(`${setting.env}${setting.secret ? '' : `=${JSON.stringify(raw ?? given)}`} ${error.message} (${setting.describe})`);
     }
   }
   const v = values as Values;
@@ -248,5 +253,6 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
     deadlineSeconds: v.deadlineSeconds!,
     dataDir,
     logLevel: v.logLevel!,
+    telemetry: v.telemetryConnectionString === undefined ? {} : { connectionString: v.telemetryConnectionString },
   };
 }

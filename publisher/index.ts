@@ -7,13 +7,17 @@ import { app } from '@azure/functions';
 import { loadPublisherConfig } from './config';
 import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
 import { createPublishExportsHandler } from './timer';
+import { countingFailures } from './run-telemetry';
+import { startTelemetry } from '../platform/telemetry';
 
 const config = loadPublisherConfig(process.env);
+const { metrics } = startTelemetry(config.telemetry);
 let publisher: Promise<PublisherInstance> | undefined;
 
 /** Created on the first tick and kept: clients and the signer are reused by later ticks of this instance. */
 function getPublisher(): Promise<PublisherInstance> {
-  publisher ??= createPublisher(config).then(async (instance) => {
+  publisher ??= createPublisher(config).then(async (created) => {
+    const instance = countingFailures(created, metrics);
     await prepareStorage(instance);
     return instance;
   });
@@ -22,4 +26,4 @@ function getPublisher(): Promise<PublisherInstance> {
   return publisher;
 }
 
-app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher) });
+app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher, metrics) });

@@ -102,6 +102,10 @@ export interface RegionOutcome {
   /** Ranges that got new files in this run. */
   rangesPublished: number;
   filesWritten: string[];
+  /** Keys and revised keys put into the files written. */
+  keysPublished: number;
+  /** The latest `publishAt` of those keys (seconds), `null` when none: the publish lag counts from it. */
+  newestPublishAt: number | null;
   /** Hold mode: keys from this instant on wait for more keys. */
   heldSince?: number;
   /** The run reached its deadline and left closed windows to the next run. */
@@ -149,16 +153,15 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
   for (const region of regions) {
     outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
   }
-  // A run that changed nothing (most ticks between windows) logs at debug only.
-  const eventful = outcomes.some((o) => o.status !== 'done' || o.filesWritten.length > 0 || o.indexChanged || o.purged !== null || o.filesDeleted > 0 || o.keysDeleted > 0);
-  deps.logger[eventful ? 'info' : 'debug']('publisher run finished', {
+  // The caller logs the run's one info line, with its duration and publish lag (publisher/run-telemetry.ts).
+  deps.logger.debug('publisher run finished', {
     regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
   });
   return { now, regions: outcomes };
 }
 
 async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {
-  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
+  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], keysPublished: 0, newestPublishAt: null, deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
   const logger = deps.logger.child({ region });
   let lock;
   try {
@@ -253,6 +256,8 @@ function recordOf(result: RangeResult, now: number, settled: boolean): RangeReco
 
 function noteNewFiles(run: RegionRun, result: RangeResult): void {
   run.outcome.filesWritten.push(...result.newFiles.map((file) => file.name));
+  run.outcome.keysPublished += result.publishedKeys;
+  if (result.newestPublishAt !== undefined) run.outcome.newestPublishAt = Math.max(run.outcome.newestPublishAt ?? 0, result.newestPublishAt);
   run.stored.push(...result.newFiles);
 }
 

@@ -12,8 +12,12 @@ import { startApiService } from './local-stack/api-service';
 import { startPublisherService } from './local-stack/publisher-service';
 // --- edge engineer ---
 import { startEdgeService } from './local-stack/edge-service';
+// --- telemetry engineer ---
+import { startTelemetryService } from './local-stack/telemetry-service';
 
 const SERVICES: StartService[] = [
+  // --- telemetry engineer: first, so that it is stopped last and flushes the others' telemetry ---
+  startTelemetryService,
   // --- API engineer ---
   startCosmosService,
   startApiService,
