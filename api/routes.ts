@@ -6,6 +6,7 @@
  */
 import type { HttpHandler, HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { HttpError } from './errors';
+import { StoreUnavailableError } from '../exposures/exposure-store';
 import { FRONT_DOOR_ID_HEADER, isAcceptedFrontDoorId } from './front-door';
 import { errorResponse } from './http';
 import type { ApiRuntime } from './runtime';
@@ -68,13 +69,16 @@ export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
       response = await route.handler(request, context, api);
     } catch (error) {
       response = errorResponse(error, api.logger, fields);
-      code = error instanceof HttpError ? error.code : undefined;
+      code = error instanceof HttpError ? error.code : error instanceof StoreUnavailableError ? 'store_unavailable' : 'internal_error';
       failure = error;
     }
     const status = response.status ?? 200;
+    // Method and status make App Insights show the request's response code; 4xx are answers, only 5xx failures.
+    span.set('http.request.method', request.method);
     span.set('http.response.status_code', status);
     if (code) span.set('keyfront.code', code);
     if (status >= 500) span.fail(code ?? 'internal_error');
+    else span.succeed();
     recordAnswer(api.metrics, route.name, { status, ...(code ? { code } : {}), chaff: request.headers.has('x-chaff'), error: failure });
     api.logger[route.probe ? 'debug' : 'info']('request', { ...fields, status, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
     return response;

@@ -12,10 +12,12 @@ export interface OperationSpan {
   set(name: string, value: string | number | boolean): void;
   /** Marks the operation failed, with a stable code (never a message: it could quote input). */
   fail(code: string): void;
+  /** Marks it done as it should be: a refused request is the server doing its job, not a failure. */
+  succeed(): void;
 }
 
 /** The span of an operation that is not traced. */
-export const NOT_RECORDING: OperationSpan = { set: () => undefined, fail: () => undefined };
+export const NOT_RECORDING: OperationSpan = { set: () => undefined, fail: () => undefined, succeed: () => undefined };
 
 export interface OperationOptions {
   /** The Functions host's `traceContext.traceParent`, when there is one. */
@@ -27,6 +29,7 @@ function operationSpan(span: Span): OperationSpan {
   return {
     set: (name, value) => void span.setAttribute(name, value),
     fail: (code) => void span.setStatus({ code: SpanStatusCode.ERROR, message: code }),
+    succeed: () => void span.setStatus({ code: SpanStatusCode.OK }),
   };
 }
 

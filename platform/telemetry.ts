@@ -4,7 +4,8 @@
  * nothing is set up otherwise (handlers then record into `noopMetrics`). Privacy is enforced
  * here, whatever an instrumentation records: the `PrivacySpanProcessor` scrubs every span
  * before export, live metrics (which stream request details) stay off, and incoming health
- * probes are not traced.
+ * probes are not traced. Every operation is sampled; Azure SDK calls (Cosmos, Blob, Key Vault,
+ * Front Door purges) are the dependencies, raw outgoing HTTP is not recorded twice.
  */
 import { metrics as otelMetrics, trace } from '@opentelemetry/api';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
@@ -107,12 +108,17 @@ export function distroOptions(connectionString: string, options: TelemetryOption
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
     } as AzureMonitorOpenTelemetryOptions['azureMonitorExporterOptions'],
     enableLiveMetrics: false,
+    // Every operation is kept: uploads are few and each one matters; the default would keep 5 traces a second.
+    samplingRatio: 1,
+    tracesPerSecond: 0,
     spanProcessors: [new PrivacySpanProcessor()],
     instrumentationOptions: {
       http: {
         enabled: true,
         // Probes arrive every 30 s from every edge location: counted by the edge, not traced here.
         ignoreIncomingRequestHook: (request: { url?: string }) => (request.url ?? '').startsWith('/api/health'),
+        // The Azure SDK instrumentation already records each Cosmos and Blob call once, by operation.
+        ignoreOutgoingRequestHook: () => true,
       } as NonNullable<AzureMonitorOpenTelemetryOptions['instrumentationOptions']>['http'],
     },
   };

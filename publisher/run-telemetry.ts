@@ -49,6 +49,7 @@ export async function publishWithTelemetry(run: () => Promise<PublishRun>, telem
     span.set('keyfront.files', regions.reduce((sum, r) => sum + r.fileCount, 0));
     span.set('keyfront.keys', regions.reduce((sum, r) => sum + r.keyCount, 0));
     if (regions.some((r) => r.status === 'failed')) span.fail('region_failed');
+    else span.succeed();
     telemetry.logger.info('publisher run', { durationInMs: ended - started, regions });
     return result;
   });

@@ -24,7 +24,8 @@ export async function startTelemetryService(_context: StackContext, env: NodeJS.
   }
   // The distro reads these itself: a role name for the one local process, and no SDK statistics sent to Microsoft from a dev machine.
   env.OTEL_SERVICE_NAME ??= 'keyfront-local';
-  env.APPLICATIONINSIGHTS_STATSBEAT_DISABLED ??= 'true';
+  // The exporter reads only the legacy name to turn statsbeat off entirely (APPLICATIONINSIGHTS_STATSBEAT_DISABLED keeps its essential part).
+  env.APPLICATION_INSIGHTS_NO_STATSBEAT ??= 'true';
   const telemetry = startTelemetry(settings, { offlineStorage: false });
   return {
     name: 'telemetry',
