@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Register> = {
   keys: () => (require('./commands/keys') as typeof import('./commands/keys')).registerKeysCommands,
   publish: () => (require('./commands/publish') as typeof import('./commands/publish')).registerPublishCommands,
   dev: () => (require('./commands/dev') as typeof import('./commands/dev')).registerDevCommands,
+  deploy: () => (require('./commands/deploy') as typeof import('./commands/deploy')).registerDeployCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
