@@ -7,7 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { LogLevel } from '../platform/log';
 import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
-import { readTelemetrySettings, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
+import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** A configuration fault found at start-up; lists every bad variable at once. */
@@ -89,6 +89,7 @@ export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', required: false, description: 'Deadline of the store work of one request; past it: 503.' },
   { env: 'KEYFRONT_LOG_LEVEL', default: 'info', required: false, description: 'debug, info, warn or error.' },
   TELEMETRY_SETTING,
+  TELEMETRY_AUTH_SETTING,
 ];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -9,22 +9,31 @@
  */
 import { metrics as otelMetrics, trace } from '@opentelemetry/api';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
+import type { TokenCredential } from '@azure/core-auth';
 import { createMetrics, noopMetrics, type Metrics } from './metrics';
 import type { SettingsReader } from './settings';
 import { PrivacySpanProcessor } from './telemetry-privacy';
 
 export const CONNECTION_STRING_ENV = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
+export const AUTHENTICATION_STRING_ENV = 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING';
 
-/** The settings-table row both apps (and the local stack) carry, in their tables' shape. */
+/** The settings-table rows both apps (and the local stack) carry, in their tables' shape. */
 export const TELEMETRY_SETTING = {
   env: CONNECTION_STRING_ENV,
   required: false,
   description: 'Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=https://...). Unset: no telemetry is exported. See README "Telemetry".',
 } as const;
+export const TELEMETRY_AUTH_SETTING = {
+  env: AUTHENTICATION_STRING_ENV,
+  required: false,
+  description: '"Authorization=AAD" (or "Authorization=AAD;ClientId=<guid>" for a user-assigned identity): telemetry is sent with the managed identity, for a resource with local auth off.',
+} as const;
 
 export interface TelemetrySettings {
   /** Unset: telemetry off. */
   connectionString?: string;
+  /** Send with a managed identity (Entra ID) instead of the key alone; `clientId` names a user-assigned one. */
+  entraId?: { clientId?: string };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -57,13 +66,31 @@ export function connectionStringProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Reads the connection string through a component's settings reader (problems join its list). */
+/** The identity an authentication string names, or a problem (the Functions host's format: `Authorization=AAD[;ClientId=<guid>]`). */
+export function parseAuthenticationString(text: string): { clientId?: string } | string {
+  const fields = new Map(text.split(';').map((part) => part.trim()).filter((part) => part !== '').map((part) => [part.slice(0, Math.max(0, part.indexOf('='))).toLowerCase(), part.slice(part.indexOf('=') + 1).trim()] as const));
+  if (fields.get('authorization')?.toUpperCase() !== 'AAD') return 'must be "Authorization=AAD" or "Authorization=AAD;ClientId=<guid>"';
+  const clientId = fields.get('clientid');
+  if (clientId !== undefined && !GUID.test(clientId)) return 'has a ClientId that is not a GUID';
+  return clientId === undefined ? {} : { clientId };
+}
+
+/** Reads the two settings through a component's settings reader (problems join its list). */
 export function readTelemetrySettings(read: SettingsReader): TelemetrySettings {
   const connectionString = read.string(CONNECTION_STRING_ENV);
-  if (connectionString === undefined) return {};
-  const problem = connectionStringProblem(connectionString);
-  if (problem) read.problems.push(`${CONNECTION_STRING_ENV} ${problem}`);
-  return { connectionString };
+  const authentication = read.string(AUTHENTICATION_STRING_ENV);
+  const settings: TelemetrySettings = {};
+  if (connectionString !== undefined) {
+    const problem = connectionStringProblem(connectionString);
+    if (problem) read.problems.push(`${CONNECTION_STRING_ENV} ${problem}`);
+    settings.connectionString = connectionString;
+  }
+  if (authentication !== undefined) {
+    const entraId = parseAuthenticationString(authentication);
+    if (typeof entraId === 'string') read.problems.push(`${AUTHENTICATION_STRING_ENV} ${entraId}`);
+    else settings.entraId = entraId;
+  }
+  return settings;
 }
 
 export interface TelemetryOptions {
@@ -99,11 +126,20 @@ export function tracingEnabled(): boolean {
   return current.enabled;
 }
 
+/** A managed identity credential, loaded only when telemetry uses one. */
+function managedIdentity(entraId: { clientId?: string }): TokenCredential {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- @azure/identity is loaded only where telemetry sends with an identity
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  return entraId.clientId ? new ManagedIdentityCredential({ clientId: entraId.clientId }) : new ManagedIdentityCredential();
+}
+
 /** The distro's options: our processor, no live metrics, no trace of health probes. */
-export function distroOptions(connectionString: string, options: TelemetryOptions = {}): AzureMonitorOpenTelemetryOptions {
+export function distroOptions(settings: Required<Pick<TelemetrySettings, 'connectionString'>> & TelemetrySettings, options: TelemetryOptions = {}): AzureMonitorOpenTelemetryOptions {
   return {
     azureMonitorExporterOptions: {
-      connectionString,
+      connectionString: settings.connectionString,
+      // With local auth off on the resource (the deployment's choice), only an Entra ID token is accepted.
+      ...(settings.entraId ? { credential: managedIdentity(settings.entraId) } : {}),
       disableOfflineStorage: options.offlineStorage === false,
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
     } as AzureMonitorOpenTelemetryOptions['azureMonitorExporterOptions'],
@@ -145,7 +181,7 @@ export function startTelemetry(settings: TelemetrySettings, options: TelemetryOp
   if (current.enabled || settings.connectionString === undefined) return current;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when telemetry is on
   const distro = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
-  distro.useAzureMonitor(distroOptions(settings.connectionString, options));
+  distro.useAzureMonitor(distroOptions({ ...settings, connectionString: settings.connectionString }, options));
   let stopped: Promise<void> | undefined;
   current = {
     enabled: true,

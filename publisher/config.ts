@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { REGION_PATTERN, type Env } from '../platform/settings';
-import { connectionStringProblem, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
+import { connectionStringProblem, parseAuthenticationString, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
@@ -170,6 +170,7 @@ export const SETTINGS = {
   dataDir: { env: 'KEYFRONT_DATA_DIR', default: '.data', describe: 'local data directory (signing key, local stack)', parse: text },
   logLevel: { env: 'KEYFRONT_LOG_LEVEL', default: 'info', describe: 'debug, info, warn or error', parse: oneOf<LogLevelSetting>('debug', 'info', 'warn', 'error') },
   telemetryConnectionString: { env: TELEMETRY_SETTING.env, describe: TELEMETRY_SETTING.description, secret: true, parse: (value: string) => { const problem = connectionStringProblem(value); if (problem) throw new Invalid(problem); return value; } },
+  telemetryAuthentication: { env: TELEMETRY_AUTH_SETTING.env, describe: TELEMETRY_AUTH_SETTING.description, parse: (value: string) => { const entraId = parseAuthenticationString(value); if (typeof entraId === 'string') throw new Invalid(entraId); return entraId; } },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -253,6 +254,6 @@ export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
     deadlineSeconds: v.deadlineSeconds!,
     dataDir,
     logLevel: v.logLevel!,
-    telemetry: v.telemetryConnectionString === undefined ? {} : { connectionString: v.telemetryConnectionString },
+    telemetry: { ...(v.telemetryConnectionString === undefined ? {} : { connectionString: v.telemetryConnectionString }), ...(v.telemetryAuthentication === undefined ? {} : { entraId: v.telemetryAuthentication }) },
   };
 }

@@ -6,7 +6,7 @@
  * the last spans and metrics of the other services are flushed.
  */
 import { SettingsReader } from '../../platform/settings';
-import { readTelemetrySettings, startTelemetry, TELEMETRY_SETTING } from '../../platform/telemetry';
+import { readTelemetrySettings, startTelemetry, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING } from '../../platform/telemetry';
 import type { RunningService, StackContext } from './service';
 
 /** The IngestionEndpoint of a connection string (not a secret, unlike its key), or the default service. */
@@ -16,7 +16,7 @@ function ingestionEndpointOf(connectionString: string): string {
 }
 
 export async function startTelemetryService(_context: StackContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const read = new SettingsReader(env, [TELEMETRY_SETTING]);
+  const read = new SettingsReader(env, [TELEMETRY_SETTING, TELEMETRY_AUTH_SETTING]);
   const settings = readTelemetrySettings(read);
   if (read.problems.length > 0) throw new Error(read.problems.join('; '));
   if (settings.connectionString === undefined) {
