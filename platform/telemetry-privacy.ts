@@ -35,8 +35,8 @@ export const DROPPED_ATTRIBUTES: ReadonlySet<string> = new Set([
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
 /** IPv6 literals: bracketed as in URLs (`[::1]`), compressed (`fe80::1`), or full (eight groups). */
 const IPV6 = /\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]|(?:\b[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{1,4})*::(?:[0-9a-fA-F]{1,4}\b)?(?::[0-9a-fA-F]{1,4}\b)*|\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b/g;
-/** A URL's query string (up to a space or quote). */
-const QUERY = /(\bhttps?:\/\/[^\s"'?#]*|^\/[^\s"'?#]*)\?[^\s"'#]*/g;
+/** The query string of a URL or of a path (`POST /api/v1/publish?x=1`), up to a space or quote. */
+const QUERY = /((?:\bhttps?:\/\/|(?:^|(?<=\s))\/)[^\s"'?#]*)\?[^\s"'#]*/g;
 /** Cosmos item paths name the item id, a hash of the key's bytes. */
 const COSMOS_ITEM = /(\/docs\/)[^/\s"'?#]+/g;
 
