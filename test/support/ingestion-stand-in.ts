@@ -7,11 +7,11 @@
  * and scan the raw text for what must never leave the process.
  *
  * Also runnable for `npm start` (prints one line per envelope):
- *   npx tsx test/support/ingestion-stand-in.ts [--port 4318]
+ *   npx tsx test/support/ingestion-stand-in.ts [--port 4318] [--bodies FILE]
  *   NODE_EXTRA_CA_CERTS=test/fixtures/tls/loopback-cert.pem \
  *   APPLICATIONINSIGHTS_CONNECTION_STRING='InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:4318/' npm start
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -95,7 +95,7 @@ function metricsOf(envelope: Envelope): ArrivedMetric[] {
   return (data.metrics ?? []).map((metric) => ({ name: metric.name, value: metric.value, ...(metric.count === undefined ? {} : { count: metric.count }), properties: data.properties ?? {} }));
 }
 
-export async function startIngestionStandIn(options: { port?: number; onEnvelope?: (envelope: Envelope) => void } = {}): Promise<IngestionStandIn> {
+export async function startIngestionStandIn(options: { port?: number; onEnvelope?: (envelope: Envelope) => void; onBody?: (text: string) => void } = {}): Promise<IngestionStandIn> {
   const ca = readFileSync(path.join(TLS_DIR, 'loopback-cert.pem'));
   const envelopes: Envelope[] = [];
   const bodies: string[] = [];
@@ -119,6 +119,7 @@ export async function startIngestionStandIn(options: { port?: number; onEnvelope
         const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
         received = parseBody(text);
         bodies.push(text);
+        options.onBody?.(text);
       } catch (error) {
         return answer(400, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: (error as Error).message }] });
       }
@@ -154,13 +155,14 @@ function describe(envelope: Envelope): string {
 }
 
 if (require.main === module) {
-  const portIndex = process.argv.indexOf('--port');
-  const port = portIndex > 0 ? Number(process.argv[portIndex + 1]) : 4318;
+  const argument = (name: string) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const port = Number(argument('--port') ?? 4318);
+  const bodiesFile = argument('--bodies');
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     process.stderr.write('ingestion-stand-in: --port must be a port number from 1 to 65535\n');
     process.exit(2);
   }
-  void startIngestionStandIn({ port, onEnvelope: (envelope) => process.stdout.write(`${describe(envelope)}\n`) }).then(
+  void startIngestionStandIn({ port, onEnvelope: (envelope) => process.stdout.write(`${describe(envelope)}\n`), ...(bodiesFile ? { onBody: (text: string) => appendFileSync(bodiesFile, `${text}\n`) } : {}) }).then(
     (standIn) => {
       process.stdout.write(`ingestion stand-in on ${standIn.url}\nAPPLICATIONINSIGHTS_CONNECTION_STRING='${standIn.connectionString}'\nNODE_EXTRA_CA_CERTS=${path.join(TLS_DIR, 'loopback-cert.pem')}\n`);
     },
