@@ -4,8 +4,8 @@
  * nothing is set up otherwise (handlers then record into `noopMetrics`). Privacy is enforced
  * here, whatever an instrumentation records: the `PrivacySpanProcessor` scrubs every span
  * before export, live metrics (which stream request details) stay off, and incoming health
- * probes are not traced. Every operation is sampled; Azure SDK calls (Cosmos, Blob, Key Vault,
- * Front Door purges) are the dependencies, raw outgoing HTTP is not recorded twice.
+ * probes are not traced. Every operation is sampled; raw outgoing HTTP is not traced (its URLs
+ * would name Cosmos items), and the store and blob error counters stand for the dependencies.
  */
 import { metrics as otelMetrics, trace } from '@opentelemetry/api';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
@@ -153,7 +153,7 @@ export function distroOptions(settings: Required<Pick<TelemetrySettings, 'connec
         enabled: true,
         // Probes arrive every 30 s from every edge location: counted by the edge, not traced here.
         ignoreIncomingRequestHook: (request: { url?: string }) => (request.url ?? '').startsWith('/api/health'),
-        // The Azure SDK instrumentation already records each Cosmos and Blob call once, by operation.
+        // Raw outgoing requests would be one span per Cosmos point read (30 per upload), URLs naming items.
         ignoreOutgoingRequestHook: () => true,
       } as NonNullable<AzureMonitorOpenTelemetryOptions['instrumentationOptions']>['http'],
     },
