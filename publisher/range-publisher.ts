@@ -52,6 +52,7 @@ export interface RangeResult {
   paddingKeys: number;
   /** Keys and revised keys this pass put into files (not those earlier files carry). */
   publishedKeys: number;
+  publishedRevisedKeys: number;
   /** The latest `publishAt` (embargo end or upload) of those keys: where the publish lag counts from. */
   newestPublishAt?: number;
 }
@@ -172,7 +173,8 @@ export class RangePublisher {
       realKeys,
       realRevisedKeys: this.alreadyRevisedKeys + this.newRevisedKeys,
       paddingKeys: Math.max(0, inFiles - realKeys),
-      publishedKeys: this.newKeys + this.newRevisedKeys,
+      publishedKeys: this.newKeys,
+      publishedRevisedKeys: this.newRevisedKeys,
       ...(this.newestPublishAt === undefined ? {} : { newestPublishAt: this.newestPublishAt }),
     };
   }

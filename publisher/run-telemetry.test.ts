@@ -4,7 +4,7 @@ import { publishWithTelemetry, regionFigures } from './run-telemetry';
 import type { PublishRun, RegionOutcome } from './run';
 
 function outcome(fields: Partial<RegionOutcome> = {}): RegionOutcome {
-  return { region: '440', status: 'done', rangesPublished: 1, filesWritten: ['v1/440/1-2-00001.zip'], keysPublished: 14, newestPublishAt: 1_000_000, deadlineReached: false, indexChanged: true, purged: true, filesDeleted: 0, keysDeleted: 3, publishedThrough: 2, ...fields };
+  return { region: '440', status: 'done', rangesPublished: 1, filesWritten: ['v1/440/1-2-00001.zip'], keysPublished: 12, revisedKeysPublished: 2, newestPublishAt: 1_000_000, deadlineReached: false, indexChanged: true, purged: true, filesDeleted: 0, keysDeleted: 3, publishedThrough: 2, ...fields };
 }
 
 describe('regionFigures', () => {
@@ -13,7 +13,7 @@ describe('regionFigures', () => {
   });
 
   it.each([
-    ['nothing was published', { filesWritten: [], keysPublished: 0, newestPublishAt: null }],
+    ['nothing was published', { filesWritten: [], keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null }],
     ['the region failed before its index was written', { status: 'failed' as const }],
   ])('has no lag when %s', (_name, fields) => {
     expect(regionFigures(outcome(fields), 1_000_900_000)).not.toHaveProperty('lagSeconds');
@@ -32,7 +32,7 @@ describe('publishWithTelemetry', () => {
     const { metrics, regions, durations } = recorder();
     const lines: string[] = [];
     const clock = [1_000_000_000, 1_000_002_500];
-    const run: PublishRun = { now: 1_000_000, regions: [outcome(), outcome({ region: 'DE', status: 'busy', filesWritten: [], keysPublished: 0, newestPublishAt: null, purged: null })] };
+    const run: PublishRun = { now: 1_000_000, regions: [outcome(), outcome({ region: 'DE', status: 'busy', filesWritten: [], keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, purged: null })] };
     const result = await publishWithTelemetry(async () => run, { metrics, logger: createLogger('publisher', { write: (line) => lines.push(line) }), now: () => clock.shift()! });
     expect(result).toBe(run);
     expect(regions.map((r) => [r.region, r.status, r.fileCount, r.lagSeconds])).toEqual([['440', 'done', 1, 3], ['DE', 'busy', 0, undefined]]); // 2.5 s, rounded

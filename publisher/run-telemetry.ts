@@ -17,7 +17,7 @@ export function regionFigures(outcome: RegionOutcome, endedAt: number): RegionRu
     region: outcome.region,
     status: outcome.status,
     fileCount: outcome.filesWritten.length,
-    keyCount: outcome.keysPublished,
+    keyCount: outcome.keysPublished + outcome.revisedKeysPublished,
     ...(visible ? { lagSeconds: Math.max(0, Math.round(endedAt / 1000 - outcome.newestPublishAt!)) } : {}),
     purged: outcome.purged,
     filesDeleted: outcome.filesDeleted,

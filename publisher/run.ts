@@ -102,8 +102,9 @@ export interface RegionOutcome {
   /** Ranges that got new files in this run. */
   rangesPublished: number;
   filesWritten: string[];
-  /** Keys and revised keys put into the files written. */
+  /** Keys and revised keys put into the files written (padding not counted). */
   keysPublished: number;
+  revisedKeysPublished: number;
   /** The latest `publishAt` of those keys (seconds), `null` when none: the publish lag counts from it. */
   newestPublishAt: number | null;
   /** Hold mode: keys from this instant on wait for more keys. */
@@ -161,7 +162,7 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
 }
 
 async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {
-  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], keysPublished: 0, newestPublishAt: null, deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
+  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null };
   const logger = deps.logger.child({ region });
   let lock;
   try {
@@ -257,6 +258,7 @@ function recordOf(result: RangeResult, now: number, settled: boolean): RangeReco
 function noteNewFiles(run: RegionRun, result: RangeResult): void {
   run.outcome.filesWritten.push(...result.newFiles.map((file) => file.name));
   run.outcome.keysPublished += result.publishedKeys;
+  run.outcome.revisedKeysPublished += result.publishedRevisedKeys;
   if (result.newestPublishAt !== undefined) run.outcome.newestPublishAt = Math.max(run.outcome.newestPublishAt ?? 0, result.newestPublishAt);
   run.stored.push(...result.newFiles);
 }
