@@ -77,7 +77,7 @@ describe('telemetry exported to the ingestion stand-in', () => {
     // `now` ahead only closes the window of the uploads; their embargo ended by the wall clock.
     await publishWithTelemetry(() => publishExports(deps, { now: new Date(Date.now() + 180_000) }), { metrics: telemetry.metrics, logger: publisherLogger });
     await telemetry.shutdown();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await telemetry?.shutdown();
