@@ -12,8 +12,6 @@ import { build, type Metafile } from 'esbuild';
 import { ZipFile } from 'yazl';
 import { hostJson, type AppName } from './host/host-json';
 
-export const APPS: readonly AppName[] = ['api', 'publisher'];
-
 const ROOT = path.resolve(__dirname, '..');
 const ENTRY: Record<AppName, string> = { api: 'api/index.ts', publisher: 'publisher/index.ts' };
 /** Provided by the Functions Node.js worker at run time, never by the package. */

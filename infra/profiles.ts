@@ -33,7 +33,7 @@ export interface DeploymentProfile {
     manualThroughput?: number;
     zoneRedundant: boolean;
   };
-  storage: { exportsSku: 'Standard_RAGZRS' | 'Standard_RAGRS' | 'Standard_LRS' };
+  storage: { exportsSku: 'Standard_RAGZRS' | 'Standard_RAGRS' };
   keyVault: { sku: 'premium' | 'standard'; keyType: 'EC-HSM' | 'EC' };
   logs: { retentionInDays: number; dailyQuotaGb: number };
   edgeSku: FrontDoorSku;
@@ -59,7 +59,9 @@ export const PROFILES: Readonly<Record<ProfileName, Omit<DeploymentProfile, 'nam
     plan: { sku: { name: 'Y1', tier: 'Dynamic' } },
     apiLocations: ['primary'],
     cosmos: { secondaryRegion: false, freeTier: true, manualThroughput: 1000, zoneRedundant: false },
-    storage: { exportsSku: 'Standard_LRS' },
+    // RA-GRS rather than LRS: the edge's second origin is the -secondary read endpoint, which LRS
+    // lacks; for a few GB the difference is cents.
+    storage: { exportsSku: 'Standard_RAGRS' },
     // Software-protected EC key: Premium's HSM keys cost per key and month; the code path is the same.
     keyVault: { sku: 'standard', keyType: 'EC' },
     logs: { retentionInDays: 30, dailyQuotaGb: 0.5 },

@@ -376,8 +376,8 @@ export function edgeDeclarationFor(profile: DeploymentProfile, names: Deployment
       apiOrigins: names.apiSites.map((site) => ({ url: `https://${site}.azurewebsites.net`, hostHeader: `${site}.azurewebsites.net`, siteName: site })),
       exportOrigins: {
         primary: { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` },
-        // Geo-redundant reads come from the -secondary endpoint; dev (LRS) has none, so both origins are the primary.
-        secondary: profile.storage.exportsSku === 'Standard_LRS' ? { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` } : { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },
+        // Both profiles are read-access geo-redundant: the -secondary endpoint serves reads when the primary cannot.
+        secondary: { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },
       },
       probeRegion: '440',
     }),

@@ -5,6 +5,7 @@
  * the Consumption plan's 10-minute ceiling, so the dev profile runs the same package.
  */
 export type AppName = 'api' | 'publisher';
+export const APPS: readonly AppName[] = ['api', 'publisher'];
 
 export const FUNCTION_TIMEOUT: Record<AppName, string> = {
   api: '00:00:30',

@@ -6,17 +6,16 @@
  */
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { WebSiteManagementClient } from '@azure/arm-appservice';
-import { ResourceManagementClient } from '@azure/arm-resources';
+import type { WebSiteManagementClient, WebSiteManagementClientOptionalParams } from '@azure/arm-appservice';
+import type { ResourceManagementClient, ResourceManagementClientOptionalParams } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { ArmDeploymentError, deploy, formatWhatIf, whatIf } from '../../infra/apply';
 import type { ArmTemplate } from '../../infra/arm';
 import { checkTemplate } from '../../infra/check';
-import type { AppName } from '../../infra/host/host-json';
-import { APPS, buildAppPackage, PackageError } from '../../infra/package';
+import { APPS, type AppName } from '../../infra/host/host-json';
+import type { AppPackage } from '../../infra/package';
 import { deploymentNames, deploymentProfile, DeploymentProfileError, type DeploymentProfile } from '../../infra/profiles';
 import { releasePackage, releaseSummary, RELEASE_STEPS, type ReleaseOptions } from '../../infra/release';
 import { compileDeployment, parametersFile } from '../../infra/template';
@@ -46,6 +45,15 @@ const defaultDeps = (): DeployCommandDeps => ({
   note: (text) => process.stderr.write(text),
   isTTY: Boolean(process.stderr.isTTY),
 });
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when a command needs them: the SDKs and esbuild take seconds to load, and compile needs none */
+const lazy = {
+  appService: () => require('@azure/arm-appservice') as typeof import('@azure/arm-appservice'),
+  resources: () => require('@azure/arm-resources') as typeof import('@azure/arm-resources'),
+  identity: () => require('@azure/identity') as typeof import('@azure/identity'),
+  packager: () => require('../../infra/package') as typeof import('../../infra/package'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,11 +113,12 @@ export async function packageCommand(flags: { out: string; app?: string }, deps:
   try {
     for (const app of apps) {
       bar?.update({ app });
-      let built;
+      let built: AppPackage;
+      const packager = lazy.packager();
       try {
-        built = await buildAppPackage(app);
+        built = await packager.buildAppPackage(app);
       } catch (error) {
-        if (error instanceof PackageError) throw new CliError(error.message, EXIT.failed);
+        if (error instanceof packager.PackageError) throw new CliError(error.message, EXIT.failed);
         throw error;
       }
       const file = path.join(flags.out, `${app}.zip`);
@@ -142,7 +151,7 @@ async function parameterValues(file: string | undefined, template: ArmTemplate):
 }
 
 function credentialOf(deps: DeployCommandDeps): TokenCredential {
-  return deps.azure?.credential ?? new DefaultAzureCredential();
+  return deps.azure?.credential ?? new (lazy.identity().DefaultAzureCredential)();
 }
 
 export async function applyCommand(flags: AzureFlags & { profile: string; prefix?: string; location: string; parameters?: string; whatIf?: boolean; name?: string }, deps: DeployCommandDeps): Promise<void> {
@@ -153,7 +162,7 @@ export async function applyCommand(flags: AzureFlags & { profile: string; prefix
   const parameters = await parameterValues(flags.parameters, template);
   const deploymentName = flags.name ?? `keyfront-${profile.name}`;
   if (!/^[-\w.()]{1,64}$/.test(deploymentName)) throw new CliError(`--name must be 1-64 letters, digits, '-', '_', '.', '(' or ')'`);
-  const client = new ResourceManagementClient(credentialOf(deps), target.subscriptionId, deps.azure?.clientOptions as import('@azure/arm-resources').ResourceManagementClientOptionalParams);
+  const client: ResourceManagementClient = new (lazy.resources().ResourceManagementClient)(credentialOf(deps), target.subscriptionId, deps.azure?.clientOptions as ResourceManagementClientOptionalParams);
   const deployment = { ...target, deploymentName, location: flags.location };
   const options = { pollIntervalInMs: deps.azure?.pollIntervalInMs, onPoll: (status: string) => deps.note(`  ${status}\n`) };
   try {
@@ -183,7 +192,7 @@ export async function releaseCommand(flags: AzureFlags & { profile: string; pref
   const names = deploymentNames(profile);
   const sites = app === 'api' ? names.apiSites : [names.publisherSite];
   const credential = credentialOf(deps);
-  const web = new WebSiteManagementClient(credential, target.subscriptionId, deps.azure?.clientOptions as ConstructorParameters<typeof WebSiteManagementClient>[2]);
+  const web: WebSiteManagementClient = new (lazy.appService().WebSiteManagementClient)(credential, target.subscriptionId, deps.azure?.clientOptions as WebSiteManagementClientOptionalParams);
   const bar = deps.isTTY ? new SingleBar({ format: 'release {bar} {value}/{total} {site} {step}', hideCursor: true }) : undefined;
   bar?.start(sites.length * RELEASE_STEPS.length, 0, { site: '', step: '' });
   const onStep: ReleaseOptions['onStep'] = (site, step, state, detail) => {

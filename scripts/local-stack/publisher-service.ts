@@ -19,7 +19,9 @@ import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage } from '../../publisher/setup';
 import { countingFailures, publishWithTelemetry } from '../../publisher/run-telemetry';
 import { currentTelemetry } from '../../platform/telemetry';
+import { publishSiteOnStart } from '../../publisher/site';
 import { generateSigningKeyPair } from '../commands/keys';
+import { buildSite } from '../site/build';
 import { startAzurite } from './azurite';
 import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import type { RunningService, StackContext } from './service';
@@ -90,6 +92,7 @@ export async function startPublisherService(context: StackContext, env: NodeJS.P
     const { metrics } = currentTelemetry();
     const publisher = countingFailures(await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) }), metrics);
     await prepareStorage(publisher);
+    await publishSiteOnStart(publisher, config, buildSite);
 
     const stopping = new AbortController();
     const loop = (async () => {

@@ -70,6 +70,21 @@ describe('deploy package: loaded by the Functions host stand-in', () => {
     expect(load.invoked['health {}']).toEqual({ status: 403, body: expect.objectContaining({ code: 'front_door_required' }) });
   });
 
+  it('api.zip starts and answers with App Insights on, as the deployment sets it (local auth off)', async () => {
+    const env: Record<string, string> = {
+      ...devApiEnvironment(createDevMaterial(), REGION),
+      KEYFRONT_STORE: 'memory',
+      KEYFRONT_LOG_LEVEL: 'error',
+      // An ingestion endpoint nothing listens on: the exporter's sends fail quietly, the app runs.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
+    };
+    const fdid = env.KEYFRONT_FRONT_DOOR_ID.split(',')[0];
+    const load = await loadPackage(api.zip, env, [{ name: 'health', method: 'GET', path: '/api/health', headers: { 'x-azure-fdid': fdid } }]);
+    expect(load.functions.map((f) => f.name)).toEqual(ROUTES.map((route) => route.name));
+    expect(load.invoked[`health ${JSON.stringify({ 'x-azure-fdid': fdid })}`]).toMatchObject({ status: 200 });
+  });
+
   it('publisher.zip registers only the timer publishExports on its schedule, with no HTTP function', async () => {
     const env = {
       KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',

@@ -172,13 +172,13 @@ describe('deploy compile: prod', () => {
 });
 
 describe('deploy compile: dev', () => {
-  it('the cheapest tiers: Consumption, Cosmos free tier in one region, LRS, a software key in a Standard vault', () => {
+  it('the cheapest tiers: Consumption, Cosmos free tier in one region, RA-GRS (for the edge secondary origin), a software key in a Standard vault', () => {
     expect(ofType(dev, 'Microsoft.Web/serverfarms').map((plan) => plan.sku)).toEqual([{ name: 'Y1', tier: 'Dynamic' }]);
     const cosmos = one(dev, 'Microsoft.DocumentDB/databaseAccounts', 'kfdev-cosmos').properties!;
     expect(cosmos).toMatchObject({ enableFreeTier: true, enableAutomaticFailover: false });
     expect(cosmos.locations).toHaveLength(1);
     expect(one(dev, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases', 'kfdev-cosmos/keyfront').properties!.options).toEqual({ throughput: 1000 });
-    expect(one(dev, 'Microsoft.Storage/storageAccounts', 'kfdevexports').sku).toEqual({ name: 'Standard_LRS' });
+    expect(one(dev, 'Microsoft.Storage/storageAccounts', 'kfdevexports').sku).toEqual({ name: 'Standard_RAGRS' });
     expect(one(dev, 'Microsoft.KeyVault/vaults/keys', 'kfdev-kv/export-signing').properties).toMatchObject({ kty: 'EC', curveName: 'P-256' });
     expect(ofType(dev, 'Microsoft.Web/sites').map((s) => s.name)).toEqual(['kfdev-api-1', 'kfdev-publisher']);
     expect(dev.parameters.secondaryLocation).toBeUndefined();

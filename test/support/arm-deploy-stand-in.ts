@@ -94,7 +94,7 @@ export async function startArmDeployStandIn(): Promise<ArmDeployStandIn> {
   const sites = new Map<string, SiteState>();
   const deployments = new Map<string, { template: Record<string, unknown>; parameters: Record<string, unknown> }>();
   const resourceGroups = new Set<string>();
-  /** ARM resources the deployments created, by lower-cased `type/name`, for what-if. */
+  /** ARM resources the deployments created, by lower-cased `group|scope|type/name`, for what-if. */
   const deployed = new Map<string, unknown>();
   const requests: DeployRequest[] = [];
   const violations: string[] = [];
@@ -175,10 +175,11 @@ export async function startArmDeployStandIn(): Promise<ArmDeployStandIn> {
     return kind === 'async' ? { 'azure-asyncoperation': url } : { location: url, 'retry-after': '0' };
   };
 
-  const whatIfChanges = (template: { resources?: { type: string; name: string; properties?: unknown }[] }, rg: string) =>
+  const deployedKey = (rg: string, resource: { type: string; name: string; scope?: string }): string => `${rg}|${resource.scope ?? ''}|${resource.type}/${resource.name}`.toLowerCase();
+  const whatIfChanges = (template: { resources?: { type: string; name: string; scope?: string; properties?: unknown }[] }, rg: string) =>
     (template.resources ?? []).map((resource) => {
-      const resourceId = `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/${resource.type}/${resource.name}`;
-      const before = deployed.get(`${resource.type}/${resource.name}`.toLowerCase());
+      const resourceId = `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/${resource.scope ? `${resource.scope}/providers/` : ''}${resource.type}/${resource.name}`;
+      const before = deployed.get(deployedKey(rg, resource));
       if (before === undefined) return { resourceId, changeType: 'Create' };
       if (JSON.stringify(before) === JSON.stringify(resource.properties ?? null)) return { resourceId, changeType: 'NoChange' };
       return { resourceId, changeType: 'Modify', delta: [{ path: 'properties', propertyChangeType: 'Modify' }] };
@@ -258,7 +259,7 @@ export async function startArmDeployStandIn(): Promise<ArmDeployStandIn> {
         deployments.set(name, { template: properties.template as unknown as Record<string, unknown>, parameters: properties.parameters ?? {} });
         const failure = deploymentFailure;
         deploymentFailure = undefined;
-        if (!failure) for (const resource of properties.template.resources) deployed.set(`${resource.type}/${resource.name}`.toLowerCase(), resource.properties ?? null);
+        if (!failure) for (const resource of properties.template.resources) deployed.set(deployedKey(rg, resource), resource.properties ?? null);
         const headers = startOperation('async', () => ({ status: 0, body: failure ? { status: 'Failed', error: failure } : { status: 'Succeeded' } }));
         return sendJson(res, 201, { id: url.pathname, name, properties: { provisioningState: 'Accepted', mode: 'Incremental' } }, headers);
       }
