@@ -8,6 +8,7 @@ import type { JWK } from 'jose';
 import type { LogLevel } from '../platform/log';
 import { GUID_PATTERN } from '../platform/ids';
 import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
+import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
@@ -52,6 +53,7 @@ export interface ApiConfig {
   certificateMaxAgeSeconds: number;
   store: StoreSettings;
   logLevel: LogLevel;
+  telemetry: TelemetrySettings;
 }
 
 export { ConfigError, type Setting };
@@ -72,6 +74,8 @@ export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
   { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', description: 'Deadline of the store work of one request; past it: 503.' },
   { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
+  TELEMETRY_SETTING,
+  TELEMETRY_AUTH_SETTING,
 ];
 
 const VERSION = /^[A-Za-z0-9_-]{1,16}$/;
@@ -212,6 +216,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       timeoutInMs: read.integer('KEYFRONT_STORE_TIMEOUT_MS', 100, 60000),
     },
     logLevel: read.oneOf('KEYFRONT_LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
+    telemetry: readTelemetrySettings(read),
   };
   read.throwIfAny();
   return config;

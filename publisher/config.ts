@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
+import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
@@ -59,6 +60,7 @@ export interface PublisherConfig {
   deadlineSeconds: number;
   dataDir: string;
   logLevel: LogLevelSetting;
+  telemetry: TelemetrySettings;
 }
 
 /** The table: every setting, its variable, its default and what it does. */
@@ -106,6 +108,8 @@ export const SETTINGS = {
   deadlineSeconds: { env: 'KEYFRONT_PUBLISH_DEADLINE_SECONDS', default: '540', description: 'A run starts no new work after this long (the next run continues).' },
   dataDir: { env: 'KEYFRONT_DATA_DIR', default: '.data', description: 'Local data directory (signing key, local stack).' },
   logLevel: { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
+  telemetryConnectionString: { ...TELEMETRY_SETTING, secret: true },
+  telemetryAuthentication: TELEMETRY_AUTH_SETTING,
 } satisfies Record<string, Setting>;
 
 /** The table as rows, in order. */
@@ -248,5 +252,6 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     deadlineSeconds: v.deadlineSeconds,
     dataDir: v.dataDir,
     logLevel: v.logLevel,
+    telemetry: readTelemetrySettings(read),
   };
 }

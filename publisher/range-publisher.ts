@@ -50,6 +50,11 @@ export interface RangeResult {
   realKeys: number;
   realRevisedKeys: number;
   paddingKeys: number;
+  /** Keys and revised keys this pass put into files (not those earlier files carry). */
+  publishedKeys: number;
+  publishedRevisedKeys: number;
+  /** The latest `publishAt` (embargo end or upload) of those keys: where the publish lag counts from. */
+  newestPublishAt?: number;
 }
 
 /** A file name of the range was taken by a file with other content: another publisher is at work. The published file stays. */
@@ -76,6 +81,7 @@ export class RangePublisher {
   private newRevisedKeys = 0;
   private dropped = 0;
   private embargoed = 0;
+  private newestPublishAt: number | undefined;
 
   private constructor(
     private readonly deps: RangeDeps,
@@ -131,6 +137,7 @@ export class RangePublisher {
         }
         this.batcher.addKey(exposure.tek);
         this.newKeys++;
+        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -145,6 +152,7 @@ export class RangePublisher {
         }
         this.batcher.addRevisedKey(tek);
         this.newRevisedKeys++;
+        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.revision.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -165,6 +173,9 @@ export class RangePublisher {
       realKeys,
       realRevisedKeys: this.alreadyRevisedKeys + this.newRevisedKeys,
       paddingKeys: Math.max(0, inFiles - realKeys),
+      publishedKeys: this.newKeys,
+      publishedRevisedKeys: this.newRevisedKeys,
+      ...(this.newestPublishAt === undefined ? {} : { newestPublishAt: this.newestPublishAt }),
     };
   }
 

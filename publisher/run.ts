@@ -105,6 +105,11 @@ export interface RegionOutcome {
   /** Ranges that got new files in this run. */
   rangesPublished: number;
   filesWritten: string[];
+  /** Keys and revised keys put into the files written (padding not counted). */
+  keysPublished: number;
+  revisedKeysPublished: number;
+  /** The latest `publishAt` of those keys (seconds), `null` when none: the publish lag counts from it. */
+  newestPublishAt: number | null;
   /** Hold mode: keys from this instant on wait for more keys. */
   heldSince?: number;
   /** The run reached its deadline and left closed windows to the next run. */
@@ -154,16 +159,15 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
   for (const region of regions) {
     outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
   }
-  // A run that changed nothing (most ticks between windows) logs at debug only.
-  const eventful = outcomes.some((o) => o.status !== 'done' || o.filesWritten.length > 0 || o.indexChanged || o.purged !== null || o.filesDeleted > 0 || o.keysDeleted > 0);
-  deps.logger[eventful ? 'info' : 'debug']('publisher run finished', {
+  // The caller logs the run's one info line, with its duration and publish lag (publisher/run-telemetry.ts).
+  deps.logger.debug('publisher run finished', {
     regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
   });
   return { now, regions: outcomes };
 }
 
 async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {
-  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null, filesAwaitingReplication: 0 };
+  const outcome: RegionOutcome = { region, status: 'failed', rangesPublished: 0, filesWritten: [], keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, deadlineReached: false, indexChanged: false, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null, filesAwaitingReplication: 0 };
   const logger = deps.logger.child({ region });
   let lock;
   try {
@@ -258,6 +262,9 @@ function recordOf(result: RangeResult, now: number, settled: boolean): RangeReco
 
 function noteNewFiles(run: RegionRun, result: RangeResult): void {
   run.outcome.filesWritten.push(...result.newFiles.map((file) => file.name));
+  run.outcome.keysPublished += result.publishedKeys;
+  run.outcome.revisedKeysPublished += result.publishedRevisedKeys;
+  if (result.newestPublishAt !== undefined) run.outcome.newestPublishAt = Math.max(run.outcome.newestPublishAt ?? 0, result.newestPublishAt);
   run.stored.push(...result.newFiles);
 }
 

@@ -71,5 +71,6 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
   // The token names only keys this uploader may revise later (never keys somebody else stored).
   const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks.filter((tek) => stored.revisable.has(tek.keyData)));
   api.uploadLatencies.record(performance.now() - started);
+  api.metrics.uploadKeys(stored.inserted, stored.revised);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });
 }

@@ -7,6 +7,7 @@ import { loadApiConfig } from '../../api/config';
 import type { Env } from '../../platform/settings';
 import { createApiRuntime } from '../../api/runtime';
 import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import { currentTelemetry } from '../../platform/telemetry';
 import { startApiHost } from './api-host';
 import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import { devApiEnvironment, loadOrCreateDevMaterial } from './dev-material';
@@ -20,7 +21,7 @@ export async function startApiService(context: StackContext, env: Env = context.
   const config = loadApiConfig({ ...devApiEnvironment(material, context.config.region), ...env, KEYFRONT_STORE: 'cosmos', KEYFRONT_COSMOS_ENDPOINT: cosmosEndpoint });
   const client = new CosmosClient(cosmosEmulatorClientOptions(cosmosEndpoint));
   const container = await ensureExposuresContainer(client, { databaseId: config.store.databaseId, containerId: config.store.containerId });
-  const runtime = createApiRuntime(config, { store: new CosmosExposureStore({ container, shards: config.store.shards }) });
+  const runtime = createApiRuntime(config, { store: new CosmosExposureStore({ container, shards: config.store.shards }), metrics: currentTelemetry().metrics });
   const host = await startApiHost({ runtime, port: context.config.ports.api });
   return {
     name: 'api',

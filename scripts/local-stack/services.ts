@@ -10,6 +10,7 @@ import { startCosmosService } from './cosmos-service';
 import { startEdgeService } from './edge-service';
 import { startPublisherService } from './publisher-service';
 import type { StartService } from './service';
+import { startTelemetryService } from './telemetry-service';
 
 export interface StackService {
   name: string;
@@ -22,6 +23,8 @@ export interface StackService {
 }
 
 export const STACK_SERVICES: readonly StackService[] = [
+  // First, so that it stops last and flushes the other services' telemetry.
+  { name: 'telemetry', ports: [], needs: [], provides: [], start: startTelemetryService },
   { name: 'cosmos', ports: ['cosmos'], needs: [], provides: ['cosmosEndpoint'], start: startCosmosService },
   { name: 'api', ports: ['api'], needs: ['cosmosEndpoint'], provides: ['apiUrl', 'frontDoorId', 'region', 'healthAuthorityId'], start: startApiService },
   {
