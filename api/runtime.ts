@@ -54,7 +54,7 @@ export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions =
   return {
     config,
     store,
-    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds }),
+    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds, jwks: config.jwks, jwksDeps: { logger } }),
     logger,
     now,
     version,
