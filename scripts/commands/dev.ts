@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { UploadKey } from '../../api/upload/upload';
 import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, readJsonFile } from '../cli-io';
+import { parseIsoOption, printJson, readJsonFile } from '../cli-io';
 import { loadLocalStackConfig, LocalStackConfigError } from '../local-stack/config';
 import { DevMaterialError, readDevMaterial } from '../local-stack/dev-material';
 import { randomDailyKeys } from '../local-stack/dev-keys';
@@ -72,7 +72,7 @@ async function certificate(flags: CertificateFlags): Promise<void> {
   const out = flags.body
     ? { temporaryExposureKeys: keys, healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey }
     : { healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey };
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  printJson(out, true);
 }
 
 export function registerDevCommands(program: Command): void {
@@ -93,6 +93,6 @@ export function registerDevCommands(program: Command): void {
     .action((flags: { count: string }) => {
       const count = Number(flags.count);
       if (!/^\d+$/.test(flags.count) || count < 1 || count > 14) throw new CliError(`--count must be an integer from 1 to 14, got ${JSON.stringify(flags.count)}`);
-      process.stdout.write(`${JSON.stringify(randomDailyKeys(count), null, 2)}\n`);
+      printJson(randomDailyKeys(count), true);
     });
 }

@@ -4,11 +4,11 @@ import { buildExport, openExport, verifyExport } from '../../proto/codec';
 import { ExportFormatError } from '../../proto/errors';
 import { EXPORT_HEADER } from '../../proto/export-bin';
 import type { TemporaryExposureKeyFields } from '../../proto/schema';
-import { loadPublicKey } from '../../proto/signature';
 import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
 
 const ID_PATTERN = /^[A-Za-z0-9_]+$/;
 
@@ -53,12 +53,7 @@ async function build(flags: BuildFlags): Promise<void> {
     const check = checkTekAt(tek, end, index);
     if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
   });
-  let signer: LocalSigner;
-  try {
-    signer = await LocalSigner.fromPemFile(flags.privateKey, { keyId: flags.keyId, keyVersion: flags.keyVersion });
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const signer = new LocalSigner(await readPrivateKeyFile(flags.privateKey, '--private-key'), { keyId: flags.keyId, keyVersion: flags.keyVersion });
   let built;
   try {
     built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
@@ -67,7 +62,7 @@ async function build(flags: BuildFlags): Promise<void> {
     throw error;
   }
   await writeFileAtomic(flags.out, built.zip);
-  process.stdout.write(`${JSON.stringify({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 })}\n`);
+  printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 });
 }
 
 function timeField(seconds: number | undefined): { seconds: number; iso: string } | null {
@@ -117,19 +112,14 @@ async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
     revisedKeyCount: e.revisedKeys.length,
     ...(flags.keys ? { keys: e.keys.map(keyJson), revisedKeys: e.revisedKeys.map(keyJson) } : {}),
   };
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  printJson(report, true);
 }
 
 async function verify(file: string, flags: { publicKey: string }): Promise<void> {
   const zip = await readInputFile(file, 'export file');
-  const publicKeyText = await readInputFile(flags.publicKey, 'public key');
-  try {
-    loadPublicKey(publicKeyText);
-  } catch (error) {
-    throw new CliError(`${flags.publicKey}: ${(error as Error).message}`);
-  }
+  const publicKeyText = await readPublicKeyFile(flags.publicKey, '--public-key');
   const result = await verifyExport(zip, publicKeyText);
-  process.stdout.write(`${JSON.stringify({ file, ...result })}\n`);
+  printJson({ file, ...result });
   if (!result.valid) throw new CliError(`${file} does not verify (${result.code}): ${result.reason}`, EXIT.failed);
 }
 

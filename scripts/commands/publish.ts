@@ -17,7 +17,7 @@ import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption } from '../cli-io';
+import { parseIsoOption, printJson } from '../cli-io';
 import { stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
 import { isAlive } from '../local-stack/stack';
@@ -179,7 +179,7 @@ async function publish(flags: PublishFlags): Promise<void> {
       throw new CliError(`cannot reach the exposure store at ${config.store.cosmosEndpoint} (${(error as Error).message})`, EXIT.failed);
     }
     const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 });
-    process.stdout.write(`${JSON.stringify(run)}\n`);
+    printJson(run);
     const failed = run.regions.filter((outcome) => outcome.status !== 'done');
     if (failed.length > 0) {
       const why = failed.map((o) => (o.status === 'busy' ? `${o.region}: another publisher holds its lock (waited ${waitSeconds} s)` : `${o.region}: ${o.error ?? 'failed'}`));
