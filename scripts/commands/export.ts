@@ -9,6 +9,7 @@ import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
 import { readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
+import { startProgress } from '../cli-progress';
 
 const ID_PATTERN = /^[A-Za-z0-9_]+$/;
 
@@ -48,20 +49,30 @@ async function build(flags: BuildFlags): Promise<void> {
   if (end <= start) throw new CliError('--end must be after --start');
   if (start.getTime() % 1000 !== 0 || end.getTime() % 1000 !== 0) throw new CliError('--start and --end must be whole seconds');
   const keys = teksFromJsonArray(await readJsonFile(flags.keys, 'keys file'), flags.keys);
-  // The clock rules too, with the window's end as "now": as the publisher would have published them.
-  keys.forEach((tek, index) => {
-    const check = checkTekAt(tek, end, index);
-    if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
-  });
   const signer = new LocalSigner(await readPrivateKeyFile(flags.privateKey, '--private-key'), { keyId: flags.keyId, keyVersion: flags.keyVersion });
+  // Large key sets (up to 750,000) take seconds: a bar over the checks, the build and the write.
+  const progress = startProgress('export build', keys.length + 2);
   let built;
   try {
-    built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
-  } catch (error) {
-    if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
-    throw error;
+    // The clock rules too, with the window's end as "now": as the publisher would have published them.
+    keys.forEach((tek, index) => {
+      const check = checkTekAt(tek, end, index);
+      if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
+      if (index % 1000 === 999) progress.tick(1000);
+    });
+    progress.tick(keys.length % 1000);
+    try {
+      built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
+    } catch (error) {
+      if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
+      throw error;
+    }
+    progress.tick();
+    await writeFileAtomic(flags.out, built.zip);
+    progress.tick();
+  } finally {
+    progress.stop();
   }
-  await writeFileAtomic(flags.out, built.zip);
   printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 });
 }
 

@@ -10,14 +10,15 @@ import { connect } from 'node:net';
 import * as path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Command } from 'commander';
-import { createLogger } from '../../platform/log';
+import { createLogger, type LogLevel } from '../../platform/log';
 import { REGION_PATTERN } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from '../../publisher/config';
-import { publishExports } from '../../publisher/run';
+import { publishExports, type RegionOutcome } from '../../publisher/run';
 import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, printJson } from '../cli-io';
+import { startProgress } from '../cli-progress';
 import { stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
 import { isAlive } from '../local-stack/stack';
@@ -68,6 +69,7 @@ export async function localStackEnvironment(dataDir: string): Promise<Env> {
 
 interface PublishFlags {
   once?: boolean;
+  verbose?: boolean;
   now?: string;
   region?: string;
   wait: string;
@@ -111,6 +113,20 @@ function regionsWithoutStack(env: Env): string[] | undefined {
   }
 }
 
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * One sentence per region for the operator. With the local stack, its own publisher runs every
+ * 30 s and may have published the windows first: the files are in the index either way, which is
+ * what the walkthrough needs, so "nothing new" is said as such rather than as a bare 0.
+ */
+export function summaryOf(outcome: RegionOutcome, localStack: boolean): string {
+  const count = outcome.filesWritten.length;
+  const files = `${count} file${count === 1 ? '' : 's'}`;
+  if (outcome.rangesPublished > 0) return `region ${outcome.region}: published ${outcome.rangesPublished} window${outcome.rangesPublished === 1 ? '' : 's'} (${files}); the index names them`;
+  return `region ${outcome.region}: nothing new to publish: every closed window is already in the index${localStack ? " (the local stack's publisher runs every 30 s and may have published it first)" : ''}`;
+}
+
 async function publish(flags: PublishFlags): Promise<void> {
   // Arguments first: a bad one is exit code 2 whether or not a stack runs.
   if (!flags.once) throw new CliError('publish runs one pass and exits: pass --once (the schedule runs in the Function App, or in `npm start`)');
@@ -143,8 +159,15 @@ async function publish(flags: PublishFlags): Promise<void> {
   }
   checkRegion(flags.region, config.regions);
 
-  // Logs (JSON lines) go to stderr; stdout carries the one result line.
-  const logger = createLogger('publisher', { level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
+  // Logs (JSON lines) go to stderr, warnings and errors only unless asked (a user of the walkthrough
+  // cannot act on the run's info lines); stdout carries the one result line.
+  const shown = process.env.KEYFRONT_LOG_LEVEL?.trim() ? config.logLevel : flags.verbose ? 'info' : 'warn';
+  const progress = startProgress('export files written', 0);
+  const logger = createLogger('publisher', { level: LOG_LEVELS.indexOf(shown) < LOG_LEVELS.indexOf('info') ? shown : 'info', write: (line) => {
+    const record = JSON.parse(line) as { level: LogLevel; message: string };
+    if (record.message === 'export file written') progress.tick();
+    if (LOG_LEVELS.indexOf(record.level) >= LOG_LEVELS.indexOf(shown)) process.stderr.write(`${line}\n`);
+  } });
   const overrides: PublisherDepsOverrides = { logger };
   let emulatorClient: CosmosClient | undefined;
   if (!explicit) {
@@ -178,8 +201,9 @@ async function publish(flags: PublishFlags): Promise<void> {
     } catch (error) {
       throw new CliError(`cannot reach the exposure store at ${config.store.cosmosEndpoint} (${(error as Error).message})`, EXIT.failed);
     }
-    const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 });
+    const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 }).finally(() => progress.stop());
     printJson(run);
+    for (const outcome of run.regions) if (outcome.status === 'done') process.stderr.write(`${summaryOf(outcome, !explicit)}\n`);
     const failed = run.regions.filter((outcome) => outcome.status !== 'done');
     if (failed.length > 0) {
       const why = failed.map((o) => (o.status === 'busy' ? `${o.region}: another publisher holds its lock (waited ${waitSeconds} s)` : `${o.region}: ${o.error ?? 'failed'}`));
@@ -199,6 +223,7 @@ export function registerPublishCommands(program: Command): void {
     .option('--now <iso>', 'the publisher clock, ISO 8601 (moves time forward to close the current window)')
     .option('--region <region>', 'publish only this region (one of KEYFRONT_REGIONS)')
     .option('--wait <seconds>', 'wait this long for a region another publisher is working on', '30')
+    .option('--verbose', 'log the run (info level) on stderr; by default only warnings and errors (KEYFRONT_LOG_LEVEL overrides)')
     .addHelpText(
       'after',
       '\nTarget: the local stack of KEYFRONT_DATA_DIR (stack.json), or, when KEYFRONT_COSMOS_ENDPOINT is set, the store and storage of the publisher settings.\nExit codes: 0 published (or nothing to do), 1 failed or no stack to publish into (run again: a run finishes what a failed one began), 2 bad arguments or settings.',
