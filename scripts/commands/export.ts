@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { buildExport, openExport, verifyExport } from '../../proto/codec';
 import { ExportFormatError } from '../../proto/errors';
-import { EXPORT_HEADER } from '../../proto/export-bin';
-import type { TemporaryExposureKeyFields } from '../../proto/schema';
+import { exportReport } from '../../proto/export-report';
 import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
@@ -76,23 +75,6 @@ async function build(flags: BuildFlags): Promise<void> {
   printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 });
 }
 
-function timeField(seconds: number | undefined): { seconds: number; iso: string } | null {
-  if (seconds === undefined) return null;
-  const date = new Date(seconds * 1000);
-  return { seconds, iso: Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString() };
-}
-
-function keyJson(key: TemporaryExposureKeyFields): Record<string, unknown> {
-  return {
-    key: Buffer.from(key.keyData).toString('base64'),
-    rollingStartNumber: key.rollingStartIntervalNumber ?? null,
-    rollingPeriod: key.rollingPeriod,
-    transmissionRisk: key.transmissionRiskLevel ?? null,
-    ...(key.reportType === undefined ? {} : { reportType: key.reportType }),
-    ...(key.daysSinceOnsetOfSymptoms === undefined ? {} : { daysSinceOnsetOfSymptoms: key.daysSinceOnsetOfSymptoms }),
-  };
-}
-
 async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
   const zip = await readInputFile(file, 'export file');
   let opened;
@@ -102,27 +84,7 @@ async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
     if (error instanceof ExportFormatError) throw new CliError(`${file} is not a readable export (${error.code}): ${error.message}`, EXIT.failed);
     throw error;
   }
-  const e = opened.export;
-  const report = {
-    file,
-    zipBytes: zip.length,
-    header: opened.bin.subarray(0, EXPORT_HEADER.length).toString('latin1'),
-    region: e.region ?? null,
-    start: timeField(e.startTimestamp),
-    end: timeField(e.endTimestamp),
-    batchNum: e.batchNum ?? null,
-    batchSize: e.batchSize ?? null,
-    signatureInfos: e.signatureInfos,
-    signatures: opened.signatures.map((s) => ({
-      signatureInfo: s.signatureInfo ?? null,
-      batchNum: s.batchNum ?? null,
-      batchSize: s.batchSize ?? null,
-      signatureBytes: s.signature?.length ?? 0,
-    })),
-    keyCount: e.keys.length,
-    revisedKeyCount: e.revisedKeys.length,
-    ...(flags.keys ? { keys: e.keys.map(keyJson), revisedKeys: e.revisedKeys.map(keyJson) } : {}),
-  };
+  const report = exportReport(opened, { file, zipBytes: zip.length }, flags);
   printJson(report, true);
 }
 

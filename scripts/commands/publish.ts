@@ -6,7 +6,6 @@
  * `--now` moves the publisher's clock (to close the current window in a test).
  */
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import * as path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Command } from 'commander';
@@ -15,7 +14,8 @@ import { REGION_PATTERN } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from '../../publisher/config';
 import { publishExports, type RegionOutcome } from '../../publisher/run';
-import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
+import { preflight, PreflightError } from '../../publisher/preflight';
+import { createPublisher, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, printJson } from '../cli-io';
 import { startProgress } from '../cli-progress';
@@ -73,31 +73,6 @@ interface PublishFlags {
   now?: string;
   region?: string;
   wait: string;
-}
-
-const PREFLIGHT_TIMEOUT_IN_MS = 15_000;
-const CONNECT_TIMEOUT_IN_MS = 5_000;
-
-/** Whether something accepts TCP connections at the URL's host and port: a stopped stack fails here at once, not after the SDKs' retries. */
-function checkConnect(url: string): Promise<string | undefined> {
-  const { hostname, port, protocol } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || (protocol === 'https:' ? 443 : 80)), timeout: CONNECT_TIMEOUT_IN_MS });
-    const done = (problem?: string) => {
-      socket.destroy();
-      resolve(problem);
-    };
-    socket.once('connect', () => done());
-    socket.once('timeout', () => done('no answer'));
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
-  });
-}
-
-/** The blob endpoint a publisher setting points at, for the reachability check. */
-function blobEndpointOf(config: PublisherConfig): string | undefined {
-  if (config.blob.accountUrl) return config.blob.accountUrl;
-  const match = /(?:^|;)\s*BlobEndpoint=([^;]+)/i.exec(config.blob.connectionString ?? '');
-  return match?.[1];
 }
 
 function checkRegion(region: string | undefined, regions: readonly string[]): void {
@@ -183,23 +158,13 @@ async function publish(flags: PublishFlags): Promise<void> {
     throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signer.kind === 'local' ? ` (KEYFRONT_SIGNING_KEY_FILE; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
   }
   try {
-    for (const [what, url] of [
-      ['Blob storage', blobEndpointOf(config)],
-      ['the exposure store (Cosmos DB)', config.store.cosmosEndpoint],
-    ] as const) {
-      const problem = url === undefined ? undefined : await checkConnect(url);
-      if (problem) throw new CliError(`cannot reach ${what} at ${url} (${problem})${explicit ? '' : '; is the local stack still running?'}`, EXIT.failed);
-    }
-    const preflight = AbortSignal.timeout(PREFLIGHT_TIMEOUT_IN_MS);
     try {
-      await prepareStorage(publisher, { abortSignal: preflight });
+      await preflight(publisher, config);
     } catch (error) {
-      throw new CliError(`cannot reach Blob storage (${preflight.aborted ? 'no answer' : (error as Error).message}); is the local stack running?`, EXIT.failed);
-    }
-    try {
-      await publisher.store.ping({ abortSignal: preflight });
-    } catch (error) {
-      throw new CliError(`cannot reach the exposure store at ${config.store.cosmosEndpoint} (${(error as Error).message})`, EXIT.failed);
+      if (!(error instanceof PreflightError)) throw error;
+      // Blob storage refusing at once usually means the stack was stopped after it wrote stack.json.
+      const hint = error.unreachable ? (explicit ? '' : '; is the local stack still running?') : error.what === 'Blob storage' ? '; is the local stack running?' : '';
+      throw new CliError(`${error.message}${hint}`, EXIT.failed);
     }
     const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 }).finally(() => progress.stop());
     printJson(run);

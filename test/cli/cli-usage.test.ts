@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KEYFRONT_BIN, runKeyfront, STACK_TRACE } from '../support/cli';
 
+// Each case starts the CLI (the publish and edge groups load the Azure SDKs): slow on a shared machine.
+jest.setTimeout(120_000);
+
 const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-usage-'));
 const at = (name: string) => path.join(dir, name);
 const version = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;

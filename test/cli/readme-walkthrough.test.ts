@@ -178,7 +178,7 @@ describe("README's phone walkthrough", () => {
         expect(step.stderr).not.toMatch(STACK_TRACE);
         await expectation(step, dir);
       } catch (error) {
-        throw new Error(`step ${i + 1} \`${commands[i]}\` (exit ${step.status}):\nstdout: ${step.stdout.slice(0, 1500)}\nstderr: ${step.stderr.slice(0, 1500)}\n${(error as Error).message}`);
+        throw new Error(`step ${i + 1} \`${commands[i]}\` (exit ${step.status}):\nstdout: ${step.stdout.slice(0, 1500)}\nstderr: ${step.stderr.slice(0, 1500)}\n${(error as Error).message}`, { cause: error });
       }
     }
   }, 600_000);
