@@ -144,6 +144,9 @@ describe("README's phone walkthrough", () => {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
       if (stack.exitCode === null) stack.kill('SIGKILL');
     }
+    // Its pipes stay open while anything it started still holds them: let go of them.
+    stack?.stdout?.destroy();
+    stack?.stderr?.destroy();
     await rm(dir, { recursive: true, force: true });
   });
 
