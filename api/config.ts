@@ -9,6 +9,7 @@ import type { LogLevel } from '../platform/log';
 import { GUID_PATTERN } from '../platform/ids';
 import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
 import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
+import type { JwksSettings } from './upload/certificate-jwks';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
@@ -26,8 +27,10 @@ export interface HealthAuthority {
   audience: string;
   /** The regions its keys are stored for (the publisher exports per region). */
   regions: string[];
-  /** Its ES256 public keys (P-256 JWKs), selected by the certificate's `kid`. */
+  /** Its ES256 public keys (P-256 JWKs), selected by the certificate's `kid`; may be empty when `jwksUri` is set. */
   jwks: { keys: JWK[] };
+  /** Where it publishes its keys (HTTPS JWKS), read and refreshed as `KEYFRONT_JWKS_*` say; static `jwks` keys work too. */
+  jwksUri?: string;
 }
 
 export interface StoreSettings {
@@ -51,6 +54,8 @@ export interface ApiConfig {
   healthAuthorities: HealthAuthority[];
   certificateClockSkewSeconds: number;
   certificateMaxAgeSeconds: number;
+  /** How the authorities' JWKS URIs are read. */
+  jwks: JwksSettings;
   store: StoreSettings;
   logLevel: LogLevel;
   telemetry: TelemetrySettings;
@@ -60,12 +65,16 @@ export { ConfigError, type Setting };
 
 export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_FRONT_DOOR_ID', required: true, description: 'Accepted X-Azure-FDID values (GUIDs, comma-separated: several during a rotation). No way to turn the check off.' },
-  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]}}.' },
+  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]} and/or jwksUri:"https://..."}.' },
   { env: 'KEYFRONT_REVISION_TOKEN_KEYS', secret: true, required: true, description: 'AES-256 keys of revision tokens: "version:base64(32 bytes)", comma-separated, current first.' },
   { env: 'KEYFRONT_REGISTER_KEYS', secret: true, description: 'HMAC keys of register secrets: "version:base64(>=32 bytes)", comma-separated, current first. Required when registration is required.' },
   { env: 'KEYFRONT_REGISTRATION_REQUIRED', default: 'true', description: 'Publish needs Authorization: Bearer <secret> and X-User-Uuid from /api/v1/register.' },
   { env: 'KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', default: '60', description: 'Tolerance on exp/nbf/iat of verification certificates.' },
   { env: 'KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', default: '3600', description: 'Oldest accepted certificate, by its iat.' },
+  { env: 'KEYFRONT_JWKS_MIN_REFRESH_SECONDS', default: '60', description: 'Shortest time between two fetches of a jwksUri (cache headers and unknown kids never make it sooner).' },
+  { env: 'KEYFRONT_JWKS_DEFAULT_MAX_AGE_SECONDS', default: '3600', description: 'Freshness of a JWKS answered without Cache-Control or Expires (cache headers are honoured up to a day).' },
+  { env: 'KEYFRONT_JWKS_MAX_STALE_SECONDS', default: '86400', description: 'How long the last good keys of a jwksUri keep working once stale while it cannot be fetched; then uploads get 503 health_authority_keys_unavailable.' },
+  { env: 'KEYFRONT_JWKS_FETCH_TIMEOUT_MS', default: '5000', description: 'Deadline of one JWKS fetch.' },
   { env: 'KEYFRONT_STORE', default: 'cosmos', description: '"cosmos", or "memory" (keys are lost on restart: tests and demos only).' },
   { env: 'KEYFRONT_COSMOS_ENDPOINT', description: 'Cosmos DB account endpoint (required for the cosmos store).' },
   { env: 'KEYFRONT_COSMOS_KEY', secret: true, description: 'Account key; leave unset in Azure to use the managed identity.' },
@@ -158,8 +167,12 @@ class ApiSettingsReader extends SettingsReader {
         this.problems.push(`${where}.regions must be a non-empty array of region codes matching ${REGION_PATTERN.source}`);
       }
       const keys = ha.jwks?.keys;
-      if (!Array.isArray(keys) || keys.length === 0) {
-        this.problems.push(`${where}.jwks.keys must be a non-empty array of JWKs`);
+      const jwksUri = (ha as { jwksUri?: unknown }).jwksUri;
+      if (jwksUri !== undefined && !isHttpsUrl(jwksUri)) this.problems.push(`${where}.jwksUri must be an https:// URL, got ${JSON.stringify(jwksUri)}`);
+      if (jwksUri !== undefined && ha.jwks === undefined) {
+        // Keys come from the URI alone.
+      } else if (!Array.isArray(keys) || (keys.length === 0 && jwksUri === undefined)) {
+        this.problems.push(`${where}.jwks.keys must be a non-empty array of JWKs${jwksUri === undefined ? ' (or give a jwksUri)' : ''}`);
       } else {
         const kids = new Set<string>();
         keys.forEach((jwk, k) => {
@@ -171,9 +184,18 @@ class ApiSettingsReader extends SettingsReader {
           }
         });
       }
-      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] } });
+      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] }, ...(typeof jwksUri === 'string' ? { jwksUri } : {}) });
     });
     return authorities;
+  }
+}
+
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
   }
 }
 
@@ -206,6 +228,12 @@ export function loadApiConfig(env: Env): ApiConfig {
     healthAuthorities: read.healthAuthorities('KEYFRONT_HEALTH_AUTHORITIES'),
     certificateClockSkewSeconds: read.integer('KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', 0, 600),
     certificateMaxAgeSeconds: read.integer('KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', 60, 7 * 86400),
+    jwks: {
+      minRefreshInMs: read.integer('KEYFRONT_JWKS_MIN_REFRESH_SECONDS', 1, 86400) * 1000,
+      defaultMaxAgeInMs: read.integer('KEYFRONT_JWKS_DEFAULT_MAX_AGE_SECONDS', 1, 86400) * 1000,
+      maxStaleInMs: read.integer('KEYFRONT_JWKS_MAX_STALE_SECONDS', 0, 7 * 86400) * 1000,
+      fetchTimeoutInMs: read.integer('KEYFRONT_JWKS_FETCH_TIMEOUT_MS', 100, 60000),
+    },
     store: {
       kind: storeKind,
       ...(endpoint === undefined ? {} : { endpoint }),

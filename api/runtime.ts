@@ -61,7 +61,7 @@ export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions =
   return {
     config,
     store,
-    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds }),
+    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds, jwks: config.jwks, jwksDeps: { logger } }),
     logger,
     metrics,
     now,
