@@ -217,6 +217,7 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
       for (const setting of [S.frontDoorSubscriptionId, S.frontDoorResourceGroup, S.frontDoorProfile, S.frontDoorEndpoint]) read.required(setting.env, 'when KEYFRONT_PURGER=front-door');
     }
   }
+  const telemetry = readTelemetrySettings(read);
   read.throwIfAny();
   return {
     regions,
@@ -252,6 +253,6 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     deadlineSeconds: v.deadlineSeconds,
     dataDir: v.dataDir,
     logLevel: v.logLevel,
-    telemetry: readTelemetrySettings(read),
+    telemetry,
   };
 }

@@ -22,13 +22,13 @@ async function browserProblem(): Promise<string | undefined> {
   }
 }
 
-/** Programs some tests run as independent checkers: openssl (signatures, the ARM stand-in's certificate), python3 (zipfile). */
-export const TEST_PROGRAMS = ['openssl', 'python3'] as const;
+/** Programs some tests run: openssl (signatures, the ARM stand-in's certificate) and python3 (zipfile) as independent checkers, curl (README's walkthrough, run as written). */
+export const TEST_PROGRAMS = ['openssl', 'python3', 'curl'] as const;
 
 function missingPrograms(): string | undefined {
   const missing = TEST_PROGRAMS.filter((program) => spawnSync(program, ['--version'], { stdio: 'ignore' }).error !== undefined);
   if (missing.length === 0) return undefined;
-  return `the tests need ${missing.join(' and ')} (independent checkers of signatures and zips): install ${missing.length > 1 ? 'them' : 'it'} (Debian: sudo apt-get install -y ${missing.join(' ')})`;
+  return `the tests need ${missing.join(' and ')} (checkers of signatures and zips; curl runs README's walkthrough): install ${missing.length > 1 ? 'them' : 'it'} (Debian: sudo apt-get install -y ${missing.join(' ')})`;
 }
 
 export async function runPreflight(): Promise<string | undefined> {

@@ -13,7 +13,7 @@ describe('.github/workflows', () => {
   it('ci runs .ci/run, which runs `npm test` as README says', () => {
     const ci = read('ci.yml');
     expect(ci.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual(['.ci/run']);
-    expect(readFileSync(path.join(__dirname, '..', '..', '.ci', 'run'), 'utf8')).toContain('CI=true npm test');
+    expect(readFileSync(path.join(__dirname, '..', '..', '.ci', 'run'), 'utf8')).toMatch(/^npm test$/m);
     expect(ci.permissions).toEqual({ contents: 'read' });
   });
 

@@ -5,6 +5,7 @@
  * uploads accepted (with their keys, to find later), those that failed after their retries, and
  * the 503s with `Retry-After` that the API answered on the way.
  */
+import { connect } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ClientError, register, upload, type RetryPolicy } from '../../../client';
 import type { DevMaterial } from '../../local-stack/dev-material';
@@ -31,6 +32,21 @@ export interface UploadLoadOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/**
+ * An HTTP agent whose connections leave from `localAddress` (a loopback address of its own). The
+ * connector is ours: undici's `connect.localAddress` option is not passed on to the socket.
+ */
+function phoneAgent(localAddress: string): Agent {
+  return new Agent({
+    connect: (options, callback) => {
+      const socket = connect({ host: options.hostname, port: Number(options.port), localAddress });
+      socket.once('connect', () => callback(null, socket));
+      socket.once('error', (error) => callback(error, null));
+      return socket;
+    },
+  });
+}
+
 export class UploadLoad {
   readonly events: UploadEvent[] = [];
   /** Answers 503 that carried `Retry-After`. */
@@ -50,7 +66,7 @@ export class UploadLoad {
    */
   private phoneFetch(): (input: string, init?: RequestInit) => Promise<Response> {
     const n = this.phonesUsed++ % 60_000;
-    const agent = (this.agents[n] ??= new Agent({ connect: { localAddress: `127.0.${2 + Math.floor(n / 250)}.${1 + (n % 250)}` } }));
+    const agent = (this.agents[n] ??= phoneAgent(`127.0.${2 + Math.floor(n / 250)}.${1 + (n % 250)}`));
     return async (input, init) => {
       const response = (await undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as Response;
       this.observe(response);
