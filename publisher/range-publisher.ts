@@ -20,7 +20,7 @@ import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE } from './index-file';
 import { fileMetadata, publishedFileFromBlob, type PublishedFile } from './manifest';
 import { appendPadding, CRYPTO_RANDOM, paddingCount, type FloorRandom } from './privacy-floor';
 import { PublishedKeys } from './published-keys';
-import type { StepHook } from './steps';
+import type { StepHook } from './steps/boundaries';
 
 export interface RangeSettings {
   maxKeysPerFile: number;
@@ -50,6 +50,9 @@ export interface RangeResult {
   realKeys: number;
   realRevisedKeys: number;
   paddingKeys: number;
+  /** Stored keys (and revised keys) this pass put into files: the range's keys no earlier file carried. */
+  publishedKeys: number;
+  publishedRevisedKeys: number;
 }
 
 /** A file name of the range was taken by a file with other content: another publisher is at work. The published file stays. */
@@ -165,6 +168,8 @@ export class RangePublisher {
       realKeys,
       realRevisedKeys: this.alreadyRevisedKeys + this.newRevisedKeys,
       paddingKeys: Math.max(0, inFiles - realKeys),
+      publishedKeys: this.newKeys,
+      publishedRevisedKeys: this.newRevisedKeys,
     };
   }
 
