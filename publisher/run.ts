@@ -90,7 +90,7 @@ export interface PublishOptions {
   onStep?: StepHook;
 }
 
-/** What a run did in one region: its status and summary. A region that failed reports the summary as of its last step boundary. */
+/** What a run did in one region: its status and summary. A region that failed reports the summary of its last checkpoint (each step boundary, and before a range is recorded). */
 export interface RegionOutcome extends RegionSummary {
   region: string;
   /** `busy`: another publisher held the lock; nothing was done. */
