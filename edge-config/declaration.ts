@@ -142,9 +142,23 @@ export type RuleCondition =
 
 export type HeaderAction = 'Append' | 'Overwrite' | 'Delete';
 
-export type RuleAction =
+export type HeaderRuleAction =
   | { type: 'ModifyResponseHeader'; headerAction: HeaderAction; header: string; value?: string }
   | { type: 'ModifyRequestHeader'; headerAction: HeaderAction; header: string; value?: string };
+
+/**
+ * Front Door's URL rewrite: the path sent to the origin. `sourcePattern` is a prefix of the path
+ * after the route's pattern (the whole path for an exact pattern); it is replaced by `destination`,
+ * and what follows it is kept only with `preserveUnmatchedPath`. The query string is not touched.
+ */
+export interface UrlRewriteAction {
+  type: 'UrlRewrite';
+  sourcePattern: string;
+  destination: string;
+  preserveUnmatchedPath: boolean;
+}
+
+export type RuleAction = HeaderRuleAction | UrlRewriteAction;
 
 export type WafMatchVariable = 'RequestUri' | 'RequestMethod' | 'RequestHeader' | 'QueryString' | 'SocketAddr' | 'RemoteAddr';
 export type WafOperator = 'Any' | 'IPMatch' | 'Equal' | 'Contains' | 'BeginsWith' | 'EndsWith' | 'RegEx';

@@ -9,10 +9,15 @@
  * - `/v1/*` goes to the exports container of the storage account (primary, then its RA-GRS
  *   secondary read endpoint), GET and HEAD only, cached as the origin's Cache-Control says,
  *   query strings ignored, compression only for the index files (zips are already compressed).
+ * - `/` (rewritten to the blob `site/index.html`) and `/site/*` serve the transparency page from the
+ *   same container, with a strict Content-Security-Policy set by the edge.
  * - Every response carries HSTS and `X-Content-Type-Options`; exports carry CORS headers so a web
  *   page may read them.
+ * - Nothing a client sends changes what the storage origin answers (see `READ_PATHS`): read paths
+ *   are an allow-list of the names the publisher writes, in one spelling and without a query, and
+ *   the request headers Blob storage gives meaning to are removed on the way to it.
  */
-import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RuleSetDeclaration, WafCustomRule, WafManagedRuleExclusion, WafTransform } from './declaration';
+import type { EdgeDeclaration, FrontDoorSku, HttpMethod, RouteDeclaration, RuleSetDeclaration, WafCustomRule, WafManagedRuleExclusion, WafMatchCondition, WafTransform } from './declaration';
 
 export interface EdgeOrigin {
   /** Origin URL: `https://host` in Azure; locally it may carry a path (Azurite's account). */
@@ -56,6 +61,65 @@ export const RATE_LIMITS = { publishPerMinute: 60, registerPerMinute: 60 } as co
 export const API_HEALTH_PATH = '/api/health';
 /** The blob container the exports live in (`/v1/...` on the edge is `/exports/v1/...` on the origin). */
 export const EXPORTS_CONTAINER_PATH = '/exports';
+/** The blob the edge root `/` serves: the transparency page, written by the publisher under `site/`. */
+export const SITE_INDEX_PATH = '/site/index.html';
+
+/**
+ * Every path the storage routes serve, in its one spelling and without a query: the names the
+ * publisher writes (publisher/export-names.ts: a region of [A-Za-z0-9_-]{1,16}, the index files
+ * and `{start}-{end}-{n:05}.zip`), the root and the page's `site/` files. Matched against the raw
+ * request URI (no transforms), so a percent-encoded, doubled, dotted or re-cased spelling, or any
+ * query (Blob storage reads `comp`, `restype`, `snapshot`, `sig`, ...), never reaches the origin or
+ * a cache key. The scheme and host are optional so the pattern holds whether the WAF's RequestUri
+ * carries them or starts at the path.
+ */
+export const READ_PATHS = '^(?:https?://[^/?#]+)?/(?:|v1/[A-Za-z0-9_-]{1,16}/(?:index\\.txt|index\\.json|[0-9]{1,12}-[0-9]{1,12}-[0-9]{5,6}\\.zip)|site/[a-z0-9][a-z0-9.-]{0,99}\\.(?:html|js|css|svg|json))$';
+/** Requests for the write API, by their raw path; everything else goes to the storage routes. */
+const API_PATHS = '^(?:https?://[^/?#]+)?/api/';
+/**
+ * A path with an empty segment, a dot segment or a backslash once percent-decoded: one object
+ * reachable under a second spelling (origins and the Functions host normalise these away).
+ */
+export const NON_CANONICAL_PATH = '^(?:https?://[^/?#]+)?(?:/[^?]*)?(?://|/\\.\\.?(?:[/?]|$)|\\\\)';
+
+/**
+ * Request headers Blob storage gives meaning to on a read (Get Blob, Get Blob Properties): the
+ * service version and thereby the answer's shape, ranges, leases, customer-provided keys, tag
+ * conditions, credentials, conditional and CORS headers. Removed on the way to the storage origin,
+ * so every client gets the same representation. (The edge answers If-None-Match and
+ * If-Modified-Since itself from its cache; they are harmless to the origin.)
+ */
+export const BLOB_REQUEST_HEADERS = [
+  'Authorization',
+  'Range',
+  'If-Range',
+  'If-Match',
+  'If-Unmodified-Since',
+  'Origin',
+  'x-ms-version',
+  'x-ms-date',
+  'x-ms-range',
+  'x-ms-range-get-content-md5',
+  'x-ms-range-get-content-crc64',
+  'x-ms-structured-body',
+  'x-ms-lease-id',
+  'x-ms-if-tags',
+  'x-ms-encryption-key',
+  'x-ms-encryption-key-sha256',
+  'x-ms-encryption-algorithm',
+  'x-ms-encryption-scope',
+  'x-ms-upn',
+  'x-ms-client-request-id',
+  // Not Blob's, but nothing for storage either: no client state travels to the origin.
+  'Cookie',
+] as const;
+
+/** The transparency page's policy: its own scripts, styles and data only; no frames, forms or base changes. */
+export const SITE_SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+} as const;
 
 /**
  * How the WAF reads a path: percent-decoded, then lower-cased. Azure Functions decodes the path
@@ -75,6 +139,41 @@ function rateLimit(name: string, priority: number, path: string, perMinute: numb
     // RequestUri is the whole URL (scheme, host, path, query): match the path part with a pattern anchored after the host.
     matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [`^https?://[^/]+${escapeRegex(path)}(?:[/?]|$)`], transforms: [...PATH_TRANSFORMS] }],
     action: 'Block',
+  };
+}
+
+const NOT_API: WafMatchCondition = { matchVariable: 'RequestUri', operator: 'RegEx', negate: true, values: [API_PATHS], transforms: [] };
+
+/** The storage routes' WAF rules: GET and HEAD only, and only the allow-listed paths. */
+function readRules(): WafCustomRule[] {
+  return [
+    { name: 'ReadMethods', priority: 20, enabled: true, ruleType: 'MatchRule', matchConditions: [NOT_API, { matchVariable: 'RequestMethod', operator: 'Equal', negate: true, values: [...EXPORT_METHODS], transforms: [] }], action: 'Block' },
+    { name: 'ReadPathsOnly', priority: 25, enabled: true, ruleType: 'MatchRule', matchConditions: [NOT_API, { matchVariable: 'RequestUri', operator: 'RegEx', negate: true, values: [READ_PATHS], transforms: [] }], action: 'Block' },
+  ];
+}
+
+/** Header deletions in rules of at most five actions (Front Door's limit per rule). */
+function deleteRequestHeaders(name: string, headers: readonly string[]): RuleSetDeclaration {
+  const rules = [];
+  for (let at = 0; at < headers.length; at += 5) {
+    rules.push({ name: `Delete${rules.length + 1}`, order: rules.length + 1, conditions: [], actions: headers.slice(at, at + 5).map((header) => ({ type: 'ModifyRequestHeader' as const, headerAction: 'Delete' as const, header })), stopEvaluatingRemainingRules: false });
+  }
+  return { name, rules };
+}
+
+/** A cached, read-only route to the exports container. */
+function storageRoute(name: string, patterns: string[], compress: string[], ruleSets: string[]): RouteDeclaration {
+  return {
+    name,
+    patterns,
+    originGroup: 'exports',
+    originPath: EXPORTS_CONTAINER_PATH,
+    methods: EXPORT_METHODS,
+    supportedProtocols: ['Http', 'Https'],
+    httpsRedirect: true,
+    forwardingProtocol: 'HttpsOnly',
+    cache: { queryStringCachingBehavior: 'IgnoreQueryString', compressContentTypes: compress },
+    ruleSets: ['SecurityHeaders', 'BlobRequestHeaders', ...ruleSets],
   };
 }
 
@@ -137,6 +236,12 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
     ruleSets: [
       alwaysSetResponseHeaders('SecurityHeaders', 'Always', { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains', 'X-Content-Type-Options': 'nosniff' }),
       alwaysSetResponseHeaders('ExportsCors', 'ReadableByAnyPage', { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'ETag, Last-Modified, Content-Length, Age, X-Cache' }),
+      deleteRequestHeaders('BlobRequestHeaders', BLOB_REQUEST_HEADERS),
+      alwaysSetResponseHeaders('SitePageHeaders', 'StrictPolicy', SITE_SECURITY_HEADERS),
+      {
+        name: 'SiteRootRewrite',
+        rules: [{ name: 'RootToIndex', order: 1, conditions: [], actions: [{ type: 'UrlRewrite', sourcePattern: '/', destination: SITE_INDEX_PATH, preserveUnmatchedPath: false }], stopEvaluatingRemainingRules: false }],
+      },
     ],
     routes: [
       {
@@ -149,28 +254,20 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
         forwardingProtocol: 'HttpsOnly',
         ruleSets: ['SecurityHeaders'],
       },
-      {
-        name: 'exports',
-        patterns: ['/v1/*'],
-        originGroup: 'exports',
-        originPath: EXPORTS_CONTAINER_PATH,
-        methods: EXPORT_METHODS,
-        supportedProtocols: ['Http', 'Https'],
-        httpsRedirect: true,
-        forwardingProtocol: 'HttpsOnly',
-        cache: { queryStringCachingBehavior: 'IgnoreQueryString', compressContentTypes: ['text/plain', 'application/json'] },
-        ruleSets: ['SecurityHeaders', 'ExportsCors'],
-      },
+      storageRoute('exports', ['/v1/*'], ['text/plain', 'application/json'], ['ExportsCors']),
+      storageRoute('site-root', ['/'], ['text/html'], ['SitePageHeaders', 'SiteRootRewrite']),
+      storageRoute('site', ['/site/*'], ['text/html', 'text/css', 'application/javascript', 'text/javascript', 'image/svg+xml', 'application/json'], ['SitePageHeaders']),
     ],
     waf: {
       name: env.wafPolicyName,
       mode: 'Prevention',
       requestBodyCheck: true,
       // One status for every block (Front Door allows one per policy): 429 tells a throttled phone to back off.
-      blockResponse: { statusCode: 429, body: { error: 'request refused by the edge: too many requests from this address, or a method this path does not serve', code: 'edge_refused' } },
+      blockResponse: { statusCode: 429, body: { error: 'request refused by the edge: too many requests from this address, or a method, path spelling or query this edge does not serve', code: 'edge_refused' } },
       customRules: [
+        { name: 'NonCanonicalPath', priority: 5, enabled: true, ruleType: 'MatchRule', matchConditions: [{ matchVariable: 'RequestUri', operator: 'RegEx', negate: false, values: [NON_CANONICAL_PATH], transforms: ['UrlDecode'] }], action: 'Block' },
         onlyMethods('ApiMethods', 10, '/api/', API_METHODS),
-        onlyMethods('ExportMethods', 20, '/v1/', EXPORT_METHODS),
+        ...readRules(),
         rateLimit('PublishRateLimit', 30, '/api/v1/publish', RATE_LIMITS.publishPerMinute),
         rateLimit('RegisterRateLimit', 40, '/api/v1/register', RATE_LIMITS.registerPerMinute),
       ],

@@ -181,7 +181,12 @@ export function validateEdgeDeclaration(declaration: EdgeDeclaration, target: Ed
       problems.check(rule.actions.length > 0 && rule.actions.length <= 5, `${rat}.actions`, 'must hold 1-5 actions');
       rule.actions.forEach((action, a) => {
         const aat = `${rat}.actions[${a}]`;
-        problems.oneOf(action.type, `${aat}.type`, ['ModifyResponseHeader', 'ModifyRequestHeader']);
+        problems.oneOf(action.type, `${aat}.type`, ['ModifyResponseHeader', 'ModifyRequestHeader', 'UrlRewrite']);
+        if (action.type === 'UrlRewrite') {
+          problems.check(/^\/[^?#*\s]*$/.test(action.sourcePattern), `${aat}.sourcePattern`, `must be a path prefix starting with "/", got ${JSON.stringify(action.sourcePattern)}`);
+          problems.check(/^\/[^?#*\s]*$/.test(action.destination), `${aat}.destination`, `must be a path starting with "/" (Front Door rewrites the path only), got ${JSON.stringify(action.destination)}`);
+          return;
+        }
         problems.oneOf(action.headerAction, `${aat}.headerAction`, ['Append', 'Overwrite', 'Delete']);
         problems.check(HEADER_NAME.test(action.header), `${aat}.header`, `must be a header name, got ${JSON.stringify(action.header)}`);
         if (action.headerAction !== 'Delete') problems.check(typeof action.value === 'string' && !/[\r\n]/.test(action.value), `${aat}.value`, 'must be a one-line string for Append and Overwrite');

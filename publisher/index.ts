@@ -6,6 +6,7 @@
 import { app } from '@azure/functions';
 import { loadPublisherConfig } from './config';
 import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
+import { publishSiteOnStart, readSiteBuild, SITE_BUILD_DIR } from './site';
 import { createPublishExportsHandler } from './timer';
 
 const config = loadPublisherConfig(process.env);
@@ -15,6 +16,7 @@ let publisher: Promise<PublisherInstance> | undefined;
 function getPublisher(): Promise<PublisherInstance> {
   publisher ??= createPublisher(config).then(async (instance) => {
     await prepareStorage(instance);
+    await publishSiteOnStart(instance, config, () => readSiteBuild(SITE_BUILD_DIR));
     return instance;
   });
   // A failed set-up (storage unreachable, say) is tried again on the next tick.

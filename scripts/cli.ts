@@ -15,6 +15,9 @@ const GROUPS: Record<string, () => Register> = {
   keys: () => (require('./commands/keys') as typeof import('./commands/keys')).registerKeysCommands,
   publish: () => (require('./commands/publish') as typeof import('./commands/publish')).registerPublishCommands,
   dev: () => (require('./commands/dev') as typeof import('./commands/dev')).registerDevCommands,
+  phone: () => (require('./commands/phone') as typeof import('./commands/phone')).registerPhoneCommands,
+  deploy: () => (require('./commands/deploy') as typeof import('./commands/deploy')).registerDeployCommands,
+  site: () => (require('./commands/site') as typeof import('./commands/site')).registerSiteCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -73,6 +73,9 @@ function ruleCondition(condition: RuleCondition): Record<string, unknown> {
 }
 
 function ruleAction(action: RuleAction): Record<string, unknown> {
+  if (action.type === 'UrlRewrite') {
+    return { name: 'UrlRewrite', parameters: { typeName: 'DeliveryRuleUrlRewriteActionParameters', sourcePattern: action.sourcePattern, destination: action.destination, preserveUnmatchedPath: action.preserveUnmatchedPath } };
+  }
   return {
     name: action.type,
     parameters: { typeName: 'DeliveryRuleHeaderActionParameters', headerAction: action.headerAction, headerName: action.header, ...(action.value !== undefined ? { value: action.value } : {}) },

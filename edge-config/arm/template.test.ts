@@ -76,7 +76,7 @@ describe('the ARM template of the edge declaration', () => {
       supportedProtocols: ['Http', 'Https'],
       httpsRedirect: 'Enabled',
       cacheConfiguration: { queryStringCachingBehavior: 'IgnoreQueryString', compressionSettings: { isCompressionEnabled: true, contentTypesToCompress: ['text/plain', 'application/json'] } },
-      ruleSets: [{ id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'SecurityHeaders') }, { id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'ExportsCors') }],
+      ruleSets: [{ id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'SecurityHeaders') }, { id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'BlobRequestHeaders') }, { id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'ExportsCors') }],
     });
   });
 
@@ -87,7 +87,13 @@ describe('the ARM template of the edge declaration', () => {
         const compiled = resource('Microsoft.Cdn/profiles/ruleSets/rules', `${profile}/${ruleSet.name}/${rule.name}`).properties ?? {};
         expect(compiled.order).toBe(rule.order);
         expect(compiled.matchProcessingBehavior).toBe('Continue');
-        expect(compiled.actions).toEqual(rule.actions.map((action) => ({ name: action.type, parameters: { typeName: 'DeliveryRuleHeaderActionParameters', headerAction: action.headerAction, headerName: action.header, value: action.value } })));
+        expect(compiled.actions).toEqual(
+          rule.actions.map((action) =>
+            action.type === 'UrlRewrite'
+              ? { name: 'UrlRewrite', parameters: { typeName: 'DeliveryRuleUrlRewriteActionParameters', sourcePattern: action.sourcePattern, destination: action.destination, preserveUnmatchedPath: action.preserveUnmatchedPath } }
+              : { name: action.type, parameters: { typeName: 'DeliveryRuleHeaderActionParameters', headerAction: action.headerAction, headerName: action.header, ...(action.value !== undefined ? { value: action.value } : {}) } },
+          ),
+        );
       }
     }
     expect(resource('Microsoft.Cdn/profiles/ruleSets/rules', `${profile}/SecurityHeaders/Always`).properties?.actions).toContainEqual({ name: 'ModifyResponseHeader', parameters: { typeName: 'DeliveryRuleHeaderActionParameters', headerAction: 'Overwrite', headerName: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' } });
@@ -156,8 +162,8 @@ describe('the ARM template of the edge declaration', () => {
         { matchVariable: 'RequestMethod', operator: 'Equal', negateCondition: true, matchValue: ['GET', 'POST'] },
       ],
     });
-    expect(rules.find((r) => r.name === 'ExportMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestMethod', operator: 'Equal', negateCondition: true, matchValue: ['GET', 'HEAD'], transforms: [] });
-    expect(rules.find((r) => r.name === 'ExportMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestUri', operator: 'RegEx', negateCondition: false, matchValue: ['^https?://[^/]+/v1/'], transforms: ['UrlDecode', 'Lowercase'] });
+    expect(rules.find((r) => r.name === 'ReadMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestMethod', operator: 'Equal', negateCondition: true, matchValue: ['GET', 'HEAD'], transforms: [] });
+    expect(rules.find((r) => r.name === 'ReadMethods')?.matchConditions).toContainEqual({ matchVariable: 'RequestUri', operator: 'RegEx', negateCondition: true, matchValue: ['^(?:https?://[^/?#]+)?/api/'], transforms: [] });
     // Every transform is one the FrontDoor WAF API documents.
     const documented = new Set<string>(Object.values(KnownTransformType));
     expect(rules.flatMap((r) => (r.matchConditions as { transforms: string[] }[]).flatMap((c) => c.transforms)).filter((t) => !documented.has(t))).toEqual([]);

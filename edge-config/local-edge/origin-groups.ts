@@ -198,8 +198,10 @@ export interface EdgeDispatch {
   group: OriginGroupRuntime;
   /** The route's origin path (`/exports`), prefixed to the request path. */
   originPath: string;
-  /** A query kept out of the cache key but still sent to the origin (`IgnoreQueryString`). */
+  /** A query kept out of the cache key but still sent to the origin (`IgnoreQueryString`), as Front Door does. */
   originQuery: string;
+  /** The path a URL rewrite sends to the origin instead of the request's (which stays the cache key). */
+  rewrittenPath?: string;
   trace: EdgeTrace;
 }
 
@@ -273,7 +275,7 @@ export function originGroupInterceptor(events: OriginEvents): Dispatcher.Dispatc
       edge.group.noteRequest(origin);
       events.onOriginRequest(edge.route, origin);
       return dispatch(
-        { ...opts, origin: origin.origin, path: `${origin.basePath}${edge.originPath}${opts.path}${edge.originQuery}`, headers },
+        { ...opts, origin: origin.origin, path: `${origin.basePath}${edge.originPath}${edge.rewrittenPath ?? opts.path}${edge.originQuery}`, headers },
         new FailoverHandler(handler, (error) => {
           const code = (error as { code?: string }).code ?? '';
           // The client went away: nothing is wrong with the origin.

@@ -21,3 +21,16 @@ export function matchRoute<R extends Pick<RouteDeclaration, 'patterns'>>(routes:
   }
   return best?.route;
 }
+
+/** The part of `path` the route's most specific matching pattern covers: `/prefix` for `/prefix/*`, "" for an exact pattern. */
+export function matchedPrefix(route: Pick<RouteDeclaration, 'patterns'>, path: string): string {
+  let best: string | undefined;
+  for (const pattern of route.patterns) {
+    if (pattern === path) return '';
+    if (pattern.endsWith('/*')) {
+      const prefix = pattern.slice(0, -2);
+      if ((path.startsWith(`${prefix}/`) || path === prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+    }
+  }
+  return best ?? '';
+}

@@ -1,9 +1,9 @@
 /**
  * The rules engine of the local edge: evaluates a route's rule sets against a request, as Front Door
  * does (rule sets in the route's order, rules by `order`, every condition must match, a matching
- * rule may stop the rest of its set), and applies the header actions that result.
+ * rule may stop the rest of its set), and applies the header actions and URL rewrite that result.
  */
-import type { HeaderAction, RuleAction, RuleCondition, RuleSetDeclaration, RuleTransform } from '../declaration';
+import type { HeaderAction, RuleAction, RuleCondition, RuleSetDeclaration, RuleTransform, UrlRewriteAction } from '../declaration';
 import { applyTransforms } from './transforms';
 
 export interface RuleRequest {
@@ -22,6 +22,8 @@ export interface HeaderEdit {
 export interface RuleOutcome {
   requestHeaders: HeaderEdit[];
   responseHeaders: HeaderEdit[];
+  /** The last matching URL rewrite, if any. */
+  rewrite?: UrlRewriteAction;
 }
 
 function compare(operator: 'Any' | 'Equal' | 'BeginsWith' | 'EndsWith' | 'Contains', value: string, candidates: readonly string[], transforms: readonly RuleTransform[]): boolean {
@@ -81,6 +83,10 @@ export function evaluateRuleSets(ruleSets: readonly RuleSetDeclaration[], reques
 }
 
 function collect(outcome: RuleOutcome, action: RuleAction): void {
+  if (action.type === 'UrlRewrite') {
+    outcome.rewrite = action;
+    return;
+  }
   const edit = { headerAction: action.headerAction, header: action.header.toLowerCase(), value: action.value };
   if (action.type === 'ModifyRequestHeader') outcome.requestHeaders.push(edit);
   else outcome.responseHeaders.push(edit);
@@ -98,4 +104,17 @@ export function applyHeaderEdits(headers: Record<string, string | string[] | und
       headers[edit.header] = current === undefined ? (edit.value ?? '') : [...(Array.isArray(current) ? current : [current]), edit.value ?? ''];
     }
   }
+}
+
+/**
+ * The path sent to the origin after a URL rewrite, as Front Door applies it: `sourcePattern` is a
+ * prefix of the path after the route's matched pattern (`routePrefix`, "" for an exact pattern),
+ * replaced by `destination`; the rest follows only with `preserveUnmatchedPath`. Unchanged when
+ * the source pattern does not match.
+ */
+export function rewritePath(path: string, routePrefix: string, rewrite: UrlRewriteAction | undefined): string {
+  if (!rewrite) return path;
+  const rest = path.slice(routePrefix.length) || '/';
+  if (!rest.startsWith(rewrite.sourcePattern)) return path;
+  return `${routePrefix}${rewrite.destination}${rewrite.preserveUnmatchedPath ? rest.slice(rewrite.sourcePattern.length) : ''}`;
 }

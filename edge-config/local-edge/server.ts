@@ -21,9 +21,9 @@ import { readBody, sendJson } from './http';
 import { cacheFillInterceptor, EdgeCacheStore, EPOCH_HEADER, notModified, refusesSharedCaching, restoreOriginHeaders } from './cache';
 import { FillCollapser } from './collapse';
 import { EdgeMetrics, NO_ROUTE, type RouteCounters, type XCache } from './metrics';
-import { originGroupInterceptor, OriginGroupRuntime, type EdgeDispatch, type EdgeTrace, type OriginHealth } from './origin-groups';
-import { matchRoute } from './routes';
-import { applyHeaderEdits, evaluateRuleSets, type HeaderEdit } from './rules';
+import { INTERNAL_HEADER_PREFIX, originGroupInterceptor, OriginGroupRuntime, type EdgeDispatch, type EdgeTrace, type OriginHealth } from './origin-groups';
+import { matchedPrefix, matchRoute } from './routes';
+import { applyHeaderEdits, evaluateRuleSets, rewritePath, type HeaderEdit } from './rules';
 import { WafEngine } from './waf';
 
 export interface LocalEdgeOptions {
@@ -113,12 +113,23 @@ function edgeRequestHeaders(req: IncomingMessage, ref: string, frontDoorId: stri
   };
 }
 
-/** The client's own headers that may go on to an uncached origin: no hop-by-hop, no spoofed edge headers. */
-function clientHeaders(req: IncomingMessage): HeaderRecord {
+/**
+ * What a cached route's edge answers itself and never passes on: conditional and cache directives
+ * (the cache answers them) and the framing of a body it does not forward on a read.
+ */
+const ANSWERED_BY_CACHE = new Set(['if-none-match', 'if-modified-since', 'cache-control', 'pragma', 'content-length', 'expect']);
+
+/**
+ * The client's own headers that go on to the origin, as Front Door passes them: no hop-by-hop, no
+ * spoofed edge headers; on cached routes also none of `ANSWERED_BY_CACHE`. Whatever else a client
+ * sends reaches the origin unless a rule set of the route deletes it (see BLOB_REQUEST_HEADERS).
+ */
+function clientHeaders(req: IncomingMessage, cached: boolean): HeaderRecord {
   const out: HeaderRecord = {};
   const connectionTokens = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((token) => token.trim()));
   for (const [name, value] of Object.entries(req.headers)) {
-    if (HOP_BY_HOP.has(name) || connectionTokens.has(name) || name === 'host' || name === 'x-forwarded-for' || name.startsWith('x-azure-') || name.startsWith('x-fd-') || name === EPOCH_HEADER) continue;
+    if (HOP_BY_HOP.has(name) || connectionTokens.has(name) || name === 'host' || name === 'x-forwarded-for' || name.startsWith('x-azure-') || name.startsWith('x-fd-') || name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+    if (cached && ANSWERED_BY_CACHE.has(name)) continue;
     out[name] = value;
   }
   return out;
@@ -307,9 +318,10 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     const counters = metrics.route(route?.name ?? NO_ROUTE);
     counters.requests += 1;
 
-    // The WAF's security policy covers every path of the endpoint, before routing and caching; it
-    // reads the URL the route is chosen by, so no spelling of a path reaches a route unchecked.
-    const verdict = waf.evaluate({ method, url: `https://${host}${target.pathname}${target.search}`, headers: req.headers, socketAddress: socketAddressOf(req) });
+    // The WAF's security policy covers every path of the endpoint, before routing and caching. It
+    // reads the request URI as the client sent it (not normalised), so a second spelling of a path
+    // is seen as such and refused by the declaration's rules.
+    const verdict = waf.evaluate({ method, url: `https://${host}${req.url ?? '/'}`, headers: req.headers, socketAddress: socketAddressOf(req) });
     if (verdict.action === 'block') {
       counters.wafBlocked += 1;
       metrics.recordStatus(route?.name ?? NO_ROUTE, declaration.waf.blockResponse.statusCode);
@@ -331,9 +343,7 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
     const fromCache = cached && method === 'GET';
     const trace: EdgeTrace = { miss: false, collapsed: false, originRequests: 0, failovers: 0 };
     const ignoreQuery = route.cache?.queryStringCachingBehavior === 'IgnoreQueryString';
-    // Cached routes send origins only the edge's own headers: client headers would split the cache
-    // and request collapsing, and conditional or no-cache headers are answered by the edge itself.
-    const headers: HeaderRecord = { ...(cached ? {} : clientHeaders(req)), ...edgeRequestHeaders(req, ref, options.frontDoorId, host) };
+    const headers: HeaderRecord = { ...clientHeaders(req, cached), ...edgeRequestHeaders(req, ref, options.frontDoorId, host) };
     applyHeaderEdits(headers, rules.requestHeaders);
 
     let body: Buffer | undefined;
@@ -351,6 +361,7 @@ export async function startLocalEdge(declaration: EdgeDeclaration, options: Loca
       group: groups.get(route.originGroup) as OriginGroupRuntime,
       originPath: route.originPath ?? '',
       originQuery: cached && ignoreQuery ? target.search : '',
+      rewrittenPath: rules.rewrite ? `${rewritePath(target.pathname, matchedPrefix(route, target.pathname), rules.rewrite)}${cached && ignoreQuery ? '' : target.search}` : undefined,
       trace,
     };
     const dispatchOptions = {

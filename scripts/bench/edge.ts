@@ -38,10 +38,16 @@ interface Session {
 async function phone(baseUrl: string, dispatcher: Agent, session: Session): Promise<void> {
   const get = async (url: string, headers: Record<string, string> = {}) => {
     session.requests += 1;
-    const response = await request(url, { headers, dispatcher });
-    const body = await response.body.arrayBuffer();
-    if (response.statusCode !== 200 && response.statusCode !== 304) session.failures += 1;
-    return { status: response.statusCode, etag: response.headers.etag as string | undefined, text: Buffer.from(body).toString('utf8') };
+    try {
+      const response = await request(url, { headers, dispatcher });
+      const body = await response.body.arrayBuffer();
+      if (response.statusCode !== 200 && response.statusCode !== 304) session.failures += 1;
+      return { status: response.statusCode, etag: response.headers.etag as string | undefined, text: Buffer.from(body).toString('utf8') };
+    } catch {
+      // A dropped connection (Azurite under load closes some) is a failed request, counted, not the end of the run.
+      session.failures += 1;
+      return { status: 0, etag: undefined, text: '' };
+    }
   };
   const index = await get(`${baseUrl}/v1/${REGION}/index.txt`);
   for (const name of index.text.split('\n').filter(Boolean)) await get(`${baseUrl}/${name}`);

@@ -17,7 +17,9 @@ import { LogOnlyPurger } from '../../publisher/purgers/log-only';
 import type { Purger, PurgeOptions } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage } from '../../publisher/setup';
+import { publishSiteOnStart } from '../../publisher/site';
 import { generateSigningKeyPair } from '../commands/keys';
+import { buildSite } from '../site/build';
 import { startAzurite } from './azurite';
 import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import type { RunningService, StackContext } from './service';
@@ -87,6 +89,7 @@ export async function startPublisherService(context: StackContext, env: NodeJS.P
     const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
     const publisher = await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) });
     await prepareStorage(publisher);
+    await publishSiteOnStart(publisher, config, buildSite);
 
     const stopping = new AbortController();
     const loop = (async () => {

@@ -75,7 +75,8 @@ describe('the local edge cache follows Front Door\'s rules', () => {
   /** A fresh path answered with these headers. */
   function file(headers: Record<string, string | string[]>): string {
     counter += 1;
-    const path = `/v1/test/file-${counter}.txt`;
+    // A name the publisher writes: the WAF refuses every other path on the storage routes.
+    const path = `/v1/test/${1_700_000_000 + counter}-${1_700_003_600 + counter}-00001.zip`;
     answers.set(path, headers);
     return path;
   }
@@ -135,7 +136,7 @@ describe('the local edge cache follows Front Door\'s rules', () => {
   });
 
   it('does not keep a 404', async () => {
-    const result = await twice('/v1/test/missing.txt');
+    const result = await twice('/v1/test/1699996400-1700000000-00001.zip');
     expect([result.first.status, result.second.status]).toEqual([404, 404]);
     expect(result.originRequests).toBe(2);
   });
@@ -269,18 +270,18 @@ describe('the local edge cache follows Front Door\'s rules', () => {
   });
 
   it('holds at most cacheMaxBytes, dropping the least recently used entries, and counts only what it holds', async () => {
-    const small = await startLocalEdge(validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: origin.url, blobPrimary: `${origin.url}/primary` })), 'local'), { frontDoorId: FDID, probeIntervalInMs: 60_000, cacheMaxBytes: 100 });
+    const small = await startLocalEdge(validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: origin.url, blobPrimary: `${origin.url}/primary` })), 'local'), { frontDoorId: FDID, probeIntervalInMs: 60_000, cacheMaxBytes: 160 });
     try {
       const fetch = async (path: string) => {
         const response = await request(`${small.url}${path}`);
         await response.body.dump();
         return response.headers['x-cache'];
       };
-      // Bodies of about 30 bytes ("body of /v1/test/file-N.txt"): three fit in 100 bytes, four do not.
+      // Bodies of 48 bytes ("body of /v1/test/{start}-{end}-00001.zip"): three fit in 160 bytes, four do not.
       const paths = Array.from({ length: 6 }, () => file({ 'cache-control': 'public, max-age=600' }));
       for (const path of paths) expect(await fetch(path)).toBe('TCP_MISS');
       expect(small.metrics().cache).toMatchObject({ entries: 3, bytes: expect.any(Number) });
-      expect(small.metrics().cache.bytes).toBeLessThanOrEqual(100);
+      expect(small.metrics().cache.bytes).toBeLessThanOrEqual(160);
       expect(await fetch(paths[5])).toBe('TCP_HIT');
       expect(await fetch(paths[0])).toBe('TCP_MISS');
     } finally {
@@ -288,13 +289,15 @@ describe('the local edge cache follows Front Door\'s rules', () => {
     }
   });
 
-  it('sends an origin only the edge\'s headers on cached routes, with the FDID and the container path', async () => {
+  it('sends an origin the edge\'s headers on cached routes with the FDID and the container path, and no client header the rules delete', async () => {
     const path = file({ 'cache-control': 'public, max-age=600' });
     await get(path, { cookie: 'tracking=1', authorization: 'Bearer secret', 'x-azure-fdid': 'spoofed', 'user-agent': 'phone/1.0' });
     const seen = origin.requests.find((r) => r.url === `/primary/exports${path}`);
     expect(seen?.headers).toMatchObject({ 'x-azure-fdid': FDID, 'x-forwarded-host': new URL(edge.url).host });
     expect(seen?.headers.cookie).toBeUndefined();
     expect(seen?.headers.authorization).toBeUndefined();
+    // What Blob storage ignores goes on, as Front Door passes it.
+    expect(seen?.headers['user-agent']).toBe('phone/1.0');
     expect(Object.keys(seen?.headers ?? {}).filter((name) => name.startsWith('x-keyfront'))).toEqual([]);
   });
 });

@@ -13,9 +13,11 @@ import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { fillExports, waitFor, type ExportFile } from '../support/exports-fixture';
 
 const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
+/** The i-th export file's blob name, as the publisher names it (the WAF refuses other names). */
+const zipName = (i: number) => `v1/440/${1_700_000_000 + i * 3600}-${1_700_003_600 + i * 3600}-00001.zip`;
 const FILES: Record<string, ExportFile> = {
   'v1/440/index.txt': { body: 'index\n', contentType: 'text/plain', cacheControl: 'public, max-age=60' },
-  ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`v1/440/file-${i}.zip`, { body: `zip number ${i}`, contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' }])),
+  ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [zipName(i), { body: `zip number ${i}`, contentType: 'application/zip', cacheControl: 'public, max-age=1209600, immutable' }])),
 };
 
 describe('failover between the primary and secondary blob origins', () => {
@@ -38,7 +40,7 @@ describe('failover between the primary and secondary blob origins', () => {
 
   const exportsGroup = () => Object.fromEntries(edge.metrics().originGroups.exports.map((origin) => [origin.name, origin]));
   const read = async (i: number) => {
-    const response = await request(`${edge.url}/v1/440/file-${i}.zip`);
+    const response = await request(`${edge.url}/${zipName(i)}`);
     return { status: response.statusCode, body: await response.body.text() };
   };
 
@@ -61,7 +63,7 @@ describe('failover between the primary and secondary blob origins', () => {
     expect(group['blob-secondary'].requests).toBe(6);
     expect(edge.metrics().routes.exports.originFailures).toBe(0);
     // What was cached before stays cached.
-    expect((await request(`${edge.url}/v1/440/file-0.zip`)).headers['x-cache']).toBe('TCP_HIT');
+    expect((await request(`${edge.url}/${zipName(0)}`)).headers['x-cache']).toBe('TCP_HIT');
   });
 
   it('returns reads to the primary once its probes succeed again', async () => {
@@ -75,7 +77,7 @@ describe('failover between the primary and secondary blob origins', () => {
 
   it('answers 502 with a JSON error when no origin of the group answers', async () => {
     await Promise.all([primary.stop(), secondary.stop()]);
-    const response = await request(`${edge.url}/v1/440/file-11.zip`);
+    const response = await request(`${edge.url}/${zipName(11)}`);
     expect(response.statusCode).toBe(502);
     expect(await response.body.json()).toEqual({ error: 'no origin of this route answered', code: 'origin_unreachable' });
     expect(edge.metrics().routes.exports.originFailures).toBe(1);

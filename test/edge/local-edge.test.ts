@@ -17,7 +17,7 @@ import { startOriginStandIn, type OriginStandIn } from '../support/origin-stand-
 const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
 const INDEX = 'v1/440/1700000000-1700003600-00001.zip\nv1/440/1700003600-1700007200-00001.zip\n';
 /** Kept by the edge 2 s (`s-maxage=2`): long enough for a hit right after the miss, short enough to wait out. */
-const SHORT_LIVED = '/v1/440/short-lived.txt';
+const SHORT_LIVED = '/v1/440/1699996400-1700000000-00001.zip';
 
 async function get(url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
   const response = await request(url, { method, headers });
@@ -72,10 +72,10 @@ describe('the local edge in front of the API and Azurite', () => {
       expect(index.headers['content-type']).toBe('text/plain');
     });
 
-    it('answers 404 with a JSON error for paths no route serves', async () => {
+    it('refuses paths no route serves at the WAF, with a JSON error', async () => {
       const response = await get(`${edge.url}/admin/secret`);
-      expect(response.status).toBe(404);
-      expect(JSON.parse(response.body)).toEqual({ error: expect.any(String), code: 'route_not_found' });
+      expect(response.status).toBe(429);
+      expect(JSON.parse(response.body)).toEqual({ error: expect.any(String), code: 'edge_refused' });
       expect(response.headers['x-azure-ref']).toEqual(expect.any(String));
     });
 
@@ -186,11 +186,11 @@ describe('the local edge in front of the API and Azurite', () => {
       expect([changed.status, changed.body]).toEqual([200, '{"files":[]}']);
     });
 
-    it('ignores query strings in the cache key', async () => {
-      const first = await get(`${edge.url}/v1/440/1700003600-1700007200-00001.zip?cache-buster=1`);
-      const second = await get(`${edge.url}/v1/440/1700003600-1700007200-00001.zip?cache-buster=2`);
-      expect(first.headers['x-cache']).toBe('TCP_MISS');
-      expect(second.headers['x-cache']).toBe('TCP_HIT');
+    it('refuses a query string on a read before the cache or the origin (Blob storage would act on it)', async () => {
+      const before = edge.metrics().routes.exports.originRequests;
+      const refused = await get(`${edge.url}/v1/440/1700003600-1700007200-00001.zip?cache-buster=1`);
+      expect([refused.status, JSON.parse(refused.body).code]).toEqual([429, 'edge_refused']);
+      expect(edge.metrics().routes.exports.originRequests).toBe(before);
     });
 
     it('never answers HEAD from the cache (Front Door caches GET only)', async () => {

@@ -341,7 +341,7 @@ function parseArmPath(pathname: string): ParsedPath | undefined {
   return { subscriptionId: match[1], resourceGroup: match[2], provider: match[3].toLowerCase() as ParsedPath['provider'], segments, action };
 }
 
-function makeCertificate(): { cert: Buffer; key: Buffer } {
+export function makeCertificate(): { cert: Buffer; key: Buffer } {
   const dir = mkdtempSync(path.join(tmpdir(), 'arm-stand-in-'));
   try {
     const keyFile = path.join(dir, 'key.pem');
@@ -362,13 +362,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': randomUUID(), ...headers });
   res.end(text);
 }
 
-function armError(res: ServerResponse, status: number, code: string, message: string): void {
+export function armError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { error: { code, message } });
 }
 

@@ -1,0 +1,30 @@
+import { parsePublishRequest } from '../api/upload/upload';
+import { chaffRequest, paddedBody, REQUEST_BLOCK_BYTES, upload } from './upload';
+
+describe('request padding and chaff', () => {
+  it('pads every body to a multiple of the block, whatever it holds', () => {
+    for (const fields of [{}, { a: 'x'.repeat(100) }, { a: 'x'.repeat(REQUEST_BLOCK_BYTES) }]) {
+      const body = paddedBody(fields);
+      expect(new TextEncoder().encode(body).length % REQUEST_BLOCK_BYTES).toBe(0);
+      expect(JSON.parse(body)).toMatchObject({ ...fields, padding: expect.stringMatching(/^[A-Za-z0-9+/]*$/) });
+    }
+  });
+
+  it('makes chaff of the shape the API reads, one block like a real upload', () => {
+    const chaff = chaffRequest(Date.UTC(2026, 11, 1, 12), () => 0.99);
+    expect(chaff.temporaryExposureKeys).toHaveLength(14);
+    expect(() => parsePublishRequest(JSON.parse(paddedBody({ ...chaff })))).not.toThrow();
+    expect(paddedBody({ ...chaff }).length).toBe(REQUEST_BLOCK_BYTES);
+  });
+
+  it.each([
+    ['no keys', { temporaryExposureKeys: [] }],
+    ['31 keys', { temporaryExposureKeys: Array.from({ length: 31 }, () => ({ key: 'AAAAAAAAAAAAAAAAAAAAAA==', rollingStartNumber: 1, rollingPeriod: 144 })) }],
+    ['no certificate', { verificationPayload: '' }],
+  ])('refuses an upload with %s before sending anything: bad_request', async (_name, change) => {
+    const fetch = jest.fn();
+    const request = { ...chaffRequest(Date.now(), Math.random), healthAuthorityID: 'ha', ...change };
+    await expect(upload('http://edge', request, { env: { fetch } })).rejects.toMatchObject({ code: 'bad_request' });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+});

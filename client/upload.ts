@@ -1,0 +1,119 @@
+/**
+ * The write side of a phone: register (a user UUID and its secret), upload of a confirmed case's
+ * keys, and chaff. Every request body is padded with random base64 to a fixed block size, and
+ * chaff is a request of the same shape and size marked `X-Chaff` (which the API answers like an
+ * upload, storing nothing), so that neither size nor rate tells an observer who tested positive.
+ */
+import { MAX_KEYS_PER_UPLOAD, type TekJson } from '../proto/tek';
+import { ClientError } from './errors';
+import { bytesToBase64 } from './public-key';
+import { fetchWithRetry, runtimeOf, serverError, type ClientEnvironment, type RetryPolicy } from './retry';
+
+/** Request bodies are padded to a multiple of this: a 30-key upload with its certificate fits one block. */
+export const REQUEST_BLOCK_BYTES = 8 * 1024;
+
+export interface Registration {
+  userUuid: string;
+  secret: string;
+}
+
+/** One key in the upload shape of the API (transmission risk 0 when left out). */
+export type UploadKey = Pick<TekJson, 'key' | 'rollingStartNumber' | 'rollingPeriod'> & Partial<Pick<TekJson, 'transmissionRisk'>>;
+
+export interface UploadRequest {
+  temporaryExposureKeys: UploadKey[];
+  healthAuthorityID: string;
+  verificationPayload: string;
+  hmacKey: string;
+  symptomOnsetInterval?: number;
+  traveler?: boolean;
+  revisionToken?: string;
+}
+
+export interface UploadResult {
+  revisionToken: string;
+  insertedExposures: number;
+}
+
+export interface WriteOptions {
+  env?: ClientEnvironment;
+  retry?: Partial<RetryPolicy>;
+  abortSignal?: AbortSignal;
+}
+
+function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+/** `fields` as JSON with a `padding` of random base64 that fills the body to a multiple of `REQUEST_BLOCK_BYTES`. */
+export function paddedBody(fields: Record<string, unknown>): string {
+  const bare = JSON.stringify({ ...fields, padding: '' });
+  const length = new TextEncoder().encode(bare).length;
+  const target = Math.max(1, Math.ceil(length / REQUEST_BLOCK_BYTES)) * REQUEST_BLOCK_BYTES;
+  const padding = bytesToBase64(randomBytes(Math.ceil(((target - length) * 3) / 4) + 3)).slice(0, target - length);
+  return `${bare.slice(0, -2)}${padding}"}`;
+}
+
+function endpoint(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
+}
+
+async function refused(response: Response, what: string): Promise<ClientError> {
+  const body = await serverError(response);
+  return new ClientError('http_error', `${what} was refused with ${response.status}${body.code ? ` ${body.code}` : ''}${body.error ? `: ${body.error}` : ''}`, { statusCode: response.status, ...(body.code ? { serverCode: body.code } : {}) });
+}
+
+async function postJson(baseUrl: string, path: string, body: string, headers: Record<string, string>, options: WriteOptions): Promise<Response> {
+  return fetchWithRetry(endpoint(baseUrl, path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }, runtimeOf(options.env), { policy: options.retry ?? {}, abortSignal: options.abortSignal });
+}
+
+/** `POST /api/v1/register`: a user UUID and the secret that authorises its uploads. */
+export async function register(baseUrl: string, options: WriteOptions = {}): Promise<Registration> {
+  const response = await postJson(baseUrl, '/api/v1/register', paddedBody({}), {}, options);
+  if (response.status !== 201) throw await refused(response, 'register');
+  const body = (await response.json().catch(() => undefined)) as Partial<Registration> | undefined;
+  if (typeof body?.userUuid !== 'string' || typeof body.secret !== 'string') throw new ClientError('http_error', 'register answered 201 without a userUuid and secret', { statusCode: 201 });
+  return { userUuid: body.userUuid, secret: body.secret };
+}
+
+function callerHeaders(registration: Registration | undefined): Record<string, string> {
+  return registration ? { authorization: `Bearer ${registration.secret}`, 'x-user-uuid': registration.userUuid } : {};
+}
+
+function checkRequest(request: UploadRequest): void {
+  const count = Array.isArray(request.temporaryExposureKeys) ? request.temporaryExposureKeys.length : 0;
+  if (count < 1 || count > MAX_KEYS_PER_UPLOAD) throw new ClientError('bad_request', `an upload carries 1 to ${MAX_KEYS_PER_UPLOAD} keys, this one ${count}`);
+  for (const field of ['healthAuthorityID', 'verificationPayload', 'hmacKey'] as const) {
+    if (typeof request[field] !== 'string' || request[field] === '') throw new ClientError('bad_request', `${field} must be a non-empty string`);
+  }
+}
+
+/** `POST /api/v1/publish`: uploads the keys; the API's refusal comes back as `http_error` with its `serverCode`. */
+export async function upload(baseUrl: string, request: UploadRequest, options: WriteOptions & { registration?: Registration } = {}): Promise<UploadResult> {
+  checkRequest(request);
+  const response = await postJson(baseUrl, '/api/v1/publish', paddedBody({ ...request }), callerHeaders(options.registration), options);
+  if (response.status !== 200) throw await refused(response, 'the upload');
+  const body = (await response.json().catch(() => undefined)) as Partial<UploadResult> | undefined;
+  if (typeof body?.revisionToken !== 'string' || typeof body.insertedExposures !== 'number') throw new ClientError('http_error', 'the upload answered 200 without a revisionToken', { statusCode: 200 });
+  return { revisionToken: body.revisionToken, insertedExposures: body.insertedExposures };
+}
+
+/** A made-up upload of the real shape: random keys of recent days, a certificate-sized payload. */
+export function chaffRequest(nowInMs: number, random: () => number): UploadRequest {
+  const today = Math.floor(nowInMs / 600_000 / 144) * 144;
+  const count = 1 + Math.floor(random() * 14);
+  const keys = Array.from({ length: count }, (_, day) => ({ key: bytesToBase64(randomBytes(16)), rollingStartNumber: today - day * 144, rollingPeriod: 144, transmissionRisk: 0 }));
+  const jwtPart = (bytes: number) => bytesToBase64(randomBytes(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return { temporaryExposureKeys: keys, healthAuthorityID: 'chaff', verificationPayload: `${jwtPart(36)}.${jwtPart(280)}.${jwtPart(64)}`, hmacKey: bytesToBase64(randomBytes(32)) };
+}
+
+/** Sends one chaff upload (`X-Chaff: 1`); resolves when the API answered it like an upload. */
+export async function sendChaff(baseUrl: string, options: WriteOptions & { registration?: Registration } = {}): Promise<void> {
+  const runtime = runtimeOf(options.env);
+  const body = paddedBody({ ...chaffRequest(runtime.now(), runtime.random) });
+  const response = await postJson(baseUrl, '/api/v1/publish', body, { ...callerHeaders(options.registration), 'x-chaff': '1' }, options);
+  if (response.status !== 200) throw await refused(response, 'the chaff upload');
+  await response.body?.cancel().catch(() => undefined);
+}

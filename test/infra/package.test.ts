@@ -1,0 +1,104 @@
+/**
+ * `deploy package`: each zip holds host.json, package.json and one bundle; loaded the way the
+ * Functions host loads it (functions-host-stand-in.ts), each registers only its own functions
+ * with the right routes, methods, auth levels and timer schedule; the api zip has no signing code.
+ */
+import { randomUUID } from 'node:crypto';
+import { devApiEnvironment } from '../../scripts/local-stack/dev-material';
+import { createDevMaterial, REGION } from '../support/api-fixture';
+import { ALL_METHODS, ROUTES } from '../../api/routes';
+import { buildAppPackage, type AppPackage } from '../../infra/package';
+import { FUNCTION_TIMEOUT } from '../../infra/host/host-json';
+import { loadPackage, readZip } from './functions-host-stand-in';
+
+jest.setTimeout(120_000);
+
+let api: AppPackage;
+let publisher: AppPackage;
+
+beforeAll(async () => {
+  [api, publisher] = await Promise.all([buildAppPackage('api'), buildAppPackage('publisher')]);
+});
+
+describe('deploy package: the zips', () => {
+  it.each([
+    ['api', ['dist/index.js', 'host.json', 'package.json']],
+    ['publisher', ['dist/export.proto', 'dist/index.js', 'host.json', 'package.json']],
+  ] as const)('%s.zip holds exactly host.json, package.json, the bundle its main names and the files it reads', async (app, names) => {
+    const entries = await readZip(app === 'api' ? api.zip : publisher.zip);
+    expect([...entries.keys()].sort()).toEqual(names);
+    expect(JSON.parse(entries.get('package.json')!.toString())).toMatchObject({ name: `keyfront-${app}`, main: 'dist/index.js' });
+    expect(JSON.parse(entries.get('host.json')!.toString())).toMatchObject({ version: '2.0', functionTimeout: FUNCTION_TIMEOUT[app] });
+  });
+
+  it('api.zip contains no signer and no Key Vault client; publisher.zip does (the check can see them)', async () => {
+    const apiCode = (await readZip(api.zip)).get('dist/index.js')!.toString();
+    const publisherCode = (await readZip(publisher.zip)).get('dist/index.js')!.toString();
+    for (const marker of ['CryptographyClient', 'keyvault-keys', 'publisher/signers/', 'KeyVaultSigner']) {
+      expect({ marker, inApi: apiCode.includes(marker) }).toEqual({ marker, inApi: false });
+    }
+    expect(publisherCode).toContain('CryptographyClient');
+    expect(publisherCode).toContain('publisher/signers/');
+    expect(api.inputs.filter((input) => /^publisher\/|keyvault-keys/.test(input))).toEqual([]);
+    expect(publisher.inputs.some((input) => input.includes('@azure/keyvault-keys/'))).toBe(true);
+  });
+
+  it('each app bundles only its own room: no api code in the publisher, no scripts or tests in either', () => {
+    expect(publisher.inputs.filter((input) => input.startsWith('api/'))).toEqual([]);
+    for (const inputs of [api.inputs, publisher.inputs]) expect(inputs.filter((input) => /^(scripts|test|infra)\//.test(input) && input !== 'infra/host/no-key-vault.ts')).toEqual([]);
+  });
+
+  it('the same code gives the same zip bytes', async () => {
+    expect((await buildAppPackage('api')).zip.equals(api.zip)).toBe(true);
+  });
+});
+
+describe('deploy package: loaded by the Functions host stand-in', () => {
+  it('api.zip registers the route table: each route anonymous, every method, and the bundled handler answers', async () => {
+    const env: Record<string, string> = { ...devApiEnvironment(createDevMaterial(), REGION), KEYFRONT_STORE: 'memory', KEYFRONT_LOG_LEVEL: 'error' };
+    const fdid = env.KEYFRONT_FRONT_DOOR_ID.split(',')[0];
+    const load = await loadPackage(api.zip, env, [
+      { name: 'health', method: 'GET', path: '/api/health', headers: { 'x-azure-fdid': fdid } },
+      { name: 'health', method: 'GET', path: '/api/health', headers: {} },
+    ]);
+    expect(load.functions.map((f) => f.name)).toEqual(ROUTES.map((route) => route.name));
+    for (const route of ROUTES) {
+      const triggers = Object.values(load.functions.find((f) => f.name === route.name)!.bindings).filter((b) => b.direction === 'in');
+      expect(triggers).toEqual([expect.objectContaining({ type: 'httpTrigger', authLevel: 'anonymous', route: route.route, methods: ALL_METHODS })]);
+    }
+    expect(load.invoked[`health ${JSON.stringify({ 'x-azure-fdid': fdid })}`]).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok', store: 'ok' }) });
+    expect(load.invoked['health {}']).toEqual({ status: 403, body: expect.objectContaining({ code: 'front_door_required' }) });
+  });
+
+  it('api.zip starts and answers with App Insights on, as the deployment sets it (local auth off)', async () => {
+    const env: Record<string, string> = {
+      ...devApiEnvironment(createDevMaterial(), REGION),
+      KEYFRONT_STORE: 'memory',
+      KEYFRONT_LOG_LEVEL: 'error',
+      // An ingestion endpoint nothing listens on: the exporter's sends fail quietly, the app runs.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
+    };
+    const fdid = env.KEYFRONT_FRONT_DOOR_ID.split(',')[0];
+    const load = await loadPackage(api.zip, env, [{ name: 'health', method: 'GET', path: '/api/health', headers: { 'x-azure-fdid': fdid } }]);
+    expect(load.functions.map((f) => f.name)).toEqual(ROUTES.map((route) => route.name));
+    expect(load.invoked[`health ${JSON.stringify({ 'x-azure-fdid': fdid })}`]).toMatchObject({ status: 200 });
+  });
+
+  it('publisher.zip registers only the timer publishExports on its schedule, with no HTTP function', async () => {
+    const env = {
+      KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',
+      KEYFRONT_COSMOS_ENDPOINT: 'https://kfprod-cosmos.documents.azure.com:443/',
+      KEYFRONT_SIGNER: 'key-vault',
+      KEYFRONT_KEY_VAULT_KEY_ID: `https://kfprod-kv.vault.azure.net/keys/export-signing/${randomUUID().replace(/-/g, '')}`,
+      KEYFRONT_PUBLISH_SCHEDULE: '0 */10 * * * *',
+      KEYFRONT_LOG_LEVEL: 'error',
+    };
+    const load = await loadPackage(publisher.zip, env);
+    expect(load.functions).toEqual([{ name: 'publishExports', bindings: { [Object.keys(load.functions[0].bindings)[0]]: expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '0 */10 * * * *' }) } }]);
+  });
+
+  it('publisher.zip refuses to start without its settings, naming them (the host shows the start-up error)', async () => {
+    await expect(loadPackage(publisher.zip, { KEYFRONT_SIGNER: 'key-vault' })).rejects.toThrow(/KEYFRONT_(BLOB_ACCOUNT_URL|KEY_VAULT_KEY_ID|COSMOS_ENDPOINT)/);
+  });
+});
