@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { API_SETTINGS, ConfigError, loadApiConfig } from './config';
+import { TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING } from '../platform/telemetry';
 import { createDevMaterial, REGION } from '../test/support/api-fixture';
 import { devApiEnvironment } from '../scripts/local-stack/dev-material';
 
@@ -28,6 +29,12 @@ describe('loadApiConfig', () => {
     expect(config.logLevel).toBe('info');
   });
 
+  it('accepts an authority with a JWKS URI and no static keys, and reads the JWKS settings in milliseconds', () => {
+    const config = loadApiConfig({ ...valid, KEYFRONT_HEALTH_AUTHORITIES: JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['440'], jwksUri: 'https://verify.example/jwks.json' }]), KEYFRONT_JWKS_MIN_REFRESH_SECONDS: '30' });
+    expect(config.healthAuthorities[0]).toMatchObject({ jwksUri: 'https://verify.example/jwks.json', jwks: { keys: [] } });
+    expect(config.jwks).toEqual({ minRefreshInMs: 30_000, defaultMaxAgeInMs: 3_600_000, maxStaleInMs: 86_400_000, fetchTimeoutInMs: 5000 });
+  });
+
   it('accepts several Front Door IDs for a rotation, in any case', () => {
     const config = loadApiConfig({ ...valid, KEYFRONT_FRONT_DOOR_ID: ` ${material.frontDoorId.toUpperCase()} , 11111111-2222-3333-4444-555555555555` });
     expect(config.frontDoorIds).toEqual([material.frontDoorId, '11111111-2222-3333-4444-555555555555']);
@@ -49,6 +56,10 @@ describe('loadApiConfig', () => {
     ['KEYFRONT_HEALTH_AUTHORITIES', '[]', /KEYFRONT_HEALTH_AUTHORITIES must be a non-empty JSON array/],
     ['KEYFRONT_HEALTH_AUTHORITIES', '[{"id":"a","issuer":"i","audience":"a","regions":[],"jwks":{"keys":[]}}]', /KEYFRONT_HEALTH_AUTHORITIES\[0\]\.regions/],
     ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [material.healthAuthority.privateJwk] } }]), /is a private key/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwksUri: 'http://verify.example/jwks.json' }]), /\[0\]\.jwksUri must be an https:\/\/ URL/],
+    ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [] } }]), /jwks\.keys must be a non-empty array of JWKs \(or give a jwksUri\)/],
+    ['KEYFRONT_JWKS_MIN_REFRESH_SECONDS', '0', /KEYFRONT_JWKS_MIN_REFRESH_SECONDS/],
+    ['KEYFRONT_JWKS_MAX_STALE_SECONDS', 'a day', /KEYFRONT_JWKS_MAX_STALE_SECONDS/],
     ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ ...material.healthAuthority.publicJwk, kid: undefined }] } }]), /must have a kid/],
     ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }] } }]), /EC P-256/],
     ['KEYFRONT_HEALTH_AUTHORITIES', JSON.stringify([{ id: 'a', issuer: 'i', audience: 'a', regions: ['X'], jwks: { keys: [{ ...material.healthAuthority.publicJwk, x: 'AAAA' }] } }]), /not a valid public key/],
@@ -94,6 +105,8 @@ describe('loadApiConfig', () => {
   it('lists every variable it reads in the settings table', () => {
     const source = readFileSync(require.resolve('./config.ts'), 'utf8');
     const read = new Set([...source.matchAll(/'(KEYFRONT_[A-Z_]+)'/g)].map((m) => m[1]));
+    // Read through readTelemetrySettings (platform/telemetry.ts), whose rows the table includes.
+    if (source.includes('readTelemetrySettings(read)')) for (const setting of [TELEMETRY_SETTING, TELEMETRY_AUTH_SETTING]) read.add(setting.env);
     expect([...read].sort()).toEqual(API_SETTINGS.map((s) => s.env).sort());
   });
 });

@@ -6,16 +6,11 @@
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { LogLevel } from '../platform/log';
-import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
+import { GUID_PATTERN } from '../platform/ids';
+import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
+import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
+import type { JwksSettings } from './upload/certificate-jwks';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
-
-/** A configuration fault found at start-up; lists every bad variable at once. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-}
 
 /** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
 export interface VersionedKeys {
@@ -32,8 +27,10 @@ export interface HealthAuthority {
   audience: string;
   /** The regions its keys are stored for (the publisher exports per region). */
   regions: string[];
-  /** Its ES256 public keys (P-256 JWKs), selected by the certificate's `kid`. */
+  /** Its ES256 public keys (P-256 JWKs), selected by the certificate's `kid`; may be empty when `jwksUri` is set. */
   jwks: { keys: JWK[] };
+  /** Where it publishes its keys (HTTPS JWKS), read and refreshed as `KEYFRONT_JWKS_*` say; static `jwks` keys work too. */
+  jwksUri?: string;
 }
 
 export interface StoreSettings {
@@ -57,45 +54,46 @@ export interface ApiConfig {
   healthAuthorities: HealthAuthority[];
   certificateClockSkewSeconds: number;
   certificateMaxAgeSeconds: number;
+  /** How the authorities' JWKS URIs are read. */
+  jwks: JwksSettings;
   store: StoreSettings;
   logLevel: LogLevel;
+  telemetry: TelemetrySettings;
 }
 
-/** One row of the settings table: the README and the local stack print from it. */
-export interface Setting {
-  env: string;
-  /** The default as written in the environment; `undefined` = required (or optional without default). */
-  default?: string;
-  required: boolean;
-  description: string;
-}
+export { ConfigError, type Setting };
 
 export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_FRONT_DOOR_ID', required: true, description: 'Accepted X-Azure-FDID values (GUIDs, comma-separated: several during a rotation). No way to turn the check off.' },
-  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]}}.' },
-  { env: 'KEYFRONT_REVISION_TOKEN_KEYS', required: true, description: 'AES-256 keys of revision tokens: "version:base64(32 bytes)", comma-separated, current first.' },
-  { env: 'KEYFRONT_REGISTER_KEYS', required: false, description: 'HMAC keys of register secrets: "version:base64(>=32 bytes)", comma-separated, current first. Required when registration is required.' },
-  { env: 'KEYFRONT_REGISTRATION_REQUIRED', default: 'true', required: false, description: 'Publish needs Authorization: Bearer <secret> and X-User-Uuid from /api/v1/register.' },
-  { env: 'KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', default: '60', required: false, description: 'Tolerance on exp/nbf/iat of verification certificates.' },
-  { env: 'KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', default: '3600', required: false, description: 'Oldest accepted certificate, by its iat.' },
-  { env: 'KEYFRONT_STORE', default: 'cosmos', required: false, description: '"cosmos", or "memory" (keys are lost on restart: tests and demos only).' },
-  { env: 'KEYFRONT_COSMOS_ENDPOINT', required: false, description: 'Cosmos DB account endpoint (required for the cosmos store).' },
-  { env: 'KEYFRONT_COSMOS_KEY', required: false, description: 'Account key; leave unset in Azure to use the managed identity.' },
-  { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, required: false, description: 'Database id.' },
-  { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, required: false, description: 'Container id (partition key /pk).' },
-  { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), required: false, description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
-  { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', required: false, description: 'Deadline of the store work of one request; past it: 503.' },
-  { env: 'KEYFRONT_LOG_LEVEL', default: 'info', required: false, description: 'debug, info, warn or error.' },
+  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]} and/or jwksUri:"https://..."}.' },
+  { env: 'KEYFRONT_REVISION_TOKEN_KEYS', secret: true, required: true, description: 'AES-256 keys of revision tokens: "version:base64(32 bytes)", comma-separated, current first.' },
+  { env: 'KEYFRONT_REGISTER_KEYS', secret: true, description: 'HMAC keys of register secrets: "version:base64(>=32 bytes)", comma-separated, current first. Required when registration is required.' },
+  { env: 'KEYFRONT_REGISTRATION_REQUIRED', default: 'true', description: 'Publish needs Authorization: Bearer <secret> and X-User-Uuid from /api/v1/register.' },
+  { env: 'KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', default: '60', description: 'Tolerance on exp/nbf/iat of verification certificates.' },
+  { env: 'KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', default: '3600', description: 'Oldest accepted certificate, by its iat.' },
+  { env: 'KEYFRONT_JWKS_MIN_REFRESH_SECONDS', default: '60', description: 'Shortest time between two fetches of a jwksUri (cache headers and unknown kids never make it sooner).' },
+  { env: 'KEYFRONT_JWKS_DEFAULT_MAX_AGE_SECONDS', default: '3600', description: 'Freshness of a JWKS answered without Cache-Control or Expires (cache headers are honoured up to a day).' },
+  { env: 'KEYFRONT_JWKS_MAX_STALE_SECONDS', default: '86400', description: 'How long the last good keys of a jwksUri keep working once stale while it cannot be fetched; then uploads get 503 health_authority_keys_unavailable.' },
+  { env: 'KEYFRONT_JWKS_FETCH_TIMEOUT_MS', default: '5000', description: 'Deadline of one JWKS fetch.' },
+  { env: 'KEYFRONT_STORE', default: 'cosmos', description: '"cosmos", or "memory" (keys are lost on restart: tests and demos only).' },
+  { env: 'KEYFRONT_COSMOS_ENDPOINT', description: 'Cosmos DB account endpoint (required for the cosmos store).' },
+  { env: 'KEYFRONT_COSMOS_KEY', secret: true, description: 'Account key; leave unset in Azure to use the managed identity.' },
+  { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, description: 'Database id.' },
+  { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, description: 'Container id (partition key /pk).' },
+  { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
+  { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', description: 'Deadline of the store work of one request; past it: 503.' },
+  { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
+  TELEMETRY_SETTING,
+  TELEMETRY_AUTH_SETTING,
 ];
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VERSION = /^[A-Za-z0-9_-]{1,16}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** The API's own kinds of setting, on top of the shared ones. */
 class ApiSettingsReader extends SettingsReader {
   constructor(env: Env) {
-    super(env, API_SETTINGS);
+    super(env, API_SETTINGS, 'API settings');
   }
 
   /** The value (or default); unset while `needed` is a problem. */
@@ -107,7 +105,7 @@ class ApiSettingsReader extends SettingsReader {
     const ids = this.list(name);
     if (this.raw(name) === undefined) this.problems.push(`${name} is required`);
     else if (ids.length === 0) this.problems.push(`${name} must list at least one Front Door ID`);
-    for (const id of ids) if (!GUID.test(id)) this.problems.push(`${name}: ${JSON.stringify(id)} is not a Front Door ID (a GUID)`);
+    for (const id of ids) if (!GUID_PATTERN.test(id)) this.problems.push(`${name}: ${JSON.stringify(id)} is not a Front Door ID (a GUID)`);
     return ids.map((id) => id.toLowerCase());
   }
 
@@ -169,8 +167,12 @@ class ApiSettingsReader extends SettingsReader {
         this.problems.push(`${where}.regions must be a non-empty array of region codes matching ${REGION_PATTERN.source}`);
       }
       const keys = ha.jwks?.keys;
-      if (!Array.isArray(keys) || keys.length === 0) {
-        this.problems.push(`${where}.jwks.keys must be a non-empty array of JWKs`);
+      const jwksUri = (ha as { jwksUri?: unknown }).jwksUri;
+      if (jwksUri !== undefined && !isHttpsUrl(jwksUri)) this.problems.push(`${where}.jwksUri must be an https:// URL, got ${JSON.stringify(jwksUri)}`);
+      if (jwksUri !== undefined && ha.jwks === undefined) {
+        // Keys come from the URI alone.
+      } else if (!Array.isArray(keys) || (keys.length === 0 && jwksUri === undefined)) {
+        this.problems.push(`${where}.jwks.keys must be a non-empty array of JWKs${jwksUri === undefined ? ' (or give a jwksUri)' : ''}`);
       } else {
         const kids = new Set<string>();
         keys.forEach((jwk, k) => {
@@ -182,9 +184,18 @@ class ApiSettingsReader extends SettingsReader {
           }
         });
       }
-      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] } });
+      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] }, ...(typeof jwksUri === 'string' ? { jwksUri } : {}) });
     });
     return authorities;
+  }
+}
+
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
   }
 }
 
@@ -217,6 +228,12 @@ export function loadApiConfig(env: Env): ApiConfig {
     healthAuthorities: read.healthAuthorities('KEYFRONT_HEALTH_AUTHORITIES'),
     certificateClockSkewSeconds: read.integer('KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', 0, 600),
     certificateMaxAgeSeconds: read.integer('KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', 60, 7 * 86400),
+    jwks: {
+      minRefreshInMs: read.integer('KEYFRONT_JWKS_MIN_REFRESH_SECONDS', 1, 86400) * 1000,
+      defaultMaxAgeInMs: read.integer('KEYFRONT_JWKS_DEFAULT_MAX_AGE_SECONDS', 1, 86400) * 1000,
+      maxStaleInMs: read.integer('KEYFRONT_JWKS_MAX_STALE_SECONDS', 0, 7 * 86400) * 1000,
+      fetchTimeoutInMs: read.integer('KEYFRONT_JWKS_FETCH_TIMEOUT_MS', 100, 60000),
+    },
     store: {
       kind: storeKind,
       ...(endpoint === undefined ? {} : { endpoint }),
@@ -227,7 +244,8 @@ export function loadApiConfig(env: Env): ApiConfig {
       timeoutInMs: read.integer('KEYFRONT_STORE_TIMEOUT_MS', 100, 60000),
     },
     logLevel: read.oneOf('KEYFRONT_LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
+    telemetry: readTelemetrySettings(read),
   };
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  read.throwIfAny();
   return config;
 }

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'invalid_revision_token',
   ...KEY_RULE_CODES,
   'store_unavailable',
+  'health_authority_keys_unavailable',
   'internal_error',
 ] as const;
 
@@ -53,6 +54,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   invalid_revision_token: 400,
   ...(Object.fromEntries(KEY_RULE_CODES.map((code) => [code, 400])) as Record<(typeof KEY_RULE_CODES)[number], 400>),
   store_unavailable: 503,
+  health_authority_keys_unavailable: 503,
   internal_error: 500,
 };
 

@@ -6,8 +6,11 @@ import { app } from '@azure/functions';
 import { loadApiConfig } from './config';
 import { ALL_METHODS, bindRoute, ROUTES } from './routes';
 import { createApiRuntime } from './runtime';
+import { startTelemetry } from '../platform/telemetry';
 
-const api = createApiRuntime(loadApiConfig(process.env));
+const config = loadApiConfig(process.env);
+// Telemetry is set up (or not: no connection string) before the first request.
+const api = createApiRuntime(config, { metrics: startTelemetry(config.telemetry).metrics });
 
 for (const route of ROUTES) {
   app.http(route.name, { route: route.route, methods: ALL_METHODS, authLevel: 'anonymous', handler: bindRoute(route, api) });

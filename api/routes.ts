@@ -6,9 +6,12 @@
  */
 import type { HttpHandler, HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { HttpError } from './errors';
+import { StoreUnavailableError } from '../exposures/exposure-store';
 import { FRONT_DOOR_ID_HEADER, isAcceptedFrontDoorId } from './front-door';
 import { errorResponse } from './http';
 import type { ApiRuntime } from './runtime';
+import { recordAnswer } from './answer-metrics';
+import { NOT_RECORDING, traceOperation, type OperationSpan } from '../platform/telemetry-spans';
 import * as health from './functions/health';
 import * as upload from './functions/upload';
 import * as register from './functions/register';
@@ -22,6 +25,8 @@ export interface RouteDefinition {
   /** Path under the host's `/api` prefix. */
   route: string;
   methods: readonly HttpMethod[];
+  /** A health probe: answered often, so logged at debug and not traced. */
+  probe?: boolean;
 }
 
 export interface ApiRoute extends RouteDefinition {
@@ -39,12 +44,21 @@ export function pathOf(route: RouteDefinition): string {
 }
 
 export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
-  return async function handle(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const spanName = `${route.methods[0]} ${pathOf(route)}`;
+  if (route.probe) return (request, context) => handle(request, context, NOT_RECORDING);
+  // One span per request, under the host's trace when it passes one.
+  return function traced(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const traceParent = context.traceContext?.traceParent;
+    return traceOperation(spanName, traceParent ? { traceParent } : {}, (span) => handle(request, context, span));
+  };
+
+  async function handle(request: HttpRequest, context: InvocationContext, span: OperationSpan): Promise<HttpResponseInit> {
     const started = performance.now();
     // Fields rather than a child logger: one fewer set of closures on every request.
     const fields = { function: route.name, invocationId: context.invocationId };
     let response: HttpResponseInit;
     let code: string | undefined;
+    let failure: unknown;
     try {
       if (!isAcceptedFrontDoorId(request.headers.get(FRONT_DOOR_ID_HEADER), api.config.frontDoorIds)) {
         throw new HttpError(403, 'front_door_required', 'requests must come through the service front door');
@@ -55,9 +69,18 @@ export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
       response = await route.handler(request, context, api);
     } catch (error) {
       response = errorResponse(error, api.logger, fields);
-      code = error instanceof HttpError ? error.code : undefined;
+      code = error instanceof HttpError ? error.code : error instanceof StoreUnavailableError ? 'store_unavailable' : 'internal_error';
+      failure = error;
     }
-    api.logger.info('request', { ...fields, status: response.status ?? 200, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
+    const status = response.status ?? 200;
+    // Method and status make App Insights show the request's response code; 4xx are answers, only 5xx failures.
+    span.set('http.request.method', request.method);
+    span.set('http.response.status_code', status);
+    if (code) span.set('keyfront.code', code);
+    if (status >= 500) span.fail(code ?? 'internal_error');
+    else span.succeed();
+    recordAnswer(api.metrics, route.name, { status, ...(code ? { code } : {}), chaff: request.headers.has('x-chaff'), error: failure });
+    api.logger[route.probe ? 'debug' : 'info']('request', { ...fields, status, ...(code ? { code } : {}), durationInMs: Math.round((performance.now() - started) * 10) / 10 });
     return response;
-  };
+  }
 }

@@ -6,6 +6,8 @@
 import { version } from '../package.json';
 import type { ApiConfig } from './config';
 import { createLogger, type Logger } from '../platform/log';
+import { noopMetrics, type Metrics } from '../platform/metrics';
+import { countFailures } from '../platform/metrics-failures';
 import { CertificateVerifier } from './upload/certificate';
 import { UploadLatencies } from './upload/chaff-latency';
 import { createCosmosClient } from '../exposures/cosmos-client';
@@ -18,6 +20,8 @@ export interface ApiRuntime {
   store: ExposureStore;
   certificates: CertificateVerifier;
   logger: Logger;
+  /** The figures operators watch (README "Telemetry"); records nothing when telemetry is off. */
+  metrics: Metrics;
   now(): Date;
   version: string;
   /** Whether the store answered a ping recently (cached briefly: every edge location probes health). */
@@ -31,6 +35,7 @@ export interface ApiRuntime {
 export interface ApiRuntimeOptions {
   store?: ExposureStore;
   logger?: Logger;
+  metrics?: Metrics;
   now?: () => Date;
   /** How long a health answer about the store is reused. */
   healthCacheInMs?: number;
@@ -46,7 +51,9 @@ export function createStore(config: ApiConfig): ExposureStore {
 }
 
 export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions = {}): ApiRuntime {
-  const store = options.store ?? createStore(config);
+  const metrics = options.metrics ?? noopMetrics;
+  // Failures counted only where they are recorded: no wrapper on the store otherwise.
+  const store = metrics === noopMetrics ? (options.store ?? createStore(config)) : countFailures(options.store ?? createStore(config), metrics.storeError);
   const logger = options.logger ?? createLogger('api', { level: config.logLevel });
   const now = options.now ?? (() => new Date());
   const healthCacheInMs = options.healthCacheInMs ?? 5000;
@@ -54,8 +61,9 @@ export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions =
   return {
     config,
     store,
-    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds }),
+    certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds, jwks: config.jwks, jwksDeps: { logger } }),
     logger,
+    metrics,
     now,
     version,
     uploadLatencies: new UploadLatencies(),

@@ -1,4 +1,4 @@
-import { EdgeSettingsError, loadAzureEdgeConfig, loadLocalEdgeConfig, secondaryOf } from './config';
+import { ConfigError, loadAzureEdgeConfig, loadLocalEdgeConfig, secondaryOf } from './config';
 
 describe('edge settings', () => {
   it('derives the Azure origins from the site and account names', () => {
@@ -17,7 +17,7 @@ describe('edge settings', () => {
     [{ KEYFRONT_EDGE_SUBSCRIPTION_ID: 'my-sub' }, 'KEYFRONT_EDGE_SUBSCRIPTION_ID must be a GUID'],
     [{ KEYFRONT_EDGE_API_SITES: ' , ' }, 'KEYFRONT_EDGE_API_SITES must name at least one Function App'],
   ])('names the variable: %j', (env, message) => {
-    expect(() => loadAzureEdgeConfig(env)).toThrow(EdgeSettingsError);
+    expect(() => loadAzureEdgeConfig(env)).toThrow(ConfigError);
     expect(() => loadAzureEdgeConfig(env)).toThrow(message);
   });
 

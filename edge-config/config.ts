@@ -5,22 +5,17 @@
  * code; only addresses and names come from here.
  */
 import { isIP } from 'node:net';
-import { REGION_PATTERN, SettingsReader, type Env } from '../platform/settings';
+import { GUID_PATTERN } from '../platform/ids';
+import type { LogLevel } from '../platform/log';
+import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
 import type { FrontDoorSku } from './declaration';
 import type { EdgeEnvironment } from './keyfront';
 
-export class EdgeSettingsError extends Error {
-  override readonly name = 'EdgeSettingsError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid edge settings: ${problems.join('; ')}`);
-  }
-}
+/** @deprecated The one `ConfigError` of platform/settings; this name stays until every branch has merged. */
+export const EdgeSettingsError = ConfigError;
+export { ConfigError };
 
-export interface EdgeSetting {
-  env: string;
-  default?: string;
-  description: string;
-}
+export type EdgeSetting = Setting;
 
 export const AZURE_EDGE_SETTINGS: readonly EdgeSetting[] = [
   { env: 'KEYFRONT_EDGE_SUBSCRIPTION_ID', description: 'Azure subscription of the Front Door profile (apply and purge).' },
@@ -46,15 +41,15 @@ export const LOCAL_EDGE_SETTINGS: readonly EdgeSetting[] = [
   { env: 'KEYFRONT_EDGE_PROBE_INTERVAL_MS', description: 'Health probe interval of the local edge in ms; by default the declared one (30 s), as in Front Door.' },
   { env: 'KEYFRONT_EDGE_CACHE_MAX_BYTES', default: String(256 * 1024 * 1024), description: 'Bytes of responses the local edge caches.' },
   { env: 'KEYFRONT_EDGE_PROBE_REGION', default: '440', description: 'Region whose index.txt the blob health probe reads.' },
+  { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
 ];
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SITE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?$/;
 const ACCOUNT = /^[a-z0-9]{3,24}$/;
 
 /** Throws every problem at once, naming the variables. */
 function done<T>(read: SettingsReader, value: T): T {
-  if (read.problems.length > 0) throw new EdgeSettingsError(read.problems);
+  read.throwIfAny();
   return value;
 }
 
@@ -66,7 +61,7 @@ export interface AzureEdgeConfig {
 }
 
 export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
-  const read = new SettingsReader(env, AZURE_EDGE_SETTINGS);
+  const read = new SettingsReader(env, AZURE_EDGE_SETTINGS, 'edge settings');
   const sku = read.string('KEYFRONT_EDGE_SKU') as FrontDoorSku;
   if (sku !== 'Standard_AzureFrontDoor' && sku !== 'Premium_AzureFrontDoor') read.problems.push(`KEYFRONT_EDGE_SKU must be Standard_AzureFrontDoor or Premium_AzureFrontDoor, got ${JSON.stringify(sku)}`);
   const sites = read.list('KEYFRONT_EDGE_API_SITES');
@@ -76,7 +71,7 @@ export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
   });
   const account = read.matching('KEYFRONT_EDGE_STORAGE_ACCOUNT', ACCOUNT, '3-24 lower-case letters and digits');
   const subscriptionId = read.string('KEYFRONT_EDGE_SUBSCRIPTION_ID');
-  if (subscriptionId !== undefined && !GUID.test(subscriptionId)) read.problems.push(`KEYFRONT_EDGE_SUBSCRIPTION_ID must be a GUID, got ${JSON.stringify(subscriptionId)}`);
+  if (subscriptionId !== undefined && !GUID_PATTERN.test(subscriptionId)) read.problems.push(`KEYFRONT_EDGE_SUBSCRIPTION_ID must be a GUID, got ${JSON.stringify(subscriptionId)}`);
   return done(read, {
     subscriptionId,
     resourceGroupName: read.string('KEYFRONT_EDGE_RESOURCE_GROUP'),
@@ -103,6 +98,7 @@ export interface LocalEdgeConfig {
   frontDoorId?: string;
   probeIntervalInMs?: number;
   cacheMaxBytes: number;
+  logLevel: LogLevel;
   environment: EdgeEnvironment;
 }
 
@@ -129,11 +125,11 @@ export function localEdgeEnvironment(origins: { api: string; blobPrimary: string
 }
 
 export function loadLocalEdgeConfig(env: Env): LocalEdgeConfig {
-  const read = new SettingsReader(env, LOCAL_EDGE_SETTINGS);
+  const read = new SettingsReader(env, LOCAL_EDGE_SETTINGS, 'local edge settings');
   const host = read.required('KEYFRONT_EDGE_HOST');
   if (isIP(host) === 0 && host !== 'localhost') read.problems.push(`KEYFRONT_EDGE_HOST must be an IP address, got ${JSON.stringify(host)}`);
   const frontDoorId = read.string('KEYFRONT_EDGE_FRONT_DOOR_ID');
-  if (frontDoorId !== undefined && !GUID.test(frontDoorId)) read.problems.push(`KEYFRONT_EDGE_FRONT_DOOR_ID must be a GUID, got ${JSON.stringify(frontDoorId)}`);
+  if (frontDoorId !== undefined && !GUID_PATTERN.test(frontDoorId)) read.problems.push(`KEYFRONT_EDGE_FRONT_DOOR_ID must be a GUID, got ${JSON.stringify(frontDoorId)}`);
   const blobPrimary = read.url('KEYFRONT_EDGE_BLOB_ORIGIN');
   const secondary = read.string('KEYFRONT_EDGE_BLOB_SECONDARY_ORIGIN');
   return done(read, {
@@ -143,6 +139,7 @@ export function loadLocalEdgeConfig(env: Env): LocalEdgeConfig {
     frontDoorId,
     probeIntervalInMs: read.string('KEYFRONT_EDGE_PROBE_INTERVAL_MS') === undefined ? undefined : read.integer('KEYFRONT_EDGE_PROBE_INTERVAL_MS', 100, 600_000),
     cacheMaxBytes: read.integer('KEYFRONT_EDGE_CACHE_MAX_BYTES', 1024 * 1024, 64 * 1024 * 1024 * 1024),
+    logLevel: read.oneOf('KEYFRONT_LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
     environment: localEdgeEnvironment({
       api: read.url('KEYFRONT_EDGE_API_ORIGIN'),
       blobPrimary,

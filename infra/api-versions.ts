@@ -26,6 +26,12 @@ export const API_VERSIONS: Readonly<Record<string, ApiVersionRow>> = {
   'Microsoft.Authorization/roleAssignments': { apiVersion: '2022-04-01', reference: `${templates}/microsoft.authorization/2022-04-01/roleassignments` },
   'Microsoft.OperationalInsights/workspaces': { apiVersion: '2023-09-01', reference: `${templates}/microsoft.operationalinsights/2023-09-01/workspaces` },
   'Microsoft.Insights/components': { apiVersion: '2020-02-02', reference: `${templates}/microsoft.insights/2020-02-02/components` },
+  // --- telemetry (infra/monitoring.ts) ---
+  'Microsoft.Insights/workbooks': { apiVersion: '2023-06-01', reference: `${templates}/microsoft.insights/2023-06-01/workbooks` },
+  'Microsoft.Insights/scheduledQueryRules': { apiVersion: '2021-08-01', reference: `${templates}/microsoft.insights/2021-08-01/scheduledqueryrules` },
+  'Microsoft.Insights/metricAlerts': { apiVersion: '2018-03-01', reference: `${templates}/microsoft.insights/2018-03-01/metricalerts` },
+  'Microsoft.Insights/actionGroups': { apiVersion: '2021-09-01', reference: `${templates}/microsoft.insights/2021-09-01/actiongroups` },
+  'Microsoft.Insights/diagnosticSettings': { apiVersion: '2021-05-01-preview', reference: `${templates}/microsoft.insights/2021-05-01-preview/diagnosticsettings` },
   // One Microsoft.Web version for our resources and the edge's access restriction (sites/config).
   'Microsoft.Web/serverfarms': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/serverfarms` },
   'Microsoft.Web/sites': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/sites` },

@@ -283,6 +283,8 @@ function publisherSettings(names: DeploymentNames, slot: boolean): Setting[] {
     { name: STAGING_DISABLED_SETTING, value: slot ? 'true' : 'false' },
     { name: 'KEYFRONT_REGIONS', value: "[parameters('regions')]" },
     { name: 'KEYFRONT_BLOB_ACCOUNT_URL', value: `https://${names.exportsAccount}.blob.core.windows.net` },
+    // Both profiles are read-access geo-redundant: new files enter the index once the secondary holds them.
+    { name: 'KEYFRONT_BLOB_SECONDARY_URL', value: `https://${names.exportsAccount}-secondary.blob.core.windows.net` },
     { name: 'KEYFRONT_EXPORT_CONTAINER', value: EXPORTS_CONTAINER },
     { name: 'KEYFRONT_STATE_CONTAINER', value: STATE_CONTAINER },
     { name: 'KEYFRONT_SIGNER', value: 'key-vault' },

@@ -2,9 +2,11 @@
  * Structured logs: one JSON object per line on stdout (App Insights collects stdout of Function
  * Apps). Every component makes its logger here. Privacy is enforced in one place: fields whose
  * names can carry key data, secrets, tokens or client addresses are replaced before writing,
- * whatever the caller passed.
+ * whatever the caller passed. A line written inside a traced operation (an upload, a publisher
+ * run) carries its `traceId` and `spanId`, the operation id App Insights joins its telemetry by.
  */
 import { types } from 'node:util';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -33,7 +35,8 @@ const SECRETS_IN_TEXT: ReadonlyArray<[RegExp, string]> = [
   [/\beyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]'],
 ];
 
-function scrubText(text: string): string {
+/** `text` with the secrets it may quote replaced (also used for exported telemetry). */
+export function scrubText(text: string): string {
   return SECRETS_IN_TEXT.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }
 
@@ -71,7 +74,9 @@ export function createLogger(component: string, options: LoggerOptions = {}, bou
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return;
-    const record = { time: now().toISOString(), level, component, message, ...(scrub({ ...bound, ...fields }) as LogFields) };
+    const span = trace.getActiveSpan()?.spanContext();
+    const traced = span && isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : undefined;
+    const record = { time: now().toISOString(), level, component, message, ...traced, ...(scrub({ ...bound, ...fields }) as LogFields) };
     write(JSON.stringify(record));
   };
   return {

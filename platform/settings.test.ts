@@ -1,4 +1,4 @@
-import { SettingsReader } from './settings';
+import { ConfigError, SettingsReader } from './settings';
 
 const TABLE = [{ env: 'A_PORT', default: '8080' }, { env: 'A_NAME' }, { env: 'A_FLAG', default: 'true' }, { env: 'A_LIST', default: 'x, y' }];
 
@@ -32,5 +32,29 @@ describe('SettingsReader', () => {
     expect([read.integer('A_PORT', 1, 65535), read.boolean('A_FLAG'), read.url('A_NAME')]).toEqual([65535, false, 'https://example.org']);
     expect(read.integer('A_PORT', 1, 1000, 'a small number')).toBe(1);
     expect(read.problems).toEqual(['A_PORT must be a small number, got "65535"']);
+  });
+});
+
+describe('ConfigError', () => {
+  it('is thrown once with every problem, saying what was read', () => {
+    const read = new SettingsReader({ A_PORT: 'x' }, TABLE, 'demo settings');
+    read.integer('A_PORT', 1, 2);
+    read.required('A_NAME', 'when A_FLAG=true');
+    expect(() => read.throwIfAny()).toThrow(new ConfigError(['A_PORT must be an integer from 1 to 2, got "x"', 'A_NAME is required when A_FLAG=true'], 'demo settings'));
+    expect(() => read.throwIfAny()).toThrow(/^invalid demo settings:\n {2}A_PORT/);
+    expect(() => new SettingsReader({}, TABLE).throwIfAny()).not.toThrow();
+  });
+
+  it('never repeats the value of a secret', () => {
+    const read = new SettingsReader({ A_KEY: 'hunter2-very-secret' }, [{ env: 'A_KEY', secret: true }]);
+    read.matching('A_KEY', /^v\d+:/, 'version:base64');
+    expect(read.problems).toEqual(['A_KEY must be version:base64, got another value (not shown: a secret)']);
+  });
+
+  it('reads an optional setting only when it is set', () => {
+    const read = new SettingsReader({ A_NAME: 'ftp://x' }, TABLE);
+    expect(read.optional('A_OTHER', (name) => read.url(name))).toBeUndefined();
+    expect(read.optional('A_NAME', (name) => read.url(name))).toBe('http://invalid');
+    expect(read.problems).toEqual(['A_NAME must be an http(s) URL, got "ftp://x"']);
   });
 });

@@ -8,13 +8,17 @@ import { loadPublisherConfig } from './config';
 import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
 import { publishSiteOnStart, readSiteBuild, SITE_BUILD_DIR } from './site';
 import { createPublishExportsHandler } from './timer';
+import { countingFailures } from './run-telemetry';
+import { startTelemetry } from '../platform/telemetry';
 
 const config = loadPublisherConfig(process.env);
+const { metrics } = startTelemetry(config.telemetry);
 let publisher: Promise<PublisherInstance> | undefined;
 
 /** Created on the first tick and kept: clients and the signer are reused by later ticks of this instance. */
 function getPublisher(): Promise<PublisherInstance> {
-  publisher ??= createPublisher(config).then(async (instance) => {
+  publisher ??= createPublisher(config).then(async (created) => {
+    const instance = countingFailures(created, metrics);
     await prepareStorage(instance);
     await publishSiteOnStart(instance, config, () => readSiteBuild(SITE_BUILD_DIR));
     return instance;
@@ -24,4 +28,4 @@ function getPublisher(): Promise<PublisherInstance> {
   return publisher;
 }
 
-app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher) });
+app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher, metrics) });

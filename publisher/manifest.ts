@@ -32,6 +32,8 @@ export interface PublishedFile {
   readonly binSha256: string;
   readonly keyId: string;
   readonly keyVersion: string;
+  /** Wall clock (epoch seconds) once the blob existed; absent when unknown. The index waits for geo-replication to pass it. */
+  readonly createdAt?: number;
 }
 
 export interface RangeRecord {

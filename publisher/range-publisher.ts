@@ -50,9 +50,11 @@ export interface RangeResult {
   realKeys: number;
   realRevisedKeys: number;
   paddingKeys: number;
-  /** Stored keys (and revised keys) this pass put into files: the range's keys no earlier file carried. */
+  /** Keys and revised keys this pass put into files (not those earlier files carry). */
   publishedKeys: number;
   publishedRevisedKeys: number;
+  /** The latest `publishAt` (embargo end or upload) of those keys: where the publish lag counts from. */
+  newestPublishAt?: number;
 }
 
 /** A file name of the range was taken by a file with other content: another publisher is at work. The published file stays. */
@@ -79,6 +81,7 @@ export class RangePublisher {
   private newRevisedKeys = 0;
   private dropped = 0;
   private embargoed = 0;
+  private newestPublishAt: number | undefined;
 
   private constructor(
     private readonly deps: RangeDeps,
@@ -134,6 +137,7 @@ export class RangePublisher {
         }
         this.batcher.addKey(exposure.tek);
         this.newKeys++;
+        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -148,6 +152,7 @@ export class RangePublisher {
         }
         this.batcher.addRevisedKey(tek);
         this.newRevisedKeys++;
+        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.revision.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -170,6 +175,7 @@ export class RangePublisher {
       paddingKeys: Math.max(0, inFiles - realKeys),
       publishedKeys: this.newKeys,
       publishedRevisedKeys: this.newRevisedKeys,
+      ...(this.newestPublishAt === undefined ? {} : { newestPublishAt: this.newestPublishAt }),
     };
   }
 
@@ -215,7 +221,7 @@ export class RangePublisher {
     const written = await this.deps.exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL, metadata: fileMetadata(file) }, { abortSignal: this.abortSignal });
     if (written.created) {
       this.deps.logger.info('export file written', { region: this.region, file: name, keyCount: file.keys, revisedKeyCount: file.revisedKeys, bytes: file.bytes });
-      this.record(file);
+      this.record({ ...file, createdAt: Math.ceil(this.deps.wallClock() / 1000) });
     } else {
       // Published files are never rewritten. Same export.bin: the same file, built twice; kept as published.
       const existing = publishedFileFromBlob(written.existing);
@@ -223,7 +229,8 @@ export class RangePublisher {
         throw new PublishConflictError(`${name} is already published with other content (another publisher is at work); it stays as published`);
       }
       this.deps.logger.info('export file already published with the same content', { region: this.region, file: name });
-      this.record(existing);
+      // When the first build was written is unknown: from now on it counts as new for geo-replication.
+      this.record({ ...existing, createdAt: Math.ceil(this.deps.wallClock() / 1000) });
     }
     await this.deps.onStep('file-written', { region: this.region, name });
   }

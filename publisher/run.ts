@@ -24,6 +24,7 @@ import type { ExposureStore } from '../exposures/exposure-store';
 import type { Signer } from '../proto/signer';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PrivacyFloorMode, PublisherConfig } from './config';
+import type { ReplicationGate } from './geo-replication';
 import { acquireLock } from './lock';
 import { emptyManifest, manifestBlobName } from './manifest';
 import type { FloorRandom } from './privacy-floor';
@@ -75,6 +76,8 @@ export interface PublisherDeps {
   logger: Logger;
   settings: PublisherSettings;
   random?: FloorRandom;
+  /** The exports account's geo-replication: new files enter the index once replicated (absent: at once). */
+  replication?: ReplicationGate;
 }
 
 export interface PublishOptions {
@@ -115,9 +118,8 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
   for (const region of regions) {
     outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
   }
-  // A run that changed nothing (most ticks between windows) logs at debug only.
-  const eventful = outcomes.some((o) => o.status !== 'done' || o.filesWritten.length > 0 || o.indexChanged || o.purged !== null || o.filesDeleted > 0 || o.keysDeleted > 0);
-  deps.logger[eventful ? 'info' : 'debug']('publisher run finished', {
+  // The caller logs the run's one info line, with its duration and publish lag (publisher/run-telemetry.ts).
+  deps.logger.debug('publisher run finished', {
     regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
   });
   return { now, regions: outcomes };

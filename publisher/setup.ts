@@ -11,7 +11,9 @@ import { createLogger, type Logger } from '../platform/log';
 import { CosmosExposureStore } from '../exposures/cosmos-store';
 import type { ExposureStore } from '../exposures/exposure-store';
 import type { Signer } from '../proto/signer';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobWriter } from './blob/azure-blob-writer';
+import { BlobServiceGeoReplication } from './geo-replication';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
 import { publisherSettings, type PublisherDeps } from './run';
@@ -80,6 +82,9 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
     purger: overrides.purger ?? createPurger(config, logger, lazyCredential),
     logger,
     settings: publisherSettings(config),
+    ...(config.blob.secondaryUrl
+      ? { replication: { source: new BlobServiceGeoReplication(new BlobServiceClient(config.blob.secondaryUrl, lazyCredential())), maxWaitSeconds: config.blob.geoReplicationMaxWaitSeconds } }
+      : {}),
     close: () => client?.dispose(),
   };
 }

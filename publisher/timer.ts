@@ -6,16 +6,18 @@
  * publishing (`busy`) does not.
  */
 import type { InvocationContext, Timer } from '@azure/functions';
+import { noopMetrics, type Metrics } from '../platform/metrics';
 import { publishExports, type PublisherDeps } from './run';
+import { publishWithTelemetry } from './run-telemetry';
 
 const ABORT_AFTER_DEADLINE_IN_MS = 30_000;
 
-export function createPublishExportsHandler(getPublisher: () => Promise<PublisherDeps>) {
+export function createPublishExportsHandler(getPublisher: () => Promise<PublisherDeps>, metrics: Metrics = noopMetrics) {
   return async function publishExportsHandler(timer: Timer, context: InvocationContext): Promise<void> {
     const publisher = await getPublisher();
     const logger = publisher.logger.child({ invocationId: context.invocationId });
     if (timer.isPastDue) logger.warn('the timer is past due: the previous run took longer than the schedule, or the app was down');
-    const run = await publishExports({ ...publisher, logger }, { abortSignal: AbortSignal.timeout(publisher.settings.deadlineSeconds * 1000 + ABORT_AFTER_DEADLINE_IN_MS) });
+    const run = await publishWithTelemetry(() => publishExports({ ...publisher, logger }, { abortSignal: AbortSignal.timeout(publisher.settings.deadlineSeconds * 1000 + ABORT_AFTER_DEADLINE_IN_MS) }), { metrics, logger, traceParent: context.traceContext?.traceParent });
     const failed = run.regions.filter((outcome) => outcome.status === 'failed');
     if (failed.length > 0) throw new Error(`publishing failed for ${failed.map((o) => `${o.region} (${o.error ?? 'unknown'})`).join(', ')}; the next run continues from what was recorded`);
   };

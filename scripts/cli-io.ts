@@ -1,4 +1,7 @@
-/** File helpers of the CLI: reads that fail with a CliError naming the file, writes that never leave half a file. */
+/**
+ * Input and output helpers of the CLI: reads that fail with a CliError naming the file, writes
+ * that never leave half a file, and stdout that ends quietly when its reader goes away.
+ */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -57,4 +60,27 @@ export function parseIsoOption(value: string, option: string, options: { dateOnl
     throw new CliError(`${option} must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
   }
   return date;
+}
+
+/** One line of output on stdout. */
+export function printLine(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A value as JSON on stdout: one line, or indented with `pretty`. */
+export function printJson(value: unknown, pretty = false): void {
+  printLine(pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value));
+}
+
+/**
+ * Ends the process quietly when the reader of `stream` goes away (`keyfront ... | head`): the
+ * write fails with EPIPE, which is the reader's choice, not a failure of the command, so it is
+ * neither a stack trace nor an error message. Other write errors are reported in one line.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') return exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    process.stderr.write(`keyfront: cannot write the output: ${error.message}\n`);
+    exit(1);
+  });
 }

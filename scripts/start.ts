@@ -1,36 +1,24 @@
 /**
- * `npm start`: the local stack. Each service is a module of `scripts/local-stack/` whose start
- * function resolves to `{ name, url, stop() }`; they start in this order and stop in reverse.
+ * `npm start`: the local stack. Its services, their ports and what each needs are described in
+ * `local-stack/services.ts`; they start in that order and stop in reverse. `scripts/preflight.js`
+ * has checked the Node version before; the ports are checked before anything starts.
  */
-import { loadLocalStackConfig, LocalStackConfigError } from './local-stack/config';
+import { ConfigError, loadLocalStackConfig } from './local-stack/config';
+import { STACK_SERVICES } from './local-stack/services';
 import { runLocalStack, StackError } from './local-stack/stack';
-import type { StartService } from './local-stack/service';
-// --- API engineer ---
-import { startCosmosService } from './local-stack/cosmos-service';
-import { startApiService } from './local-stack/api-service';
-// --- publisher engineer ---
-import { startPublisherService } from './local-stack/publisher-service';
-// --- edge engineer ---
-import { startEdgeService } from './local-stack/edge-service';
-
-const SERVICES: StartService[] = [
-  // --- API engineer ---
-  startCosmosService,
-  startApiService,
-  // --- publisher engineer ---
-  startPublisherService,
-  // --- edge engineer ---
-  startEdgeService,
-];
 
 async function main(): Promise<number> {
   try {
-    const stack = await runLocalStack(SERVICES, loadLocalStackConfig());
+    const stack = await runLocalStack(
+      STACK_SERVICES.map((service) => service.start),
+      loadLocalStackConfig(process.env),
+      { env: process.env },
+    );
     await stack.stopped;
     return 0;
   } catch (error) {
     // A service's own failure (bad settings, missing material, port in use) arrives as a StackError naming it.
-    if (error instanceof StackError || error instanceof LocalStackConfigError) {
+    if (error instanceof StackError || error instanceof ConfigError) {
       process.stderr.write(`keyfront start: ${error.message}\n`);
       return 1;
     }

@@ -3,7 +3,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { jsonResponse } from '../http';
 import type { ApiRuntime } from '../runtime';
 
-export const route = { name: 'health', route: 'health', methods: ['GET'] } as const;
+/** A probe: every edge location asks every 30 s, so its answers are logged at debug and not traced. */
+export const route = { name: 'health', route: 'health', methods: ['GET'], probe: true } as const;
 
 export async function handler(_request: HttpRequest, _context: InvocationContext, api: ApiRuntime): Promise<HttpResponseInit> {
   const answers = await api.storeAnswers();

@@ -10,12 +10,21 @@ import { jsonResponse, readJsonBody } from '../http';
 import { verifyRegistration } from '../register/secret';
 import type { ApiRuntime } from '../runtime';
 import { StoreUnavailableError } from '../../exposures/exposure-store';
+import { StoreDeadlines } from '../upload/store-deadline';
 import { chaffRevisionToken, openRevisionToken, sealRevisionToken } from '../upload/revision-token';
 import { storeUpload } from '../upload/store-upload';
 import { chooseOnsetInterval } from '../upload/symptom-onset';
 import { checkUploadKeys, parsePublishRequest } from '../upload/upload';
 
 export const route = { name: 'publish', route: 'v1/publish', methods: ['POST'] } as const;
+
+/** One shared deadline timer per slot of requests, per runtime (see store-deadline.ts). */
+const deadlinesOfRuntime = new WeakMap<ApiRuntime, StoreDeadlines>();
+function storeDeadlinesOf(api: ApiRuntime): StoreDeadlines {
+  let deadlines = deadlinesOfRuntime.get(api);
+  if (!deadlines) deadlinesOfRuntime.set(api, (deadlines = new StoreDeadlines(api.config.store.timeoutInMs)));
+  return deadlines;
+}
 
 /** Check 3: the caller holds a secret issued by register for its user UUID. */
 function checkCaller(request: HttpRequest, api: ApiRuntime): void {
@@ -45,9 +54,7 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
     revisable = openRevisionToken(api.config.revisionTokenKeys, upload.revisionToken);
     if (!revisable) throw new HttpError(400, 'invalid_revision_token', 'the revision token is not valid');
   }
-  // A timer cleared at the end (AbortSignal.timeout costs ~20 us and lingers until it fires).
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new StoreUnavailableError('the store did not answer in time')), api.config.store.timeoutInMs);
+  const deadline = storeDeadlinesOf(api).signal();
   let stored;
   try {
     stored = await storeUpload(
@@ -60,16 +67,15 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
         ...(revisable === undefined ? {} : { revisable }),
         nowSeconds: Math.floor(now.getTime() / 1000),
       },
-      { abortSignal: deadline.signal },
+      { abortSignal: deadline },
     );
   } catch (error) {
-    if (deadline.signal.aborted && !(error instanceof HttpError)) throw new StoreUnavailableError('the store did not answer in time', 1000, { cause: error });
+    if (deadline.aborted && !(error instanceof HttpError)) throw new StoreUnavailableError('the store did not answer in time', 1000, { cause: error });
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   // The token names only keys this uploader may revise later (never keys somebody else stored).
   const revisionToken = sealRevisionToken(api.config.revisionTokenKeys, teks.filter((tek) => stored.revisable.has(tek.keyData)));
   api.uploadLatencies.record(performance.now() - started);
+  api.metrics.uploadKeys(stored.inserted, stored.revised);
   return jsonResponse(200, { revisionToken, insertedExposures: stored.inserted });
 }

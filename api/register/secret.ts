@@ -4,10 +4,10 @@
  * keys rotate by adding a version (old secrets verify until their version is removed).
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { CANONICAL_GUID_PATTERN } from '../../platform/ids';
 import type { VersionedKeys } from '../config';
 
 const CONTEXT = 'keyfront register secret v1\0';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function mac(key: Buffer, userUuid: string): Buffer {
   return createHmac('sha256', key).update(CONTEXT).update(userUuid).digest();
@@ -23,7 +23,7 @@ export function issueRegistration(keys: VersionedKeys): { userUuid: string; secr
 
 /** Whether `secret` was issued for `userUuid` under a configured key version; constant time in the MAC. */
 export function verifyRegistration(keys: VersionedKeys, userUuid: string, secret: string): boolean {
-  if (!UUID.test(userUuid)) return false;
+  if (!CANONICAL_GUID_PATTERN.test(userUuid)) return false;
   const dot = secret.indexOf('.');
   const key = dot > 0 ? keys.keys.get(secret.slice(0, dot)) : undefined;
   if (!key) return false;

@@ -22,28 +22,46 @@ const PLAINTEXT_BYTES = 2 + MAX_KEYS_PER_UPLOAD * ENTRY_BYTES;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+const aadOfVersion = new Map<string, Buffer>();
+
 function aad(version: string): Buffer {
-  return Buffer.from(`keyfront revision token v${FORMAT}\0${version}`);
+  let bytes = aadOfVersion.get(version);
+  if (!bytes) {
+    bytes = Buffer.from(`keyfront revision token v${FORMAT}\0${version}`);
+    // Only configured versions are sealed or opened (a token's version is looked up first): the map stays small.
+    aadOfVersion.set(version, bytes);
+  }
+  return bytes;
 }
+
+/** The plaintext of `seal`, reused: it is encrypted before the function returns, then wiped. */
+const scratch = Buffer.alloc(PLAINTEXT_BYTES);
 
 /** The token of `keys` (at most 30) under the current key: `{version}.{base64url(nonce, ciphertext, tag)}`. */
 export function sealRevisionToken(keys: VersionedKeys, revisable: readonly RevisableKey[]): string {
   if (revisable.length > MAX_KEYS_PER_UPLOAD) throw new RangeError(`a revision token names at most ${MAX_KEYS_PER_UPLOAD} keys`);
   const key = keys.keys.get(keys.current);
   if (!key) throw new Error('no current revision token key');
-  const plaintext = Buffer.alloc(PLAINTEXT_BYTES);
+  const plaintext = scratch;
   plaintext[0] = FORMAT;
   plaintext[1] = revisable.length;
-  revisable.forEach((entry, i) => {
+  for (let i = 0; i < revisable.length; i++) {
+    const entry = revisable[i];
     const at = 2 + i * ENTRY_BYTES;
     plaintext.set(entry.keyData, at);
     plaintext.writeUInt32BE(entry.rollingStartIntervalNumber, at + KEY_LENGTH);
     plaintext[at + KEY_LENGTH + 4] = entry.rollingPeriod;
-  });
+  }
+  // One buffer for nonce, ciphertext and tag: the nonce is written into it, the cipher writes after it.
+  const sealed = Buffer.allocUnsafe(NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES);
   const nonce = pooledRandomBytes(NONCE_BYTES);
+  nonce.copy(sealed, 0);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad(keys.current));
-  const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const written = cipher.update(plaintext).copy(sealed, NONCE_BYTES) + cipher.final().copy(sealed, NONCE_BYTES + PLAINTEXT_BYTES);
+  plaintext.fill(0, 2, 2 + revisable.length * ENTRY_BYTES);
+  if (written !== PLAINTEXT_BYTES) throw new Error('AES-GCM wrote an unexpected length');
+  cipher.getAuthTag().copy(sealed, NONCE_BYTES + PLAINTEXT_BYTES);
   return `${keys.current}.${sealed.toString('base64url')}`;
 }
 

@@ -1,6 +1,6 @@
-import type { RuleSetDeclaration } from '../declaration';
-import { matchRoute } from './routes';
-import { applyHeaderEdits, conditionMatches, evaluateRuleSets } from './rules';
+import type { RuleSetDeclaration, UrlRewriteAction } from '../declaration';
+import { matchedPrefix, matchRoute } from './routes';
+import { applyHeaderEdits, conditionMatches, evaluateRuleSets, rewritePath } from './rules';
 
 describe('route matching', () => {
   const routes = [
@@ -56,5 +56,22 @@ describe('the rules engine', () => {
     const requestHeaders: Record<string, string | string[] | undefined> = { cookie: 'a=1' };
     applyHeaderEdits(requestHeaders, outcome.requestHeaders);
     expect(requestHeaders).toEqual({});
+  });
+
+  it('rewrites the path after the route\'s pattern, as Front Door does, and keeps the rest only when asked', () => {
+    const toIndex: UrlRewriteAction = { type: 'UrlRewrite', sourcePattern: '/', destination: '/site/index.html', preserveUnmatchedPath: false };
+    const intoOld: UrlRewriteAction = { type: 'UrlRewrite', sourcePattern: '/new/', destination: '/old/', preserveUnmatchedPath: true };
+    expect(rewritePath('/', matchedPrefix({ patterns: ['/'] }, '/'), toIndex)).toBe('/site/index.html');
+    expect(rewritePath('/site/new/a.js', matchedPrefix({ patterns: ['/site/*'] }, '/site/new/a.js'), intoOld)).toBe('/site/old/a.js');
+    expect(rewritePath('/site/other/a.js', '/site', intoOld)).toBe('/site/other/a.js');
+    expect(rewritePath('/site/a.js', '/site', undefined)).toBe('/site/a.js');
+    const outcome = evaluateRuleSets([{ name: 'Rewrite', rules: [{ name: 'Root', order: 1, conditions: [], actions: [toIndex], stopEvaluatingRemainingRules: false }] }], request);
+    expect([outcome.rewrite, outcome.requestHeaders, outcome.responseHeaders]).toEqual([toIndex, [], []]);
+  });
+
+  it('names the part of the path a route\'s most specific pattern covers', () => {
+    expect(matchedPrefix({ patterns: ['/v1/*', '/v1/440/*'] }, '/v1/440/index.txt')).toBe('/v1/440');
+    expect(matchedPrefix({ patterns: ['/'] }, '/')).toBe('');
+    expect(matchedPrefix({ patterns: ['/site/*'] }, '/site')).toBe('/site');
   });
 });

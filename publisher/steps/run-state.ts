@@ -20,6 +20,8 @@ export interface RegionSummary {
   /** Stored keys and revised keys put into those files (padding not counted). */
   readonly keysPublished: number;
   readonly revisedKeysPublished: number;
+  /** The latest `publishAt` of those keys (seconds), `null` when none: the publish lag counts from it. */
+  readonly newestPublishAt: number | null;
   /** Hold mode: keys from this instant on wait for more keys. */
   readonly heldSince?: number;
   /** The run reached its deadline and left closed windows to the next run. */
@@ -31,10 +33,12 @@ export interface RegionSummary {
   readonly purgeAttempts: number;
   readonly filesDeleted: number;
   readonly keysDeleted: number;
+  /** Recorded files the index does not name yet: the secondary does not hold them yet. */
+  readonly filesAwaitingReplication: number;
 }
 
 /** Frozen: outcomes of regions that did nothing share it. */
-export const EMPTY_SUMMARY: RegionSummary = Object.freeze({ rangesPublished: 0, filesWritten: Object.freeze([]), keysPublished: 0, revisedKeysPublished: 0, deadlineReached: false, indexChanged: false, purged: null, purgeAttempts: 0, filesDeleted: 0, keysDeleted: 0 });
+export const EMPTY_SUMMARY: RegionSummary = Object.freeze({ rangesPublished: 0, filesWritten: Object.freeze([]), keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, deadlineReached: false, indexChanged: false, purged: null, purgeAttempts: 0, filesDeleted: 0, keysDeleted: 0, filesAwaitingReplication: 0 });
 
 export interface RegionState {
   /** The region's manifest: as last saved, plus any change a step has not saved yet. */
@@ -102,6 +106,7 @@ export function withRangeResult(state: RegionState, result: RangeResult): Region
       filesWritten: [...summary.filesWritten, ...result.newFiles.map((file) => file.name)],
       keysPublished: summary.keysPublished + result.publishedKeys,
       revisedKeysPublished: summary.revisedKeysPublished + result.publishedRevisedKeys,
+      newestPublishAt: result.newestPublishAt === undefined ? summary.newestPublishAt : Math.max(summary.newestPublishAt ?? 0, result.newestPublishAt),
     },
   };
 }

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { localEdgeEnvironment } from '../../edge-config/config';
 import { keyfrontEdge } from '../../edge-config/keyfront';
@@ -26,8 +27,19 @@ const REGION = '440';
 const FILES = 8;
 const FILE_BYTES = 64 * 1024;
 const POLLS_PER_CLIENT = 20;
-const CLIENT_COUNTS = [10, 100, 400];
-const REPETITIONS = 3;
+
+/** `--clients 10,100 --repetitions 1`: a smaller run on a busy machine; the defaults are the full benchmark. */
+function benchOptions(): { clientCounts: number[]; repetitions: number } {
+  const { values } = parseArgs({ options: { clients: { type: 'string', default: '10,100,400' }, repetitions: { type: 'string', default: '3' } } });
+  const clientCounts = values.clients.split(',').map(Number);
+  const repetitions = Number(values.repetitions);
+  if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 2000) || !Number.isInteger(repetitions) || repetitions < 1 || repetitions > 10) {
+    process.stderr.write('usage: bench:edge [--clients N,N,...] (1..2000 each) [--repetitions N] (1..10)\n');
+    process.exit(2);
+  }
+  return { clientCounts, repetitions };
+}
+const { clientCounts: CLIENT_COUNTS, repetitions: REPETITIONS } = benchOptions();
 
 interface Session {
   requests: number;

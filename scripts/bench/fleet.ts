@@ -189,7 +189,7 @@ async function httpMode(flags: ReturnType<typeof readFlags>): Promise<void> {
   const region = flags.region ?? '440';
   let baseUrl = flags.base;
   let adminUrl: string | undefined;
-  const dataDir = loadLocalStackConfig().dataDir;
+  const dataDir = loadLocalStackConfig(process.env).dataDir;
   if (baseUrl === undefined) {
     const stack = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8').catch(() => {
       throw new UsageError(`no running local stack (${path.join(dataDir, 'stack.json')} is missing): start one with npm start, or give --base`);

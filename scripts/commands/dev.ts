@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { UploadKey } from '../../api/upload/upload';
-import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, tekFromJson, tekToJson } from '../../proto/tek';
+import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, ReportType, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, readJsonFile } from '../cli-io';
-import { loadLocalStackConfig, LocalStackConfigError } from '../local-stack/config';
+import { parseIsoOption, printJson, readJsonFile } from '../cli-io';
+import { ConfigError, localStackDataDir } from '../local-stack/config';
 import { DevMaterialError, readDevMaterial } from '../local-stack/dev-material';
-import { randomDailyKeys } from '../local-stack/dev-keys';
+import { realisticDevKeys } from '../local-stack/dev-keys';
 import { issueVerificationCertificate, type CertificateReportType } from '../local-stack/verification-certificate';
 
 const REPORT_TYPES: readonly CertificateReportType[] = ['confirmed', 'likely', 'negative'];
@@ -42,9 +42,9 @@ function hmacKeyOf(value: string): Buffer {
 
 async function devMaterial() {
   try {
-    return await readDevMaterial(loadLocalStackConfig().dataDir);
+    return await readDevMaterial(localStackDataDir(process.env));
   } catch (error) {
-    if (error instanceof DevMaterialError || error instanceof LocalStackConfigError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof DevMaterialError || error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
 }
@@ -72,7 +72,7 @@ async function certificate(flags: CertificateFlags): Promise<void> {
   const out = flags.body
     ? { temporaryExposureKeys: keys, healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey }
     : { healthAuthorityID: healthAuthority.id, verificationPayload: issued.verificationPayload, hmacKey: issued.hmacKey };
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  printJson(out, true);
 }
 
 export function registerDevCommands(program: Command): void {
@@ -88,11 +88,13 @@ export function registerDevCommands(program: Command): void {
     .action(certificate);
   dev
     .command('keys')
-    .description('print random keys of the last days in the upload shape, one a day')
+    .description('print random keys of the last days, one a day (today first), with realistic transmission risks (peak around symptom onset, 1 for the oldest)')
     .option('--count <n>', 'number of keys (1 to 14)', '14')
-    .action((flags: { count: string }) => {
+    .option('--shape <shape>', `upload: the publish body's keys (the certificate gives the report type); export: with reportType ${ReportType.CONFIRMED_TEST} (confirmed test) and daysSinceOnsetOfSymptoms (onset 3 days ago), for \`keyfront export build\``, 'upload')
+    .action((flags: { count: string; shape: string }) => {
       const count = Number(flags.count);
       if (!/^\d+$/.test(flags.count) || count < 1 || count > 14) throw new CliError(`--count must be an integer from 1 to 14, got ${JSON.stringify(flags.count)}`);
-      process.stdout.write(`${JSON.stringify(randomDailyKeys(count), null, 2)}\n`);
+      if (flags.shape !== 'upload' && flags.shape !== 'export') throw new CliError(`--shape must be upload or export, got ${JSON.stringify(flags.shape)}`);
+      printJson(realisticDevKeys(count, flags.shape === 'export' ? { reportType: ReportType.CONFIRMED_TEST } : {}), true);
     });
 }

@@ -5,11 +5,10 @@
  * Azure or on the local edge, with the same purgers the publisher uses.
  */
 import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyEdgePlan, createEdgeClients, EdgeApplyError, formatPlan, planEdge, type EdgeClientOptions } from '../../edge-config/arm/apply';
 import { compileArmTemplate } from '../../edge-config/arm/template';
-import { EdgeSettingsError, loadAzureEdgeConfig, type AzureEdgeConfig } from '../../edge-config/config';
+import { ConfigError, loadAzureEdgeConfig, type AzureEdgeConfig } from '../../edge-config/config';
 import type { EdgeDeclaration } from '../../edge-config/declaration';
 import { keyfrontEdge } from '../../edge-config/keyfront';
 import { checkContentPaths } from '../../platform/purge-paths';
@@ -19,6 +18,7 @@ import { LocalEdgePurger } from '../../publisher/purgers/local-edge';
 import { PurgeError } from '../../publisher/purgers/purge-error';
 import { CliError, EXIT } from '../cli-error';
 import { writeFileAtomic } from '../cli-io';
+import { localStackDataDir, stackFileOf } from '../local-stack/config';
 
 /** What the commands take from outside: the environment, output, and (in tests) the ARM client options. */
 export interface EdgeCommandDeps {
@@ -33,7 +33,7 @@ function azureConfig(env: EdgeCommandDeps['env']): AzureEdgeConfig {
   try {
     return loadAzureEdgeConfig(env);
   } catch (error) {
-    if (error instanceof EdgeSettingsError) throw new CliError(error.message);
+    if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
   }
 }
@@ -102,7 +102,7 @@ function adminUrlFlag(flag: string): string {
 /** The local edge admin URL: the flag, else the running stack's `stack.json`, else the default port. */
 async function localAdminUrl(flag: string | undefined, env: EdgeCommandDeps['env']): Promise<string> {
   if (flag !== undefined) return adminUrlFlag(flag);
-  const stackFile = path.join(env.KEYFRONT_DATA_DIR ?? '.data', 'stack.json');
+  const stackFile = stackFileOf(localStackDataDir(env));
   try {
     const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { edgeAdminUrl?: unknown };
     if (typeof stack.edgeAdminUrl === 'string') return stack.edgeAdminUrl;

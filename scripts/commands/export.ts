@@ -2,13 +2,13 @@
 import type { Command } from 'commander';
 import { buildExport, openExport, verifyExport } from '../../proto/codec';
 import { ExportFormatError } from '../../proto/errors';
-import { EXPORT_HEADER } from '../../proto/export-bin';
-import type { TemporaryExposureKeyFields } from '../../proto/schema';
-import { loadPublicKey } from '../../proto/signature';
+import { exportReport } from '../../proto/export-report';
 import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
+import { startProgress } from '../cli-progress';
 
 const ID_PATTERN = /^[A-Za-z0-9_]+$/;
 
@@ -48,43 +48,31 @@ async function build(flags: BuildFlags): Promise<void> {
   if (end <= start) throw new CliError('--end must be after --start');
   if (start.getTime() % 1000 !== 0 || end.getTime() % 1000 !== 0) throw new CliError('--start and --end must be whole seconds');
   const keys = teksFromJsonArray(await readJsonFile(flags.keys, 'keys file'), flags.keys);
-  // The clock rules too, with the window's end as "now": as the publisher would have published them.
-  keys.forEach((tek, index) => {
-    const check = checkTekAt(tek, end, index);
-    if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
-  });
-  let signer: LocalSigner;
-  try {
-    signer = await LocalSigner.fromPemFile(flags.privateKey, { keyId: flags.keyId, keyVersion: flags.keyVersion });
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const signer = new LocalSigner(await readPrivateKeyFile(flags.privateKey, '--private-key'), { keyId: flags.keyId, keyVersion: flags.keyVersion });
+  // Large key sets (up to 750,000) take seconds: a bar over the checks, the build and the write.
+  const progress = startProgress('export build', keys.length + 2);
   let built;
   try {
-    built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
-  } catch (error) {
-    if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
-    throw error;
+    // The clock rules too, with the window's end as "now": as the publisher would have published them.
+    keys.forEach((tek, index) => {
+      const check = checkTekAt(tek, end, index);
+      if (!check.ok) throw new CliError(`${flags.keys}: key ${index} is invalid for a file ending ${end.toISOString()} (${check.code}): ${check.message}`);
+      if (index % 1000 === 999) progress.tick(1000);
+    });
+    progress.tick(keys.length % 1000);
+    try {
+      built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
+    } catch (error) {
+      if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
+      throw error;
+    }
+    progress.tick();
+    await writeFileAtomic(flags.out, built.zip);
+    progress.tick();
+  } finally {
+    progress.stop();
   }
-  await writeFileAtomic(flags.out, built.zip);
-  process.stdout.write(`${JSON.stringify({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 })}\n`);
-}
-
-function timeField(seconds: number | undefined): { seconds: number; iso: string } | null {
-  if (seconds === undefined) return null;
-  const date = new Date(seconds * 1000);
-  return { seconds, iso: Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString() };
-}
-
-function keyJson(key: TemporaryExposureKeyFields): Record<string, unknown> {
-  return {
-    key: Buffer.from(key.keyData).toString('base64'),
-    rollingStartNumber: key.rollingStartIntervalNumber ?? null,
-    rollingPeriod: key.rollingPeriod,
-    transmissionRisk: key.transmissionRiskLevel ?? null,
-    ...(key.reportType === undefined ? {} : { reportType: key.reportType }),
-    ...(key.daysSinceOnsetOfSymptoms === undefined ? {} : { daysSinceOnsetOfSymptoms: key.daysSinceOnsetOfSymptoms }),
-  };
+  printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 });
 }
 
 async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
@@ -96,40 +84,15 @@ async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
     if (error instanceof ExportFormatError) throw new CliError(`${file} is not a readable export (${error.code}): ${error.message}`, EXIT.failed);
     throw error;
   }
-  const e = opened.export;
-  const report = {
-    file,
-    zipBytes: zip.length,
-    header: opened.bin.subarray(0, EXPORT_HEADER.length).toString('latin1'),
-    region: e.region ?? null,
-    start: timeField(e.startTimestamp),
-    end: timeField(e.endTimestamp),
-    batchNum: e.batchNum ?? null,
-    batchSize: e.batchSize ?? null,
-    signatureInfos: e.signatureInfos,
-    signatures: opened.signatures.map((s) => ({
-      signatureInfo: s.signatureInfo ?? null,
-      batchNum: s.batchNum ?? null,
-      batchSize: s.batchSize ?? null,
-      signatureBytes: s.signature?.length ?? 0,
-    })),
-    keyCount: e.keys.length,
-    revisedKeyCount: e.revisedKeys.length,
-    ...(flags.keys ? { keys: e.keys.map(keyJson), revisedKeys: e.revisedKeys.map(keyJson) } : {}),
-  };
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const report = exportReport(opened, { file, zipBytes: zip.length }, flags);
+  printJson(report, true);
 }
 
 async function verify(file: string, flags: { publicKey: string }): Promise<void> {
   const zip = await readInputFile(file, 'export file');
-  const publicKeyText = await readInputFile(flags.publicKey, 'public key');
-  try {
-    loadPublicKey(publicKeyText);
-  } catch (error) {
-    throw new CliError(`${flags.publicKey}: ${(error as Error).message}`);
-  }
+  const publicKeyText = await readPublicKeyFile(flags.publicKey, '--public-key');
   const result = await verifyExport(zip, publicKeyText);
-  process.stdout.write(`${JSON.stringify({ file, ...result })}\n`);
+  printJson({ file, ...result });
   if (!result.valid) throw new CliError(`${file} does not verify (${result.code}): ${result.reason}`, EXIT.failed);
 }
 

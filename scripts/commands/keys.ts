@@ -4,7 +4,7 @@ import { access, chmod, mkdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
-import { writeFileAtomic } from '../cli-io';
+import { printJson, writeFileAtomic } from '../cli-io';
 
 /** Creates `<name>-private.pem` (mode 0600) and `<name>-public.pem` in `dir`; never overwrites unless told. */
 export async function generateSigningKeyPair(dir: string, name: string, overwrite = false): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
@@ -41,6 +41,6 @@ export function registerKeysCommands(program: Command): void {
     .action(async (flags: { out: string; name: string; force?: boolean }) => {
       if (!/^[A-Za-z0-9_.-]+$/.test(flags.name)) throw new CliError(`--name must be a plain file name prefix, got ${JSON.stringify(flags.name)}`);
       const files = await generateSigningKeyPair(flags.out, flags.name, flags.force === true);
-      process.stdout.write(`${JSON.stringify(files)}\n`);
+      printJson(files);
     });
 }

@@ -6,19 +6,20 @@
  * `--now` moves the publisher's clock (to close the current window in a test).
  */
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import * as path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Command } from 'commander';
-import { createLogger } from '../../platform/log';
+import { createLogger, type LogLevel } from '../../platform/log';
 import { REGION_PATTERN } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
-import { ConfigError, loadPublisherConfig, SETTINGS, type PublisherConfig } from '../../publisher/config';
-import { publishExports } from '../../publisher/run';
-import { createPublisher, prepareStorage, type PublisherDepsOverrides } from '../../publisher/setup';
+import { ConfigError, loadPublisherConfig, namesExposureStore, publisherRegions, type PublisherConfig } from '../../publisher/config';
+import { preflight, PreflightError } from '../../publisher/preflight';
+import { publishExports, type RegionOutcome } from '../../publisher/run';
+import { createPublisher, type PublisherDepsOverrides } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption } from '../cli-io';
-import { stackFileOf } from '../local-stack/config';
+import { parseIsoOption, printJson } from '../cli-io';
+import { startProgress } from '../cli-progress';
+import { localStackDataDir, stackFileOf } from '../local-stack/config';
 import { cosmosEmulatorClientOptions } from '../local-stack/cosmos-emulator';
 import { isAlive } from '../local-stack/stack';
 
@@ -68,47 +69,28 @@ export async function localStackEnvironment(dataDir: string): Promise<Env> {
 
 interface PublishFlags {
   once?: boolean;
+  verbose?: boolean;
   now?: string;
   region?: string;
   wait: string;
-}
-
-const PREFLIGHT_TIMEOUT_IN_MS = 15_000;
-const CONNECT_TIMEOUT_IN_MS = 5_000;
-
-/** Whether something accepts TCP connections at the URL's host and port: a stopped stack fails here at once, not after the SDKs' retries. */
-function checkConnect(url: string): Promise<string | undefined> {
-  const { hostname, port, protocol } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || (protocol === 'https:' ? 443 : 80)), timeout: CONNECT_TIMEOUT_IN_MS });
-    const done = (problem?: string) => {
-      socket.destroy();
-      resolve(problem);
-    };
-    socket.once('connect', () => done());
-    socket.once('timeout', () => done('no answer'));
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
-  });
-}
-
-/** The blob endpoint a publisher setting points at, for the reachability check. */
-function blobEndpointOf(config: PublisherConfig): string | undefined {
-  if (config.blob.accountUrl) return config.blob.accountUrl;
-  const match = /(?:^|;)\s*BlobEndpoint=([^;]+)/i.exec(config.blob.connectionString ?? '');
-  return match?.[1];
 }
 
 function checkRegion(region: string | undefined, regions: readonly string[]): void {
   if (region !== undefined && !regions.includes(region)) throw new CliError(`--region ${JSON.stringify(region)} is not a published region (${regions.join(', ')}; KEYFRONT_REGIONS)`);
 }
 
-/** The regions the settings of this environment publish when no stack adds its own; `undefined` when KEYFRONT_REGIONS is bad (reported with the other settings). */
-function regionsWithoutStack(env: Env): string[] | undefined {
-  try {
-    return SETTINGS.regions.parse(env.KEYFRONT_REGIONS?.trim() || SETTINGS.regions.default);
-  } catch {
-    return undefined;
-  }
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * One sentence per region for the operator. With the local stack, its own publisher runs every
+ * 30 s and may have published the windows first: the files are in the index either way, which is
+ * what the walkthrough needs, so "nothing new" is said as such rather than as a bare 0.
+ */
+export function summaryOf(outcome: RegionOutcome, localStack: boolean): string {
+  const count = outcome.filesWritten.length;
+  const files = `${count} file${count === 1 ? '' : 's'}`;
+  if (outcome.rangesPublished > 0) return `region ${outcome.region}: published ${outcome.rangesPublished} window${outcome.rangesPublished === 1 ? '' : 's'} (${files}); the index names them`;
+  return `region ${outcome.region}: nothing new to publish: every closed window is already in the index${localStack ? " (the local stack's publisher runs every 30 s and may have published it first)" : ''}`;
 }
 
 async function publish(flags: PublishFlags): Promise<void> {
@@ -119,15 +101,15 @@ async function publish(flags: PublishFlags): Promise<void> {
   if (!/^\d+$/.test(flags.wait) || waitSeconds > 3600) throw new CliError(`--wait must be a number of seconds from 0 to 3600, got ${JSON.stringify(flags.wait)}`);
   if (flags.region !== undefined && !REGION_PATTERN.test(flags.region)) throw new CliError(`--region must be a region code matching ${REGION_PATTERN.source}, got ${JSON.stringify(flags.region)}`);
 
-  const dataDir = path.resolve(process.env.KEYFRONT_DATA_DIR?.trim() || '.data');
-  const explicit = Boolean(process.env.KEYFRONT_COSMOS_ENDPOINT?.trim());
+  const dataDir = localStackDataDir(process.env);
+  const explicit = namesExposureStore(process.env);
   let stackEnv: Env = {};
   if (!explicit) {
     try {
       stackEnv = await localStackEnvironment(dataDir);
     } catch (error) {
       // No stack to publish into: a region these settings do not publish is still the first thing to fix.
-      const regions = regionsWithoutStack(process.env);
+      const regions = publisherRegions(process.env);
       if (regions) checkRegion(flags.region, regions);
       throw error;
     }
@@ -143,8 +125,15 @@ async function publish(flags: PublishFlags): Promise<void> {
   }
   checkRegion(flags.region, config.regions);
 
-  // Logs (JSON lines) go to stderr; stdout carries the one result line.
-  const logger = createLogger('publisher', { level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
+  // Logs (JSON lines) go to stderr, warnings and errors only unless asked (a user of the walkthrough
+  // cannot act on the run's info lines); stdout carries the one result line.
+  const shown = env.KEYFRONT_LOG_LEVEL?.trim() ? config.logLevel : flags.verbose ? 'info' : 'warn';
+  const progress = startProgress('export files written', 0);
+  const logger = createLogger('publisher', { level: LOG_LEVELS.indexOf(shown) < LOG_LEVELS.indexOf('info') ? shown : 'info', write: (line) => {
+    const record = JSON.parse(line) as { level: LogLevel; message: string };
+    if (record.message === 'export file written') progress.tick();
+    if (LOG_LEVELS.indexOf(record.level) >= LOG_LEVELS.indexOf(shown)) process.stderr.write(`${line}\n`);
+  } });
   const overrides: PublisherDepsOverrides = { logger };
   let emulatorClient: CosmosClient | undefined;
   if (!explicit) {
@@ -160,26 +149,17 @@ async function publish(flags: PublishFlags): Promise<void> {
     throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signer.kind === 'local' ? ` (KEYFRONT_SIGNING_KEY_FILE; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
   }
   try {
-    for (const [what, url] of [
-      ['Blob storage', blobEndpointOf(config)],
-      ['the exposure store (Cosmos DB)', config.store.cosmosEndpoint],
-    ] as const) {
-      const problem = url === undefined ? undefined : await checkConnect(url);
-      if (problem) throw new CliError(`cannot reach ${what} at ${url} (${problem})${explicit ? '' : '; is the local stack still running?'}`, EXIT.failed);
-    }
-    const preflight = AbortSignal.timeout(PREFLIGHT_TIMEOUT_IN_MS);
     try {
-      await prepareStorage(publisher, { abortSignal: preflight });
+      await preflight(publisher, config);
     } catch (error) {
-      throw new CliError(`cannot reach Blob storage (${preflight.aborted ? 'no answer' : (error as Error).message}); is the local stack running?`, EXIT.failed);
+      if (!(error instanceof PreflightError)) throw error;
+      // Blob storage refusing at once usually means the stack was stopped after it wrote stack.json.
+      const hint = error.unreachable ? (explicit ? '' : '; is the local stack still running?') : error.what === 'Blob storage' ? '; is the local stack running?' : '';
+      throw new CliError(`${error.message}${hint}`, EXIT.failed);
     }
-    try {
-      await publisher.store.ping({ abortSignal: preflight });
-    } catch (error) {
-      throw new CliError(`cannot reach the exposure store at ${config.store.cosmosEndpoint} (${(error as Error).message})`, EXIT.failed);
-    }
-    const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 });
-    process.stdout.write(`${JSON.stringify(run)}\n`);
+    const run = await publishExports(publisher, { now, regions: flags.region ? [flags.region] : undefined, waitForLockInMs: waitSeconds * 1000 }).finally(() => progress.stop());
+    printJson(run);
+    for (const outcome of run.regions) if (outcome.status === 'done') process.stderr.write(`${summaryOf(outcome, !explicit)}\n`);
     const failed = run.regions.filter((outcome) => outcome.status !== 'done');
     if (failed.length > 0) {
       const why = failed.map((o) => (o.status === 'busy' ? `${o.region}: another publisher holds its lock (waited ${waitSeconds} s)` : `${o.region}: ${o.error ?? 'failed'}`));
@@ -199,6 +179,7 @@ export function registerPublishCommands(program: Command): void {
     .option('--now <iso>', 'the publisher clock, ISO 8601 (moves time forward to close the current window)')
     .option('--region <region>', 'publish only this region (one of KEYFRONT_REGIONS)')
     .option('--wait <seconds>', 'wait this long for a region another publisher is working on', '30')
+    .option('--verbose', 'log the run (info level) on stderr; by default only warnings and errors (KEYFRONT_LOG_LEVEL overrides)')
     .addHelpText(
       'after',
       '\nTarget: the local stack of KEYFRONT_DATA_DIR (stack.json), or, when KEYFRONT_COSMOS_ENDPOINT is set, the store and storage of the publisher settings.\nExit codes: 0 published (or nothing to do), 1 failed or no stack to publish into (run again: a run finishes what a failed one began), 2 bad arguments or settings.',

@@ -4,14 +4,16 @@
  */
 import { CosmosClient } from '@azure/cosmos';
 import { loadApiConfig } from '../../api/config';
+import type { Env } from '../../platform/settings';
 import { createApiRuntime } from '../../api/runtime';
 import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import { currentTelemetry } from '../../platform/telemetry';
 import { startApiHost } from './api-host';
 import { cosmosEmulatorClientOptions } from './cosmos-emulator';
 import { devApiEnvironment, loadOrCreateDevMaterial } from './dev-material';
 import type { RunningService, StackContext } from './service';
 
-export async function startApiService(context: StackContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function startApiService(context: StackContext, env: Env = context.env ?? {}): Promise<RunningService> {
   const cosmosEndpoint = context.stack.cosmosEndpoint;
   if (typeof cosmosEndpoint !== 'string') throw new Error('the api service needs the cosmos service started before it');
   const material = await loadOrCreateDevMaterial(context.config.dataDir);
@@ -19,7 +21,7 @@ export async function startApiService(context: StackContext, env: NodeJS.Process
   const config = loadApiConfig({ ...devApiEnvironment(material, context.config.region), ...env, KEYFRONT_STORE: 'cosmos', KEYFRONT_COSMOS_ENDPOINT: cosmosEndpoint });
   const client = new CosmosClient(cosmosEmulatorClientOptions(cosmosEndpoint));
   const container = await ensureExposuresContainer(client, { databaseId: config.store.databaseId, containerId: config.store.containerId });
-  const runtime = createApiRuntime(config, { store: new CosmosExposureStore({ container, shards: config.store.shards }) });
+  const runtime = createApiRuntime(config, { store: new CosmosExposureStore({ container, shards: config.store.shards }), metrics: currentTelemetry().metrics });
   const host = await startApiHost({ runtime, port: context.config.ports.api });
   return {
     name: 'api',

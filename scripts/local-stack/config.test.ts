@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { loadLocalStackConfig, LocalStackConfigError, stackFileOf } from './config';
+import { ConfigError, loadLocalStackConfig, stackFileOf } from './config';
 
 describe('loadLocalStackConfig', () => {
   it('defaults to .data/ under the working directory, region 440 and the agreed ports', () => {
@@ -18,7 +18,7 @@ describe('loadLocalStackConfig', () => {
     [{ KEYFRONT_REGION: 'a/b' }, /KEYFRONT_REGION must be a region code matching/],
     [{ KEYFRONT_API_PORT: '8081' }, /ports of api and cosmos are both 8081/],
   ])('refuses %p naming the variable', (env, message) => {
-    expect(() => loadLocalStackConfig(env, '/repo')).toThrow(LocalStackConfigError);
+    expect(() => loadLocalStackConfig(env, '/repo')).toThrow(ConfigError);
     expect(() => loadLocalStackConfig(env, '/repo')).toThrow(message);
   });
 });

@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { JWK } from 'jose';
+import { CANONICAL_GUID_PATTERN } from '../../platform/ids';
 import { writeFileAtomic } from '../cli-io';
 
 export const DEV_HEALTH_AUTHORITY = { id: 'dev', issuer: 'keyfront.dev.health-authority', audience: 'keyfront.api' } as const;
@@ -55,7 +56,7 @@ function corrupt(file: string, why: string): DevMaterialError {
 
 function parseFrontDoorId(file: string, text: string): string {
   const id = text.trim();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw corrupt(file, 'not a GUID');
+  if (!CANONICAL_GUID_PATTERN.test(id)) throw corrupt(file, 'not a GUID');
   return id;
 }
 

@@ -10,13 +10,14 @@
  * Azure. (Both live in one Azurite process here; the failover itself is tested with two.)
  */
 import { createLogger } from '../../platform/log';
+import type { Env } from '../../platform/settings';
 import { loadLocalEdgeConfig } from '../../edge-config/config';
 import { keyfrontEdge } from '../../edge-config/keyfront';
 import { startLocalEdge } from '../../edge-config/local-edge/server';
 import { validateEdgeDeclaration } from '../../edge-config/validate';
 import type { RunningService, StackContext } from './service';
 
-export async function startEdgeService(context: StackContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function startEdgeService(context: StackContext, env: Env = context.env ?? {}): Promise<RunningService> {
   const { apiUrl, blobEndpoint, frontDoorId } = context.stack;
   if (typeof apiUrl !== 'string' || typeof blobEndpoint !== 'string' || typeof frontDoorId !== 'string') {
     throw new Error('the edge service needs the api and publisher services started before it');
@@ -32,7 +33,6 @@ export async function startEdgeService(context: StackContext, env: NodeJS.Proces
     KEYFRONT_EDGE_PROBE_REGION: context.config.region,
   });
   const declaration = validateEdgeDeclaration(keyfrontEdge(config.environment), 'local');
-  const logLevel = env.KEYFRONT_LOG_LEVEL === 'debug' || env.KEYFRONT_LOG_LEVEL === 'warn' || env.KEYFRONT_LOG_LEVEL === 'error' ? env.KEYFRONT_LOG_LEVEL : 'info';
   const edge = await startLocalEdge(declaration, {
     host: config.host,
     port: config.port,
@@ -40,7 +40,7 @@ export async function startEdgeService(context: StackContext, env: NodeJS.Proces
     frontDoorId,
     probeIntervalInMs: config.probeIntervalInMs,
     cacheMaxBytes: config.cacheMaxBytes,
-    logger: createLogger('edge', { level: logLevel }),
+    logger: createLogger('edge', { level: config.logLevel }),
   });
   return {
     name: 'edge',

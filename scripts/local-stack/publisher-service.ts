@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CosmosClient } from '@azure/cosmos';
 import { createLogger, type Logger } from '../../platform/log';
+import type { Env } from '../../platform/settings';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { loadPublisherConfig } from '../../publisher/config';
 import { indexTxtName } from '../../publisher/export-names';
@@ -17,6 +18,8 @@ import { LogOnlyPurger } from '../../publisher/purgers/log-only';
 import type { Purger, PurgeOptions } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage } from '../../publisher/setup';
+import { countingFailures, publishWithTelemetry } from '../../publisher/run-telemetry';
+import { currentTelemetry } from '../../platform/telemetry';
 import { publishSiteOnStart } from '../../publisher/site';
 import { generateSigningKeyPair } from '../commands/keys';
 import { buildSite } from '../site/build';
@@ -67,7 +70,7 @@ async function ensureSigningKey(dataDir: string): Promise<string> {
   return file;
 }
 
-export async function startPublisherService(context: StackContext, env: NodeJS.ProcessEnv = process.env, intervalInMs = DEV_PUBLISH_INTERVAL_IN_MS): Promise<RunningService> {
+export async function startPublisherService(context: StackContext, env: Env = context.env ?? {}, intervalInMs = DEV_PUBLISH_INTERVAL_IN_MS): Promise<RunningService> {
   const cosmosEndpoint = context.stack.cosmosEndpoint;
   if (typeof cosmosEndpoint !== 'string') throw new Error('the publisher service needs the cosmos service started before it');
   const { dataDir, region } = context.config;
@@ -87,14 +90,15 @@ export async function startPublisherService(context: StackContext, env: NodeJS.P
     });
     const logger = createLogger('publisher', { level: config.logLevel });
     const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
-    const publisher = await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) });
+    const { metrics } = currentTelemetry();
+    const publisher = countingFailures(await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) }), metrics);
     await prepareStorage(publisher);
     await publishSiteOnStart(publisher, config, buildSite);
 
     const stopping = new AbortController();
     const loop = (async () => {
       while (!stopping.signal.aborted) {
-        await publishExports(publisher, { abortSignal: stopping.signal }).catch((error: unknown) => logger.error('publisher run failed', { error }));
+        await publishWithTelemetry(() => publishExports(publisher, { abortSignal: stopping.signal }), { metrics, logger }).catch((error: unknown) => logger.error('publisher run failed', { error }));
         await sleep(intervalInMs, undefined, { signal: stopping.signal }).catch(() => undefined);
       }
     })();

@@ -2,10 +2,13 @@
  * The shape of a service of the local stack: `scripts/start.ts` starts a list of these in order.
  * A service may add entries to `stack.json` (its endpoints), which later services read.
  */
+import type { Env } from '../../platform/settings';
 import type { LocalStackConfig } from './config';
 
 export interface StackContext {
   config: LocalStackConfig;
+  /** The environment the stack was started with: each service reads its own settings from it (its config module). */
+  env?: Env;
   /** What `stack.json` will hold, as filled in by the services started so far. */
   stack: Record<string, unknown>;
 }

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadLocalStackConfig } from './config';
+import { createServer } from 'node:net';
+import { loadLocalStackConfig, type LocalStackConfig } from './config';
+import { freePort, LOOPBACK } from './ports';
 import type { StartService } from './service';
 import { runLocalStack, StackError } from './stack';
 
@@ -16,6 +18,13 @@ afterEach(async () => {
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 
+/** The stack's settings on ports free a moment ago (the stack checks them before it starts anything). */
+async function configOn(dataDir: string): Promise<LocalStackConfig> {
+  const env: Record<string, string> = { KEYFRONT_DATA_DIR: dataDir };
+  for (const name of ['KEYFRONT_API_PORT', 'KEYFRONT_COSMOS_PORT', 'KEYFRONT_BLOB_PORT', 'KEYFRONT_EDGE_PORT', 'KEYFRONT_EDGE_ADMIN_PORT']) env[name] = String(await freePort());
+  return loadLocalStackConfig(env);
+}
+
 function recorder() {
   const events: string[] = [];
   const service = (name: string, stack: Record<string, unknown> = {}): StartService =>
@@ -28,7 +37,7 @@ function recorder() {
 
 describe('runLocalStack', () => {
   it('starts the services in order, writes stack.json (0600), prints them, and on a signal stops them in reverse and removes stack.json', async () => {
-    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: root });
+    const config = await configOn(root);
     const { events, service } = recorder();
     const signals = new EventEmitter();
     const out: string[] = [];
@@ -45,7 +54,7 @@ describe('runLocalStack', () => {
   });
 
   it('refuses a second stack on the same data directory while the first runs, and allows one after', async () => {
-    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: root });
+    const config = await configOn(root);
     const { service } = recorder();
     const signals = new EventEmitter();
     const first = await runLocalStack([service('a')], config, { signals, write: () => undefined });
@@ -58,14 +67,14 @@ describe('runLocalStack', () => {
   });
 
   it('takes over the lock of a stack that died', async () => {
-    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: root });
+    const config = await configOn(root);
     await writeFile(path.join(root, 'stack.lock'), '999999999\n');
     const stack = await runLocalStack([recorder().service('a')], config, { signals: new EventEmitter(), write: () => undefined });
     await stack.stop();
   });
 
   it('stops what it started when a service fails, and says which and why', async () => {
-    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: root });
+    const config = await configOn(root);
     const { events, service } = recorder();
     const startBrokenService: StartService = async () => {
       throw Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', port: 7071 });
@@ -81,7 +90,23 @@ describe('runLocalStack', () => {
   it('names KEYFRONT_DATA_DIR when it points at a file', async () => {
     const file = path.join(root, 'not-a-directory');
     await writeFile(file, 'x');
-    const config = loadLocalStackConfig({ KEYFRONT_DATA_DIR: file });
+    const config = await configOn(file);
     await expect(runLocalStack([recorder().service('a')], config, { signals: new EventEmitter(), write: () => undefined })).rejects.toThrow(new StackError(`KEYFRONT_DATA_DIR ${file} cannot be used as the data directory: it is a file`));
+  });
+
+  it('names the service and the setting of a port in use, before it starts anything', async () => {
+    const config = await configOn(root);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(config.ports.blob, LOOPBACK, resolve));
+    try {
+      const { events, service } = recorder();
+      await expect(runLocalStack([service('cosmos')], config, { signals: new EventEmitter(), write: () => undefined })).rejects.toThrow(
+        new StackError(`cannot start the local stack: publisher: port ${config.ports.blob} is already in use by another program; free it or choose another port with KEYFRONT_BLOB_PORT`),
+      );
+      expect(events).toEqual([]);
+      expect(await exists(path.join(root, 'stack.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 });

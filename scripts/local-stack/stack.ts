@@ -6,7 +6,9 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../cli-io';
-import { stackFileOf, type LocalStackConfig } from './config';
+import type { Env } from '../../platform/settings';
+import { STACK_PORTS, stackFileOf, type LocalStackConfig, type PortName } from './config';
+import { ensurePortFree } from './ports';
 import type { RunningService, StartService } from './service';
 
 /** A reason the stack cannot start, for the operator (no stack trace). */
@@ -50,8 +52,25 @@ function explain(error: unknown, service: number, starters: readonly StartServic
   return `${name}: ${failure?.message ?? String(error)}`;
 }
 
+/** Fails, naming the service and the setting, when a port of the stack is taken: before anything starts. */
+async function checkPortsFree(config: LocalStackConfig): Promise<void> {
+  for (const [name, setting] of Object.entries(STACK_PORTS) as Array<[PortName, (typeof STACK_PORTS)[PortName]]>) {
+    const port = config.ports[name];
+    const free = await ensurePortFree(port).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE') return false;
+        throw error;
+      },
+    );
+    if (!free) throw new StackError(`cannot start the local stack: ${setting.service}: port ${port} is already in use by another program; free it or choose another port with ${setting.env}`);
+  }
+}
+
 export interface RunOptions {
   write?: (text: string) => void;
+  /** The environment services read their settings from (`npm start`: the process's). */
+  env?: Env;
   /** Signals that stop the stack; tests pass an emitter of their own. */
   signals?: NodeJS.EventEmitter;
 }
@@ -74,6 +93,12 @@ export async function runLocalStack(starters: readonly StartService[], config: L
     throw new StackError(`KEYFRONT_DATA_DIR ${config.dataDir} cannot be used as the data directory: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it is a file' : (error as Error).message}`);
   }
   const lockFile = await lock(config.dataDir);
+  try {
+    await checkPortsFree(config);
+  } catch (error) {
+    await rm(lockFile, { force: true });
+    throw error;
+  }
   const stackFile = stackFileOf(config.dataDir);
   const services: RunningService[] = [];
   const stack: Record<string, unknown> = { pid: process.pid, startedAt: new Date().toISOString(), dataDir: config.dataDir };
@@ -89,7 +114,7 @@ export async function runLocalStack(starters: readonly StartService[], config: L
 
   for (let i = 0; i < starters.length; i++) {
     try {
-      const service = await starters[i]({ config, stack });
+      const service = await starters[i]({ config, stack, env: options.env });
       services.push(service);
       Object.assign(stack, service.stack);
     } catch (error) {

@@ -1,22 +1,21 @@
 /**
  * CORS is only proven in a browser: a page served from another loopback origin reads the index
  * through the local edge with fetch(), and Chromium enforces the CORS headers the edge's rule set
- * adds (on 200s and on the 304s of revalidation). Needs Debian's Chromium at /usr/bin/chromium
- * (`apt-get install -y chromium`); without it this test fails, it never skips.
+ * adds (on 200s and on the 304s of revalidation). The browser comes from `launchBrowser()` (the
+ * npm-installed Chromium, else the system's); without one this test fails, it never skips.
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { localEdgeEnvironment } from '../../edge-config/config';
 import { keyfrontEdge } from '../../edge-config/keyfront';
 import { startLocalEdge, type LocalEdge } from '../../edge-config/local-edge/server';
 import { validateEdgeDeclaration } from '../../edge-config/validate';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { fillExports } from '../support/exports-fixture';
+import { launchBrowser } from '../support/browser';
 import { startOriginStandIn, type OriginStandIn } from '../support/origin-stand-in';
 
-const CHROMIUM = '/usr/bin/chromium';
 const INDEX = 'v1/440/1700000000-1700003600-00001.zip\n';
 
 describe('a web page reads the exports through the edge (Chromium)', () => {
@@ -28,7 +27,8 @@ describe('a web page reads the exports through the edge (Chromium)', () => {
   let pageUrl: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (the CORS check needs a real browser)`);
+    // First: without a browser, fail at once with the instruction, before starting anything.
+    browser = await launchBrowser();
     [azurite, api] = await Promise.all([startAzurite(), startOriginStandIn()]);
     await fillExports(azurite.connectionString, { 'v1/440/index.txt': { body: INDEX, contentType: 'text/plain', cacheControl: 'public, max-age=300, s-maxage=60' } });
     edge = await startLocalEdge(validateEdgeDeclaration(keyfrontEdge(localEdgeEnvironment({ api: api.url, blobPrimary: azurite.blobEndpoint })), 'local'), {
@@ -42,11 +42,6 @@ describe('a web page reads the exports through the edge (Chromium)', () => {
     });
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
   });
   afterAll(async () => {
     await browser?.close();

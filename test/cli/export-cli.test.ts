@@ -135,7 +135,7 @@ describe('bad input', () => {
     ['--start', '2026-11-30T00:00:00', '--start must be an ISO 8601 date-time with a time zone'],
     ['--end', '2026-02-30T00:00:00Z', '--end must be an ISO 8601 date-time with a time zone'],
     ['--key-id', 'MCC 440', '--key-id must match [A-Za-z0-9_]+'],
-    ['--private-key', '/nonexistent.pem', 'cannot read the private key'],
+    ['--private-key', '/nonexistent.pem', 'cannot read private key /nonexistent.pem: no such file'],
   ])('build exits 2 for a bad %s', async (option, value, message) => {
     const args = buildArgs(at('keys.json'), at('never.zip'));
     args[args.indexOf(option) + 1] = value;
@@ -168,7 +168,7 @@ describe('bad input', () => {
     writeFileSync(at('not-a-key.pem'), 'hello');
     const run = await runKeyfront(['export', 'verify', at('export.zip'), '--public-key', at('not-a-key.pem')]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('cannot read the public key');
+    expect(run.stderr).toContain('holds no PEM key; expected an ECDSA P-256 public key, in PEM ("-----BEGIN PUBLIC KEY-----"');
   });
 
   it('a missing required option or an unknown command exits 2 with usage help', async () => {

@@ -1,15 +1,15 @@
 /**
- * Launches the Chromium the browser tests drive (playwright-core, Debian's /usr/bin/chromium).
- * Placeholder of the site branch until the settings branch's helper (npm-carried Chromium first)
- * is merged: same name and signature. Fails loudly when the browser is missing; never skips.
+ * The one way tests start a browser: Chromium through playwright-core, found by
+ * `scripts/preflight/browser.ts` (the npm-installed build, else the system's; `KEYFRONT_BROWSER`
+ * chooses) and launched headless with its one flag list. Without one it fails with the one-line
+ * instruction: browser tests never skip.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../scripts/preflight/browser';
+import { loadBrowserConfig } from '../../scripts/preflight/config';
 
-const CHROMIUM = '/usr/bin/chromium';
-export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export { BROWSER_FLAGS } from '../../scripts/preflight/browser';
 
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (the browser tests need a real browser)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+export function launchBrowser(): Promise<Browser> {
+  return launchChromium(loadBrowserConfig(process.env));
 }

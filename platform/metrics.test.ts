@@ -1,0 +1,73 @@
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { createMetrics, METRIC, noopMetrics } from './metrics';
+
+class TestReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+interface Point {
+  name: string;
+  unit: string;
+  attributes: Record<string, unknown>;
+  value: unknown;
+}
+
+function points(resourceMetrics: ResourceMetrics): Point[] {
+  return resourceMetrics.scopeMetrics.flatMap((scope) =>
+    scope.metrics.flatMap((metric) => metric.dataPoints.map((point) => ({ name: metric.descriptor.name, unit: metric.descriptor.unit, attributes: point.attributes, value: point.value as unknown }))),
+  );
+}
+
+describe('metrics', () => {
+  it('names every instrument keyfront.* once, with a unit and a description', () => {
+    const names = Object.values(METRIC).map((metric) => metric.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const metric of Object.values(METRIC)) {
+      expect(metric.name).toMatch(/^keyfront\.[a-z]+(\.[a-z]+)*$/);
+      expect(metric.unit).toMatch(/^(s|\{[a-z]+\})$/);
+      expect(metric.description.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('records uploads, keys, register calls and certificate failures with their attributes', async () => {
+    const reader = new TestReader();
+    const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
+    metrics.upload('stored', 'ok');
+    metrics.upload('refused', 'too_many_keys');
+    metrics.upload('refused', 'too_many_keys');
+    metrics.uploadKeys(14, 0);
+    metrics.register('issued', 'ok');
+    metrics.certificateFailure('expired');
+    metrics.storeError('insert', 'StoreUnavailableError');
+    const recorded = points((await reader.collect()).resourceMetrics);
+    const of = (name: string) => recorded.filter((point) => point.name === name);
+    expect(of('keyfront.uploads').map((p) => [p.attributes, p.value]).sort()).toEqual([[{ result: 'refused', code: 'too_many_keys' }, 2], [{ result: 'stored', code: 'ok' }, 1]].sort());
+    expect(of('keyfront.upload.keys')).toEqual([expect.objectContaining({ unit: '{key}', attributes: { kind: 'inserted' }, value: expect.objectContaining({ count: 1, sum: 14 }) })]);
+    expect(of('keyfront.register').map((p) => [p.attributes, p.value])).toEqual([[{ result: 'issued', code: 'ok' }, 1]]);
+    expect(of('keyfront.certificate.failures').map((p) => [p.attributes, p.value])).toEqual([[{ reason: 'expired' }, 1]]);
+    expect(of('keyfront.store.errors').map((p) => [p.attributes, p.value])).toEqual([[{ operation: 'insert', error: 'StoreUnavailableError' }, 1]]);
+  });
+
+  it("records a region's run: files, keys, lag, purge, deletions; zeros too, and nothing but the run for a busy region", async () => {
+    const reader = new TestReader();
+    const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
+    metrics.publishRegion({ region: '440', status: 'done', fileCount: 2, keyCount: 1500, lagSeconds: 900, purged: false, filesDeleted: 3, keysDeleted: 0 });
+    metrics.publishRegion({ region: 'DE', status: 'busy', fileCount: 0, keyCount: 0, purged: null, filesDeleted: 0, keysDeleted: 0 });
+    metrics.publishRun(12.5);
+    const recorded = points((await reader.collect()).resourceMetrics);
+    const of = (name: string) => recorded.filter((point) => point.name === name).map((p) => [p.attributes, p.value]);
+    expect(of('keyfront.publish.runs').sort()).toEqual([[{ region: '440', status: 'done' }, 1], [{ region: 'DE', status: 'busy' }, 1]].sort());
+    expect(of('keyfront.publish.files').sort()).toEqual([[{ region: '440' }, 2], [{ region: 'DE' }, 0]].sort());
+    expect(of('keyfront.publish.keys').sort()).toEqual([[{ region: '440' }, 1500], [{ region: 'DE' }, 0]].sort());
+    expect(of('keyfront.publish.lag')).toEqual([[{ region: '440' }, expect.objectContaining({ count: 1, sum: 900 })]]);
+    expect(of('keyfront.purge.attempts')).toEqual([[{ region: '440' }, 1]]);
+    expect(of('keyfront.purge.failures')).toEqual([[{ region: '440' }, 1]]);
+    expect(of('keyfront.cleanup.deletions')).toEqual([[{ region: '440', kind: 'file' }, 3]]);
+    expect(of('keyfront.publish.duration')).toEqual([[{}, expect.objectContaining({ count: 1, sum: 12.5 })]]);
+  });
+
+  it('noopMetrics records nothing and costs nothing to call', () => {
+    for (const method of Object.values(noopMetrics)) expect((method as () => unknown)()).toBeUndefined();
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * A publisher run as operators see it, recorded by the run's caller (the timer function, the
+ * local stack) from the run's summary: one span, the figures of each region (files, keys,
+ * publish lag, purges, deletions) and one info line with them. The run itself knows nothing of
+ * telemetry.
+ */
+import type { Logger } from '../platform/log';
+import type { Metrics, RegionRunFigures } from '../platform/metrics';
+import { countFailures } from '../platform/metrics-failures';
+import { traceOperation } from '../platform/telemetry-spans';
+import type { PublishRun, PublisherDeps, RegionOutcome } from './run';
+
+/** One region's figures; the lag counts to `endedAt` (ms), after the index was written and purged, and only when files became visible. */
+export function regionFigures(outcome: RegionOutcome, endedAt: number): RegionRunFigures {
+  const visible = outcome.status === 'done' && outcome.filesWritten.length > 0 && outcome.newestPublishAt !== null;
+  return {
+    region: outcome.region,
+    status: outcome.status,
+    fileCount: outcome.filesWritten.length,
+    keyCount: outcome.keysPublished + outcome.revisedKeysPublished,
+    ...(visible ? { lagSeconds: Math.max(0, Math.round(endedAt / 1000 - outcome.newestPublishAt!)) } : {}),
+    purged: outcome.purged,
+    filesDeleted: outcome.filesDeleted,
+    keysDeleted: outcome.keysDeleted,
+  };
+}
+
+export interface RunTelemetry {
+  metrics: Metrics;
+  logger: Logger;
+  /** The Functions host's trace parent, when there is one. */
+  traceParent?: string;
+  /** The clock in ms (tests pass their own). */
+  now?: () => number;
+}
+
+/** Runs `run` (a `publishExports` call) in a span, then records and logs its figures. */
+export async function publishWithTelemetry(run: () => Promise<PublishRun>, telemetry: RunTelemetry): Promise<PublishRun> {
+  const now = telemetry.now ?? Date.now;
+  return traceOperation('publish exports', telemetry.traceParent ? { traceParent: telemetry.traceParent } : {}, async (span) => {
+    const started = now();
+    const result = await run();
+    const ended = now();
+    const regions = result.regions.map((outcome) => regionFigures(outcome, ended));
+    for (const figures of regions) telemetry.metrics.publishRegion(figures);
+    const durationSeconds = (ended - started) / 1000;
+    telemetry.metrics.publishRun(durationSeconds);
+    span.set('keyfront.regions', regions.length);
+    span.set('keyfront.files', regions.reduce((sum, r) => sum + r.fileCount, 0));
+    span.set('keyfront.keys', regions.reduce((sum, r) => sum + r.keyCount, 0));
+    if (regions.some((r) => r.status === 'failed')) span.fail('region_failed');
+    else span.succeed();
+    telemetry.logger.info('publisher run', { durationInMs: ended - started, regions });
+    return result;
+  });
+}
+
+/** `deps` whose store and blob containers count their failures (`keyfront.store.errors`, `keyfront.blob.errors`). */
+export function countingFailures<T extends Pick<PublisherDeps, 'store' | 'exports' | 'state'>>(deps: T, metrics: Metrics): T {
+  return { ...deps, store: countFailures(deps.store, metrics.storeError), exports: countFailures(deps.exports, metrics.blobError), state: countFailures(deps.state, metrics.blobError) };
+}

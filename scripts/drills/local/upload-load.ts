@@ -1,0 +1,106 @@
+/**
+ * Phones uploading confirmed cases through the edge during a drill: each upload registers, signs a
+ * verification certificate with the dev health authority, and uploads with the client library's
+ * retries (backoff with jitter, `Retry-After` honoured). It records what the phones saw: the
+ * uploads accepted (with their keys, to find later), those that failed after their retries, and
+ * the 503s with `Retry-After` that the API answered on the way.
+ */
+import { Agent, fetch as undiciFetch } from 'undici';
+import { ClientError, register, upload, type RetryPolicy } from '../../../client';
+import type { DevMaterial } from '../../local-stack/dev-material';
+import { randomDailyKeys } from '../../local-stack/dev-keys';
+import { issueVerificationCertificate } from '../../local-stack/verification-certificate';
+
+export interface UploadEvent {
+  startedAt: number;
+  endedAt: number;
+  ok: boolean;
+  /** Keys (hex) of an accepted upload. */
+  keys: string[];
+  code?: string;
+  message?: string;
+}
+
+export interface UploadLoadOptions {
+  baseUrl: string;
+  material: DevMaterial;
+  /** Uploads in flight at once. */
+  concurrency: number;
+  /** Pause of each uploader between its uploads. */
+  pauseInMs: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export class UploadLoad {
+  readonly events: UploadEvent[] = [];
+  /** Answers 503 that carried `Retry-After`. */
+  unavailableWithRetryAfter = 0;
+  /** Answers 503 without it (must stay 0). */
+  unavailableWithoutRetryAfter = 0;
+  private running = false;
+  private workers: Promise<void>[] = [];
+  private phonesUsed = 0;
+  private readonly agents: Agent[] = [];
+
+  constructor(private readonly options: UploadLoadOptions) {}
+
+  /**
+   * fetch from the next phone's own loopback address (127.0.x.y: each upload is another phone, as
+   * the edge's per-client rate limit sees phones), counting the 503s phones receive.
+   */
+  private phoneFetch(): (input: string, init?: RequestInit) => Promise<Response> {
+    const n = this.phonesUsed++ % 60_000;
+    const agent = (this.agents[n] ??= new Agent({ connect: { localAddress: `127.0.${2 + Math.floor(n / 250)}.${1 + (n % 250)}` } }));
+    return async (input, init) => {
+      const response = (await undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as Response;
+      this.observe(response);
+      return response;
+    };
+  }
+
+  private observe(response: Response): void {
+    if (response.status === 503) {
+      if (response.headers.get('retry-after')) this.unavailableWithRetryAfter++;
+      else this.unavailableWithoutRetryAfter++;
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+    await Promise.all(this.agents.map((agent) => agent.close()));
+    this.agents.length = 0;
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      await this.uploadOne();
+      await new Promise((resolve) => setTimeout(resolve, this.options.pauseInMs * (0.5 + Math.random())));
+    }
+  }
+
+  /** One phone's whole upload: register, certificate, upload. */
+  async uploadOne(): Promise<UploadEvent> {
+    const startedAt = Date.now();
+    const retry = this.options.retry ?? { attempts: 8, baseDelayInMs: 250, maxDelayInMs: 4000, maxRetryAfterInMs: 30_000 };
+    const writeOptions = { retry, env: { fetch: this.phoneFetch() } };
+    // Keys of days whose embargo is over, so all of them are published by the drill's end.
+    const keys = randomDailyKeys(12, new Date(), 2);
+    let event: UploadEvent;
+    try {
+      const registration = await register(this.options.baseUrl, writeOptions);
+      const certificate = await issueVerificationCertificate(this.options.material.healthAuthority, { keys });
+      await upload(this.options.baseUrl, { temporaryExposureKeys: keys, healthAuthorityID: this.options.material.healthAuthority.id, ...certificate }, { ...writeOptions, registration });
+      event = { startedAt, endedAt: Date.now(), ok: true, keys: keys.map((key) => Buffer.from(key.key, 'base64').toString('hex')) };
+    } catch (error) {
+      event = { startedAt, endedAt: Date.now(), ok: false, keys: [], code: error instanceof ClientError ? error.code : 'unexpected', message: (error as Error).message };
+    }
+    this.events.push(event);
+    return event;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The index and geo-replication, on Azurite: a new file enters the index only once the account's
+ * Last Sync Time has passed its creation, so a failover to the secondary never finds an index
+ * naming a file the secondary lacks. A file the index named stays named, whatever the secondary says.
+ */
+import type { CosmosExposureStore } from '../../exposures/cosmos-store';
+import { indexTxtName } from '../../publisher/export-names';
+import { publishExports } from '../../publisher/run';
+import { exposuresInWindow, harnessDeps, HOUR, readPublished, startPublisherHarness, T0, type PublisherHarness } from '../support/publisher-harness';
+
+let h: PublisherHarness;
+let store: CosmosExposureStore;
+
+beforeAll(async () => {
+  h = await startPublisherHarness({ cosmos: true });
+  store = await h.cosmosStore('geo-replication-test');
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('publisher runs with geo-replication', () => {
+  it('names a new file in the index only after the last sync time passed its creation', async () => {
+    const region = 'geo1';
+    await store.insert(exposuresInWindow(region, T0, 3));
+    let lastSync: number | undefined;
+    const deps = { ...harnessDeps(h, store, { regions: [region] }), replication: { source: { lastSyncTime: async () => lastSync }, maxWaitSeconds: 900 } };
+    const wall = T0 + 2 * HOUR;
+    const run = () => publishExports(deps, { now: new Date(wall * 1000), wallClock: () => wall * 1000 });
+
+    const first = (await run()).regions[0];
+    expect(first).toMatchObject({ status: 'done', filesAwaitingReplication: 1 });
+    expect(first.filesWritten).toHaveLength(1);
+    const file = first.filesWritten[0];
+    // Written, recorded, but not named: the secondary may not hold it yet.
+    expect((await readPublished(h.exports, region)).files.has(file)).toBe(true);
+    expect((await h.exports.read(indexTxtName(region)))?.data.toString('utf8') ?? '').not.toContain(file);
+
+    lastSync = wall + 1;
+    const second = (await run()).regions[0];
+    expect(second).toMatchObject({ status: 'done', filesAwaitingReplication: 0, indexChanged: true });
+    expect((await h.exports.read(indexTxtName(region)))!.data.toString('utf8')).toContain(file);
+
+    // The secondary stops answering: the file stays in the index.
+    lastSync = undefined;
+    const third = (await run()).regions[0];
+    expect(third).toMatchObject({ status: 'done', filesAwaitingReplication: 0, indexChanged: false });
+    expect((await h.exports.read(indexTxtName(region)))!.data.toString('utf8')).toContain(file);
+  });
+});
