@@ -17,55 +17,55 @@ import { parseExportFileName } from './export-names';
 
 /** One export file, as the manifest and the index know it. */
 export interface PublishedFile {
-  name: string;
-  start: number;
-  end: number;
-  n: number;
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+  readonly n: number;
   /** Keys in the file, padding included. */
-  keys: number;
-  revisedKeys: number;
+  readonly keys: number;
+  readonly revisedKeys: number;
   /** Zip size in bytes. */
-  bytes: number;
+  readonly bytes: number;
   /** SHA-256 of the zip, hex. */
-  sha256: string;
+  readonly sha256: string;
   /** SHA-256 of export.bin, hex: what makes two builds of a file the same file. */
-  binSha256: string;
-  keyId: string;
-  keyVersion: string;
+  readonly binSha256: string;
+  readonly keyId: string;
+  readonly keyVersion: string;
   /** Wall clock (epoch seconds) once the blob existed; absent when unknown. The index waits for geo-replication to pass it. */
-  createdAt?: number;
+  readonly createdAt?: number;
 }
 
 export interface RangeRecord {
-  start: number;
-  end: number;
-  files: PublishedFile[];
+  readonly start: number;
+  readonly end: number;
+  readonly files: readonly PublishedFile[];
   /** Stored keys published in the range's files. */
-  realKeys: number;
-  realRevisedKeys: number;
-  paddingKeys: number;
+  readonly realKeys: number;
+  readonly realRevisedKeys: number;
+  readonly paddingKeys: number;
   /** Publisher clock (seconds) of the last pass over the range. */
-  publishedAt: number;
+  readonly publishedAt: number;
   /**
    * No key can still arrive in the range: it was read after its end plus the safety margin by the
    * wall clock. A range closed early (`--now` ahead of the clock) stays unsettled and is read
    * again by later runs, which publish any late keys as further files of the range.
    */
-  settled: boolean;
+  readonly settled: boolean;
   /** Clock (seconds, never ahead of the wall clock) once both index files stopped naming the range's files. */
-  unlistedAt?: number;
+  readonly unlistedAt?: number;
   /** Wall clock (seconds; `--now` if later) once the first purge to succeed after `unlistedAt` ended: the files' grace period starts here. */
-  purgedAt?: number;
+  readonly purgedAt?: number;
 }
 
 export interface Manifest {
-  version: 1;
-  region: string;
-  publishedThrough: number | null;
-  ranges: RangeRecord[];
+  readonly version: 1;
+  readonly region: string;
+  readonly publishedThrough: number | null;
+  readonly ranges: readonly RangeRecord[];
   /** The index changed and the edge may still serve the old one. */
-  purgePending: boolean;
-  updatedAt: number;
+  readonly purgePending: boolean;
+  readonly updatedAt: number;
 }
 
 export function emptyManifest(region: string): Manifest {
@@ -116,29 +116,33 @@ function parseManifest(text: string, region: string): Manifest {
   return parsed as Manifest;
 }
 
-/** The manifest of a region, read under the region's lock and written only with its lease. */
-export class ManifestHandle {
-  private constructor(
-    private readonly state: BlobWriter,
-    readonly manifest: Manifest,
-    private etag: string,
-    private readonly leaseId: string,
-  ) {}
+/** A manifest and the ETag of the blob it was read from or written as: the version a conditional write must name. */
+export interface ManifestVersion {
+  readonly manifest: Manifest;
+  readonly etag: string;
+}
 
-  static async load(state: BlobWriter, region: string, leaseId: string, options: BlobRequestOptions = {}): Promise<ManifestHandle> {
-    const blob = await state.read(manifestBlobName(region), options);
-    if (!blob) throw new Error(`the publisher manifest of region ${region} is missing although its lock is held`);
-    const text = blob.data.toString('utf8');
-    const manifest = text.trim() === '' ? emptyManifest(region) : parseManifest(text, region);
-    return new ManifestHandle(state, manifest, blob.etag, leaseId);
-  }
+/** Reads a region's manifest under the region's lock (the lock created the blob, empty, if there was none). */
+export async function readManifest(state: BlobWriter, region: string, options: BlobRequestOptions = {}): Promise<ManifestVersion> {
+  const blob = await state.read(manifestBlobName(region), options);
+  if (!blob) throw new Error(`the publisher manifest of region ${region} is missing although its lock is held`);
+  const text = blob.data.toString('utf8');
+  return { manifest: text.trim() === '' ? emptyManifest(region) : parseManifest(text, region), etag: blob.etag };
+}
 
-  /** Writes the manifest; fails (and changes nothing) unless this run still holds the lease and nobody wrote in between. */
-  async save(now: number, options: BlobRequestOptions = {}): Promise<void> {
-    this.manifest.updatedAt = now;
-    this.manifest.ranges.sort((a, b) => a.start - b.start);
-    const data = Buffer.from(JSON.stringify(this.manifest));
-    const { etag } = await this.state.replace(manifestBlobName(this.manifest.region), data, { contentType: 'application/json' }, { ifMatch: this.etag, leaseId: this.leaseId, abortSignal: options.abortSignal });
-    this.etag = etag;
-  }
+export interface WriteManifestOptions extends BlobRequestOptions {
+  /** The version this run holds: a write after anybody else's fails. */
+  etag: string;
+  /** The region lock's lease: a run that lost it can record nothing. */
+  leaseId: string;
+  /** Publisher clock (seconds), stored as `updatedAt`. */
+  now: number;
+}
+
+/** Writes a manifest (ranges in start order); fails with `BlobConditionError`, changing nothing, unless the run still holds the lease and nobody wrote in between. Answers the manifest as written. */
+export async function writeManifest(state: BlobWriter, manifest: Manifest, options: WriteManifestOptions): Promise<ManifestVersion> {
+  const written: Manifest = { ...manifest, ranges: [...manifest.ranges].sort((a, b) => a.start - b.start), updatedAt: options.now };
+  const data = Buffer.from(JSON.stringify(written));
+  const { etag } = await state.replace(manifestBlobName(manifest.region), data, { contentType: 'application/json' }, { ifMatch: options.etag, leaseId: options.leaseId, abortSignal: options.abortSignal });
+  return { manifest: written, etag };
 }

@@ -1,7 +1,7 @@
 /**
  * The privacy floor: a file with only a handful of keys tells an observer that those keys came
  * from very few people, perhaps from one. Below the minimum, the publisher either holds keys back
- * until a later window has enough (hold mode, decided in `run.ts`) or pads the file with generated
+ * until a later window has enough (hold mode, decided in `steps/next-range.ts`) or pads the file with generated
  * keys (pad mode, the default, as the reference server does with 1,000 plus up to 100 so that no
  * real key waits). Generated keys copy the metadata of real keys of the same file, so that
  * neither their metadata nor the file order (grouped by metadata, sorted by key bytes) sets them

@@ -20,7 +20,7 @@ import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE } from './index-file';
 import { fileMetadata, publishedFileFromBlob, type PublishedFile } from './manifest';
 import { appendPadding, CRYPTO_RANDOM, paddingCount, type FloorRandom } from './privacy-floor';
 import { PublishedKeys } from './published-keys';
-import type { StepHook } from './steps';
+import type { StepHook } from './steps/boundaries';
 
 export interface RangeSettings {
   maxKeysPerFile: number;
@@ -220,9 +220,8 @@ export class RangePublisher {
     };
     const written = await this.deps.exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL, metadata: fileMetadata(file) }, { abortSignal: this.abortSignal });
     if (written.created) {
-      file.createdAt = Math.ceil(this.deps.wallClock() / 1000);
       this.deps.logger.info('export file written', { region: this.region, file: name, keyCount: file.keys, revisedKeyCount: file.revisedKeys, bytes: file.bytes });
-      this.record(file);
+      this.record({ ...file, createdAt: Math.ceil(this.deps.wallClock() / 1000) });
     } else {
       // Published files are never rewritten. Same export.bin: the same file, built twice; kept as published.
       const existing = publishedFileFromBlob(written.existing);

@@ -4,7 +4,7 @@ import { publishWithTelemetry, regionFigures } from './run-telemetry';
 import type { PublishRun, RegionOutcome } from './run';
 
 function outcome(fields: Partial<RegionOutcome> = {}): RegionOutcome {
-  return { region: '440', status: 'done', rangesPublished: 1, filesWritten: ['v1/440/1-2-00001.zip'], keysPublished: 12, revisedKeysPublished: 2, newestPublishAt: 1_000_000, deadlineReached: false, indexChanged: true, purged: true, filesDeleted: 0, keysDeleted: 3, publishedThrough: 2, filesAwaitingReplication: 0, ...fields };
+  return { region: '440', status: 'done', rangesPublished: 1, filesWritten: ['v1/440/1-2-00001.zip'], keysPublished: 12, revisedKeysPublished: 2, newestPublishAt: 1_000_000, deadlineReached: false, indexChanged: true, purged: true, purgeAttempts: 1, filesDeleted: 0, keysDeleted: 3, publishedThrough: 2, filesAwaitingReplication: 0, ...fields };
 }
 
 describe('regionFigures', () => {

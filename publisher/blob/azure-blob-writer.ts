@@ -106,8 +106,14 @@ export class AzureBlobWriter implements BlobWriter {
   }
 
   async delete(name: string, options: BlobRequestOptions = {}): Promise<boolean> {
-    const response = await this.container.getBlockBlobClient(name).deleteIfExists({ abortSignal: options.abortSignal });
-    return response.succeeded;
+    try {
+      const response = await this.container.getBlockBlobClient(name).deleteIfExists({ abortSignal: options.abortSignal });
+      return response.succeeded;
+    } catch (error) {
+      // A leased blob (412 LeaseIdMissing) is a lost condition like any other.
+      if (isConditionFailure(error)) throw conditionError(name, 'delete refused on', error);
+      throw error;
+    }
   }
 
   async acquireLease(name: string, durationSeconds: number, options: BlobRequestOptions = {}): Promise<BlobLease | undefined> {

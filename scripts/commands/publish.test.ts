@@ -1,7 +1,7 @@
 import type { RegionOutcome } from '../../publisher/run';
 import { summaryOf } from './publish';
 
-const outcome = (rangesPublished: number, files: number): RegionOutcome => ({ region: '440', status: 'done', rangesPublished, filesWritten: Array.from({ length: files }, (_, i) => `v1/440/f-${i}.zip`), deadlineReached: false, indexChanged: rangesPublished > 0, purged: null, filesDeleted: 0, keysDeleted: 0, publishedThrough: null, keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, filesAwaitingReplication: 0 });
+const outcome = (rangesPublished: number, files: number): RegionOutcome => ({ region: '440', status: 'done', rangesPublished, filesWritten: Array.from({ length: files }, (_, i) => `v1/440/f-${i}.zip`), deadlineReached: false, indexChanged: rangesPublished > 0, purged: null, purgeAttempts: 0, filesDeleted: 0, keysDeleted: 0, publishedThrough: null, keysPublished: 0, revisedKeysPublished: 0, newestPublishAt: null, filesAwaitingReplication: 0 });
 
 describe('summaryOf', () => {
   it.each([
