@@ -38,7 +38,12 @@ async function listStoredFiles(deps: PublisherDeps, region: string, abortSignal:
 export async function beginRegionRun(deps: PublisherDeps, region: string, leaseId: string, options: RegionRunOptions): Promise<{ run: RegionRun; state: RegionState }> {
   const { now, wallClock, signal, onStep, onCheckpoint } = options;
   const { manifest, etag } = await readManifest(deps.state, region, { abortSignal: signal });
-  const stored = await listStoredFiles(deps, region, signal);
+  // A listing knows each file by its metadata; when it was written (geo-replication waits for that) only the manifest knows.
+  const writtenAt = new Map(manifest.ranges.flatMap((range) => range.files.flatMap((file) => (file.createdAt === undefined ? [] : [[file.name, file.createdAt] as const]))));
+  const stored = (await listStoredFiles(deps, region, signal)).map((file) => {
+    const createdAt = writtenAt.get(file.name);
+    return createdAt === undefined ? file : { ...file, createdAt };
+  });
   const retentionNow = Math.min(now, Math.floor(wallClock() / 1000));
   const run: RegionRun = {
     deps,

@@ -48,4 +48,27 @@ describe('publisher runs with geo-replication', () => {
     expect(third).toMatchObject({ status: 'done', filesAwaitingReplication: 0, indexChanged: false });
     expect((await h.exports.read(indexTxtName(region)))!.data.toString('utf8')).toContain(file);
   });
+
+  it('keeps a new file waiting across runs that read its range again (a window closed early)', async () => {
+    const region = 'geo2';
+    // The publisher clock closes the window; the wall clock is still inside it, so each run reads it again.
+    const wall = T0 + 30 * 60;
+    await store.insert(exposuresInWindow(region, T0, 3, 20 * 60));
+    let lastSync: number | undefined = wall - 60;
+    const deps = { ...harnessDeps(h, store, { regions: [region] }), replication: { source: { lastSyncTime: async () => lastSync }, maxWaitSeconds: 900 } };
+    const run = () => publishExports(deps, { now: new Date((T0 + 2 * HOUR) * 1000), wallClock: () => wall * 1000 });
+
+    const first = (await run()).regions[0];
+    expect(first).toMatchObject({ status: 'done', filesAwaitingReplication: 1 });
+    // Late keys of the same window: the next run writes a further file of the range and records the range anew.
+    await store.insert(exposuresInWindow(region, T0 + 20 * 60, 2, 5 * 60));
+    const second = (await run()).regions[0];
+    expect(second.filesWritten).toHaveLength(1);
+    expect(second).toMatchObject({ status: 'done', filesAwaitingReplication: 2 });
+    expect((await h.exports.read(indexTxtName(region)))?.data.toString('utf8') ?? '').not.toContain(first.filesWritten[0]);
+
+    lastSync = wall + 1;
+    expect((await run()).regions[0]).toMatchObject({ status: 'done', filesAwaitingReplication: 0, indexChanged: true });
+    expect((await h.exports.read(indexTxtName(region)))!.data.toString('utf8')).toContain(first.filesWritten[0]);
+  });
 });

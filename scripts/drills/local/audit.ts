@@ -42,7 +42,11 @@ export async function auditPublished(exports: BlobWriter, region: string, accept
   return { indexEntries: names.length, danglingIndexEntries: dangling, filesRead, keysPublished: seen.size, duplicateKeys: duplicates, missingKeys };
 }
 
-/** Index entries (as served by `baseUrl`, the edge) whose file does not answer 200 there. */
+/**
+ * Index entries (as served by `baseUrl`, the edge) whose file the edge answers as missing (404 or
+ * 410). A failure of another kind (a 5xx while the edge moves to another origin) is not a missing
+ * file: such a read is tried again a few times, as a phone would.
+ */
 export async function danglingThroughEdge(baseUrl: string, region: string, abortSignal?: AbortSignal): Promise<string[]> {
   const response = await fetch(`${baseUrl}/${indexTxtName(region)}`, { signal: abortSignal });
   if (response.status !== 200) {
@@ -52,9 +56,16 @@ export async function danglingThroughEdge(baseUrl: string, region: string, abort
   const names = (await response.text()).split('\n').filter((line) => line.trim() !== '');
   const dangling: string[] = [];
   for (const name of names) {
-    const head = await fetch(`${baseUrl}/${name}`, { method: 'HEAD', signal: abortSignal });
-    await head.body?.cancel();
-    if (head.status !== 200) dangling.push(name);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const head = await fetch(`${baseUrl}/${name}`, { method: 'HEAD', signal: abortSignal }).catch(() => undefined);
+      await head?.body?.cancel();
+      if (head?.status === 404 || head?.status === 410) {
+        dangling.push(name);
+        break;
+      }
+      if (head?.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
   return dangling;
 }

@@ -98,7 +98,8 @@ export class Replicator {
     changes.sort((a, b) => a.seen.lastModified - b.seen.lastModified);
     for (const change of changes) {
       if (this.stopped) return;
-      await this.copy(this.primary.getContainerClient(change.container), this.secondary.getContainerClient(change.container), change.name);
+      // Only the version listed is copied: a newer one (the index rewritten since) waits for its own turn.
+      if (!(await this.copy(this.primary.getContainerClient(change.container), this.secondary.getContainerClient(change.container), change.name, change.seen.etag))) continue;
       this.copied.set(`${change.container}/${change.name}`, change.seen);
       this.status.blobsCopied++;
     }
@@ -121,16 +122,26 @@ export class Replicator {
     this.status.lastSyncTime = syncPoint;
   }
 
-  private async copy(from: ContainerClient, to: ContainerClient, name: string): Promise<void> {
+  /** Copies the blob if it is still the version `etag`; resolves `false` when the primary has changed it since. */
+  private async copy(from: ContainerClient, to: ContainerClient, name: string, etag: string): Promise<boolean> {
     const source = from.getBlockBlobClient(name);
     const abortSignal = this.aborter.signal;
-    const properties = await source.getProperties({ abortSignal });
-    const data = await source.downloadToBuffer(undefined, undefined, { abortSignal });
-    await to.getBlockBlobClient(name).uploadData(data, {
-      abortSignal,
-      blobHTTPHeaders: { blobContentType: properties.contentType, blobCacheControl: properties.cacheControl, blobContentMD5: properties.contentMD5 },
-      metadata: properties.metadata,
-    });
+    const conditions = { ifMatch: etag };
+    try {
+      const properties = await source.getProperties({ abortSignal, conditions });
+      const data = await source.downloadToBuffer(undefined, undefined, { abortSignal, conditions });
+      await to.getBlockBlobClient(name).uploadData(data, {
+        abortSignal,
+        blobHTTPHeaders: { blobContentType: properties.contentType, blobCacheControl: properties.cacheControl, blobContentMD5: properties.contentMD5 },
+        metadata: properties.metadata,
+      });
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      // 412: rewritten since the listing; 404: deleted since (the delete replicates in its turn).
+      if (status === 412 || status === 404) return false;
+      throw error;
+    }
   }
 
   /** The primary's blobs that the secondary does not hold as they are on the primary. */

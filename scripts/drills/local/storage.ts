@@ -116,7 +116,11 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
 
     // The activities: uploads into the store, publisher runs, phone syncs, index checks.
     const accepted = new Set<string>();
-    const danglingSeen = new Set<string>();
+    /** Dangling index entries, with when they were first seen (ms since the drill began). */
+    const danglingSeen = new Map<string, number>();
+    const sawDangling = (names: readonly string[]) => {
+      for (const name of names) if (!danglingSeen.has(name)) danglingSeen.set(name, Date.now() - started);
+    };
     let stopUploads = false;
     let stopChecks = false;
     const uploads = (async () => {
@@ -132,7 +136,7 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     publisher.start();
     const checks = (async () => {
       while (!stopChecks && !abortSignal?.aborted) {
-        for (const name of await danglingThroughEdge(edge.url, DRILL_REGION).catch(() => [])) danglingSeen.add(name);
+        sawDangling(await danglingThroughEdge(edge.url, DRILL_REGION).catch(() => []));
         await sleep(1000);
       }
     })();
@@ -190,8 +194,8 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
     // The end state: every phone syncs once more, and the index the edge serves is whole.
     const syncsBeforeEnd = fleet.events.length;
     await fleet.syncAll();
-    for (const name of await danglingThroughEdge(edge.url, DRILL_REGION)) danglingSeen.add(name);
-    for (const name of audit.danglingIndexEntries) danglingSeen.add(name);
+    sawDangling(await danglingThroughEdge(edge.url, DRILL_REGION));
+    sawDangling(audit.danglingIndexEntries);
 
     const firstReadAfterCut = fleet.events.filter((e) => e.ok && e.startedAt >= cutAt).reduce((min, e) => Math.min(min, e.endedAt), Number.POSITIVE_INFINITY);
     const firstPublishAfterPromotion = publisher.firstOkSince(promotedAt) ?? Number.POSITIVE_INFINITY;
@@ -229,6 +233,9 @@ async function executeStorageDrill(plan: DrillPlan, options: StorageDrillOptions
         keysAccepted: accepted.size,
         keysPublished: audit.keysPublished,
         filesInIndex: audit.indexEntries,
+        cutAtSeconds: (cutAt - started) / 1000,
+        promotedAtSeconds: (promotedAt - started) / 1000,
+        ...(danglingSeen.size > 0 ? { danglingSeen: [...danglingSeen].map(([name, at]) => `${name} at ${(at / 1000).toFixed(1)} s`).join(', ') } : {}),
         ...firstFailure(fleet.events, 'firstFailedSync'),
       },
       passed: drillPassed(figures) && Number.isFinite(readRtoMs) && Number.isFinite(publishRtoMs),
