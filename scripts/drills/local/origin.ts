@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Drill, DrillPlan, DrillProgress } from '../plan';
 import { drillPassed, type DrillReport } from '../report';
-import { firstFailure, settleWriteDrill, startWriteDrillStack, watchIndex, type WriteDrillStack } from './write-stack';
+import { beginWriteDrill, firstFailure, settleWriteDrill } from './write-stack';
 
 export interface OriginDrillOptions {
   phones: number;
@@ -42,15 +42,8 @@ export function originDrill(options: OriginDrillOptions = ORIGIN_DRILL_DEFAULTS)
 
 async function executeOriginDrill(plan: DrillPlan, options: OriginDrillOptions, progress: DrillProgress, abortSignal?: AbortSignal): Promise<DrillReport> {
   const started = Date.now();
-  let stack: WriteDrillStack | undefined;
+  const { stack, danglingSeen, stopWatching } = await beginWriteDrill(plan, progress, { apiOrigins: 2, phones: options.phones, syncIntervalInMs: 3000, publishIntervalInMs: 2000, uploaders: options.uploaders, uploadPauseInMs: 500 }, options.steadyInMs, abortSignal);
   try {
-    progress.step(0, plan.steps[0]);
-    stack = await startWriteDrillStack({ apiOrigins: 2, phones: options.phones, syncIntervalInMs: 3000, publishIntervalInMs: 2000, uploaders: options.uploaders, uploadPauseInMs: 500 });
-    const danglingSeen = new Set<string>();
-    const stopWatching = watchIndex(stack, danglingSeen);
-    progress.step(1, plan.steps[1]);
-    await sleep(options.steadyInMs, undefined, { signal: abortSignal });
-    progress.note(`${stack.uploads.events.filter((e) => e.ok).length} uploads accepted so far`);
 
     progress.step(2, plan.steps[2]);
     await stack.apiHosts[0].stop();
@@ -91,6 +84,7 @@ async function executeOriginDrill(plan: DrillPlan, options: OriginDrillOptions, 
       passed: drillPassed(figures) && end.failedUploads === 0 && Number.isFinite(shiftMs),
     };
   } finally {
-    await stack?.stop();
+    await stopWatching();
+    await stack.stop();
   }
 }

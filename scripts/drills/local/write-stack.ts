@@ -4,6 +4,7 @@
  * or two API hosts sharing the store, the local edge in front of them, the publisher, and the
  * phones (syncing and uploading) through the edge.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CosmosClient } from '@azure/cosmos';
 import { loadApiConfig } from '../../../api/config';
 import { createApiRuntime } from '../../../api/runtime';
@@ -23,6 +24,7 @@ import { auditPublished, danglingThroughEdge } from './audit';
 import { DRILL_REGION, drillPublisherDeps, drillSigning } from './drill-stack';
 import { PhoneFleet } from './fleet';
 import { PublisherLoop } from './publisher-loop';
+import type { DrillPlan, DrillProgress } from '../plan';
 import { TcpSwitch } from './tcp-switch';
 import { UploadLoad } from './upload-load';
 
@@ -161,4 +163,32 @@ export function watchIndex(stack: WriteDrillStack, danglingSeen: Set<string>): (
 export function firstFailure(events: ReadonlyArray<{ ok: boolean; code?: string; message?: string }>, name: string): Record<string, string> {
   const failed = events.find((event) => !event.ok);
   return failed ? { [name]: `${failed.code ?? 'failed'}: ${failed.message ?? ''}`.trim() } : {};
+}
+
+/** A write drill under way: its stack, the index watch, and what the watch has seen. */
+export interface WriteDrillRun {
+  stack: WriteDrillStack;
+  danglingSeen: Set<string>;
+  stopWatching: () => Promise<void>;
+}
+
+/**
+ * The first two steps of a write drill (plan steps 0 and 1): start the stack and watch the index,
+ * then run normally for `steadyInMs`. If starting fails, nothing is left running.
+ */
+export async function beginWriteDrill(plan: DrillPlan, progress: DrillProgress, stackOptions: WriteDrillStackOptions, steadyInMs: number, abortSignal?: AbortSignal): Promise<WriteDrillRun> {
+  progress.step(0, plan.steps[0]);
+  const stack = await startWriteDrillStack(stackOptions);
+  const danglingSeen = new Set<string>();
+  const stopWatching = watchIndex(stack, danglingSeen);
+  try {
+    progress.step(1, plan.steps[1]);
+    await sleep(steadyInMs, undefined, { signal: abortSignal });
+    progress.note(`${stack.uploads.events.filter((e) => e.ok).length} uploads accepted so far`);
+    return { stack, danglingSeen, stopWatching };
+  } catch (error) {
+    await stopWatching();
+    await stack.stop();
+    throw error;
+  }
 }
