@@ -79,7 +79,9 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     const edge = settings.find((setting) => setting.scope === `Microsoft.Cdn/profiles/${names.frontDoorProfile}`)!;
     expect(props(edge).workspaceId).toBe(workspaceId);
     expect(props(edge).logs).toEqual(FRONT_DOOR_LOG_CATEGORIES.map((category) => ({ category, enabled: true })));
-    expect(FRONT_DOOR_LOG_CATEGORIES).toEqual(expect.arrayContaining(['FrontDoorAccessLog', 'FrontDoorWebApplicationFirewallLog']));
+    // No category that carries client IP addresses (the access and WAF logs do): their figures come from the metrics.
+    expect(FRONT_DOOR_LOG_CATEGORIES).toEqual(['FrontDoorHealthProbeLog']);
+    expect(props(edge).metrics).toEqual([{ category: 'AllMetrics', enabled: true }]);
     expect(edge.dependsOn).toEqual(expect.arrayContaining([`[resourceId('Microsoft.Cdn/profiles', '${names.frontDoorProfile}')]`, workspaceId]));
     const vault = settings.find((setting) => setting.scope === `Microsoft.KeyVault/vaults/${names.keyVault}`)!;
     expect(props(vault).logs).toEqual([{ category: 'AuditEvent', enabled: true }]);
@@ -96,8 +98,8 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     expect(queries.map((query) => query.title)).toEqual(WORKBOOK_PANELS.map((panel) => panel.title));
     const text = queries.map((query) => query.query).join('\n');
     for (const metric of [METRIC.uploads, METRIC.certificateFailures, METRIC.publishLag]) expect(text).toContain(`'${metric.name}'`);
-    expect(text).toContain("Category == 'FrontDoorAccessLog'");
-    expect(text).toContain('cacheStatus_s');
+    expect(text).not.toContain('FrontDoorAccessLog');
+    expect(text).toContain("MetricName in ('RequestCount', 'OriginRequestCount')");
     expect(text).toMatch(/HitRatioPercent/);
     expect(text).toMatch(/OriginRequests/);
   });

@@ -36,12 +36,12 @@ export const THRESHOLDS: Readonly<Record<MonitoringContext['profile'], AlertThre
   dev: { publishLagSeconds: 3 * 3600, publisherSilentMinutes: 120, purgeFailuresPerHour: 2, edge5xxPercent: 5, uploadRefusedPercent: 80, minimumUploads: 10 },
 };
 
-/** Front Door's cache statuses that mean the edge answered without the origin. */
-const EDGE_HITS = "('HIT', 'REMOTE_HIT', 'PARTIAL_HIT')";
-
 function appMetric(name: string): string {
   return `AppMetrics | where Name == '${name}'`;
 }
+
+/** Front Door's platform metrics as its diagnostic setting (`AllMetrics`) sends them to the workspace. */
+const frontDoorMetric = (names: string) => `AzureMetrics | where ResourceProvider == 'MICROSOFT.CDN' and MetricName in (${names})`;
 
 /** The workbook's panels: a title and a KQL query over the workspace each. */
 export const WORKBOOK_PANELS: ReadonlyArray<{ title: string; query: string; visualization: 'timechart' | 'barchart' | 'table' }> = [
@@ -51,9 +51,10 @@ export const WORKBOOK_PANELS: ReadonlyArray<{ title: string; query: string; visu
   { title: 'Publish lag (seconds, worst per hour)', visualization: 'timechart', query: `${appMetric(METRIC.publishLag.name)} | summarize LagSeconds = max(Max) by bin(TimeGenerated, 1h), Region = tostring(Properties.region)` },
   { title: 'Published files and keys', visualization: 'timechart', query: `AppMetrics | where Name in ('${METRIC.publishFiles.name}', '${METRIC.publishKeys.name}') | summarize Total = sum(Sum) by bin(TimeGenerated, 1h), Name` },
   { title: 'Purges and their failures', visualization: 'timechart', query: `AppMetrics | where Name in ('${METRIC.purgeAttempts.name}', '${METRIC.purgeFailures.name}') | summarize Total = sum(Sum) by bin(TimeGenerated, 1h), Name` },
-  { title: 'Edge hit ratio (percent of requests answered from the cache)', visualization: 'timechart', query: `AzureDiagnostics | where Category == 'FrontDoorAccessLog' | summarize Requests = count(), Hits = countif(cacheStatus_s in ${EDGE_HITS}) by bin(TimeGenerated, 1h) | extend HitRatioPercent = round(100.0 * Hits / Requests, 3) | project TimeGenerated, HitRatioPercent` },
-  { title: 'Origin requests (API and exports)', visualization: 'timechart', query: `AzureDiagnostics | where Category == 'FrontDoorAccessLog' and cacheStatus_s !in ${EDGE_HITS} | summarize OriginRequests = count() by bin(TimeGenerated, 1h), Route = iff(requestUri_s has '/api/', 'api', 'exports')` },
-  { title: 'Edge answers by status', visualization: 'timechart', query: `AzureDiagnostics | where Category == 'FrontDoorAccessLog' | summarize Requests = count() by bin(TimeGenerated, 1h), Status = strcat(substring(httpStatusCode_s, 0, 1), 'xx')` },
+  // From Front Door's platform metrics (AzureMetrics), not its access log: the access log carries each client's IP address, which keyfront never keeps.
+  { title: 'Edge hit ratio (percent of requests answered from the cache)', visualization: 'timechart', query: `${frontDoorMetric("'RequestCount', 'OriginRequestCount'")} | summarize Requests = sumif(Total, MetricName == 'RequestCount'), OriginRequests = sumif(Total, MetricName == 'OriginRequestCount') by bin(TimeGenerated, 1h) | extend HitRatioPercent = round(100.0 * (Requests - OriginRequests) / Requests, 3) | project TimeGenerated, HitRatioPercent` },
+  { title: 'Origin requests', visualization: 'timechart', query: `${frontDoorMetric("'OriginRequestCount'")} | summarize OriginRequests = sum(Total) by bin(TimeGenerated, 1h)` },
+  { title: 'Edge answers: percent 4xx and 5xx, and WAF blocks', visualization: 'timechart', query: `${frontDoorMetric("'Percentage4XX', 'Percentage5XX', 'WebApplicationFirewallRequestCount'")} | summarize Value = avg(Average) by bin(TimeGenerated, 1h), MetricName` },
   { title: 'Store and blob errors', visualization: 'table', query: `AppMetrics | where Name in ('${METRIC.storeErrors.name}', '${METRIC.blobErrors.name}') | summarize Errors = sum(Sum) by Name, Operation = tostring(Properties.operation), Error = tostring(Properties.error)` },
 ];
 
@@ -147,7 +148,12 @@ export function logAlerts(thresholds: AlertThresholds): LogAlert[] {
 }
 
 /** Front Door log categories sent to the workspace (Microsoft.Cdn/profiles supported logs). */
-export const FRONT_DOOR_LOG_CATEGORIES = ['FrontDoorAccessLog', 'FrontDoorHealthProbeLog', 'FrontDoorWebApplicationFirewallLog'] as const;
+/**
+ * Front Door's log categories sent to the workspace: the health probe log only. The access log and
+ * the WAF log carry every client's IP address (and user agent), which keyfront never keeps; their
+ * figures (requests, origin requests, status shares, WAF blocks) come from the metrics (`AllMetrics`).
+ */
+export const FRONT_DOOR_LOG_CATEGORIES = ['FrontDoorHealthProbeLog'] as const;
 
 function res(type: string, name: string, rest: Omit<ArmResource, 'type' | 'apiVersion' | 'name'>): ArmResource {
   return { type, apiVersion: apiVersionOf(type), name, ...rest };
