@@ -8,6 +8,9 @@ const rooms = ['proto', 'platform', 'exposures', 'api', 'publisher', 'edge-confi
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Jest 30 soft-deletes globals between test files and warns (once per worker, on stderr) when one is
+  // read afterwards; the warning then lands in whichever test captures stderr at that moment.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: rooms.filter((room) => fs.existsSync(path.join(__dirname, room))).map((room) => `<rootDir>/${room}`),
   testMatch: ['**/*.test.ts'],
   // Type checking is `tsc --noEmit` in `npm test`; jest only transpiles.
