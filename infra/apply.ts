@@ -10,6 +10,7 @@
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { ArmTemplate } from './arm';
+import { sleep } from './sleep';
 
 export const DEPLOYMENTS_API_VERSION = '2025-04-01';
 
@@ -74,16 +75,6 @@ async function send(client: ResourceManagementClient, method: 'GET' | 'PUT' | 'P
     throw new ArmDeploymentError(`${method} deployment answered ${response.status} ${error.code ?? ''}: ${error.message ?? response.bodyAsText ?? ''}${details ? ` (${details})` : ''}`.trim(), response.status, error.code);
   }
   return Object.assign(response, { json });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 function retryAfterInMs(response: PipelineResponse, fallback: number): number {

@@ -17,6 +17,7 @@ import type { WebSiteManagementClient } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AppName } from './host/host-json';
 import { PUBLISHER_FUNCTION } from './template';
+import { sleep } from './sleep';
 
 export type ReleaseStepName = 'upload' | 'warm' | 'swap' | 'check' | 'swap-back';
 export const RELEASE_STEPS: readonly ReleaseStepName[] = ['upload', 'warm', 'swap', 'check'];
@@ -73,16 +74,6 @@ class StepError extends Error {
   ) {
     super(message);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 interface Hosts {
