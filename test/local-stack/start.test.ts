@@ -13,9 +13,10 @@ import { request } from 'undici';
 import { CosmosClient } from '@azure/cosmos';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
-import { ensurePortFree, freePort } from '../../scripts/local-stack/ports';
+import { ensurePortFree } from '../../scripts/local-stack/ports';
 import { runKeyfront } from '../support/cli';
 import { exposureAt } from '../support/publisher-harness';
+import { freeStackEnvironment } from '../support/stack-environment';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -53,15 +54,7 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-start-'));
-    env = {
-      KEYFRONT_DATA_DIR: dataDir,
-      KEYFRONT_API_PORT: String(await freePort()),
-      KEYFRONT_COSMOS_PORT: String(await freePort()),
-      KEYFRONT_BLOB_PORT: String(await freePort()),
-      KEYFRONT_EDGE_PORT: String(await freePort()),
-      KEYFRONT_EDGE_ADMIN_PORT: String(await freePort()),
-      KEYFRONT_LOG_LEVEL: 'warn',
-    };
+    env = await freeStackEnvironment(dataDir);
   });
 
   afterAll(async () => {

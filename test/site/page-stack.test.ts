@@ -14,11 +14,11 @@ import { CosmosClient } from '@azure/cosmos';
 import type { Browser } from 'playwright-core';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
-import { freePort } from '../../scripts/local-stack/ports';
 import { launchBrowser } from '../support/browser';
 import { runKeyfront } from '../support/cli';
 import { exposureAt } from '../support/publisher-harness';
 import { openPage, rowsOf, screenshot, tabIntoFiles, VIEWPORTS } from './page-driver';
+import { freeStackEnvironment } from '../support/stack-environment';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -33,15 +33,7 @@ describe('the transparency page on the local stack (npm start)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-site-stack-'));
-    env = {
-      KEYFRONT_DATA_DIR: dataDir,
-      KEYFRONT_API_PORT: String(await freePort()),
-      KEYFRONT_COSMOS_PORT: String(await freePort()),
-      KEYFRONT_BLOB_PORT: String(await freePort()),
-      KEYFRONT_EDGE_PORT: String(await freePort()),
-      KEYFRONT_EDGE_ADMIN_PORT: String(await freePort()),
-      KEYFRONT_LOG_LEVEL: 'warn',
-    };
+    env = await freeStackEnvironment(dataDir);
     stack = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
