@@ -3,11 +3,12 @@ import { ALL_METHODS, bindRoute, pathOf, ROUTES, type ApiRoute } from './routes'
 import { createApiFixture } from '../test/support/api-fixture';
 
 describe('the route table', () => {
-  it('lists register, publish and health under /api', () => {
+  it('lists register, publish, health and the swap warm-up under /api', () => {
     expect(ROUTES.map((r) => [r.name, pathOf(r), [...r.methods]])).toEqual([
       ['register', '/api/v1/register', ['POST']],
       ['publish', '/api/v1/publish', ['POST']],
       ['health', '/api/health', ['GET']],
+      ['warmup', '/api/warmup', ['GET']],
     ]);
   });
 
@@ -34,12 +35,22 @@ describe('bindRoute', () => {
   }
 
   it('refuses every method of every route without the Front Door ID, before the method check', async () => {
-    for (const route of ROUTES) {
+    for (const route of ROUTES.filter((r) => !r.withoutFrontDoor)) {
       for (const method of ALL_METHODS) {
         const response = await call(route, method, {});
         expect(response.status).toBe(403);
       }
     }
+  });
+
+  it('answers the swap warm-up without the Front Door ID (App Service pings it from inside), and nothing else there', async () => {
+    expect(ROUTES.filter((r) => r.withoutFrontDoor).map((r) => r.name)).toEqual(['warmup']);
+    const warmup = ROUTES.find((r) => r.name === 'warmup')!;
+    const response = await call(warmup, 'GET', { 'user-agent': 'SiteWarmup' });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'ready' });
+    expect(Object.keys(JSON.parse(String(response.body))).sort()).toEqual(['padding', 'status']);
+    expect((await call(warmup, 'POST', {})).status).toBe(405);
   });
 
   it('answers a wrong method 405 with Allow', async () => {

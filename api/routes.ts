@@ -15,6 +15,7 @@ import { NOT_RECORDING, traceOperation, type OperationSpan } from '../platform/t
 import * as health from './functions/health';
 import * as upload from './functions/upload';
 import * as register from './functions/register';
+import * as warmup from './functions/warmup';
 
 /** A handler of the write API: everything it uses comes in its arguments. */
 export type ApiHandler = (request: HttpRequest, context: InvocationContext, api: ApiRuntime) => Promise<HttpResponseInit>;
@@ -27,13 +28,18 @@ export interface RouteDefinition {
   methods: readonly HttpMethod[];
   /** A health probe: answered often, so logged at debug and not traced. */
   probe?: boolean;
+  /**
+   * Answered without the Front Door ID: only the swap's warm-up route, which App Service pings from
+   * inside the platform (api/functions/warmup.ts). Every other route is behind the gate.
+   */
+  withoutFrontDoor?: boolean;
 }
 
 export interface ApiRoute extends RouteDefinition {
   handler: ApiHandler;
 }
 
-export const ROUTES: readonly ApiRoute[] = [register, upload, health].map((module) => ({ ...module.route, handler: module.handler }));
+export const ROUTES: readonly ApiRoute[] = [register, upload, health, warmup].map((module) => ({ ...module.route, handler: module.handler }));
 
 /** The host routes every method to our code, so that a wrong method is our 405, after the Front Door gate. */
 export const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -60,7 +66,7 @@ export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
     let code: string | undefined;
     let failure: unknown;
     try {
-      if (!isAcceptedFrontDoorId(request.headers.get(FRONT_DOOR_ID_HEADER), api.config.frontDoorIds)) {
+      if (!route.withoutFrontDoor && !isAcceptedFrontDoorId(request.headers.get(FRONT_DOOR_ID_HEADER), api.config.frontDoorIds)) {
         throw new HttpError(403, 'front_door_required', 'requests must come through the service front door');
       }
       if (!route.methods.includes(request.method as HttpMethod)) {

@@ -4,9 +4,11 @@ describe('edge settings', () => {
   it('derives the Azure origins from the site and account names', () => {
     const config = loadAzureEdgeConfig({ KEYFRONT_EDGE_API_SITES: 'kf-api-jpe, kf-api-jpw', KEYFRONT_EDGE_STORAGE_ACCOUNT: 'kfexports', KEYFRONT_EDGE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000001', KEYFRONT_EDGE_RESOURCE_GROUP: 'rg' });
     expect(config.environment.apiOrigins).toEqual([
-      { url: 'https://kf-api-jpe.azurewebsites.net', hostHeader: 'kf-api-jpe.azurewebsites.net', siteName: 'kf-api-jpe' },
-      { url: 'https://kf-api-jpw.azurewebsites.net', hostHeader: 'kf-api-jpw.azurewebsites.net', siteName: 'kf-api-jpw' },
+      { url: 'https://kf-api-jpe.azurewebsites.net', hostHeader: 'kf-api-jpe.azurewebsites.net', siteName: 'kf-api-jpe', slots: ['staging'] },
+      { url: 'https://kf-api-jpw.azurewebsites.net', hostHeader: 'kf-api-jpw.azurewebsites.net', siteName: 'kf-api-jpw', slots: ['staging'] },
     ]);
+    expect(loadAzureEdgeConfig({ KEYFRONT_EDGE_API_SITES: 'kf-api-jpe', KEYFRONT_EDGE_API_SLOTS: 'staging,canary' }).environment.apiOrigins[0].slots).toEqual(['staging', 'canary']);
+    expect(() => loadAzureEdgeConfig({ KEYFRONT_EDGE_API_SLOTS: 'staging,-bad' })).toThrow(/KEYFRONT_EDGE_API_SLOTS holds an invalid slot name "-bad"/);
     expect(config.environment.exportOrigins.secondary.url).toBe('https://kfexports-secondary.blob.core.windows.net');
     expect(config).toMatchObject({ subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroupName: 'rg' });
   });

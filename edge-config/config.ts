@@ -26,6 +26,7 @@ export const AZURE_EDGE_SETTINGS: readonly EdgeSetting[] = [
   { env: 'KEYFRONT_EDGE_CUSTOM_DOMAINS', default: '', description: 'Custom host names, comma-separated (managed certificates).' },
   { env: 'KEYFRONT_EDGE_WAF_POLICY', default: 'keyfrontEdgeWaf', description: 'WAF policy name (letters and digits).' },
   { env: 'KEYFRONT_EDGE_API_SITES', default: 'keyfront-api-1,keyfront-api-2', description: 'API Function App names, comma-separated, primary region first ({site}.azurewebsites.net).' },
+  { env: 'KEYFRONT_EDGE_API_SLOTS', default: 'staging', description: 'Deployment slots of each API site, comma-separated: restricted to Front Door like the site ({site}-{slot}.azurewebsites.net is public too).' },
   { env: 'KEYFRONT_EDGE_STORAGE_ACCOUNT', default: 'keyfrontexports', description: 'Storage account of the exports (RA-GRS: {account}-secondary serves reads when the primary cannot).' },
   { env: 'KEYFRONT_EDGE_PROBE_REGION', default: '440', description: 'Region whose index.txt the blob health probe reads.' },
 ];
@@ -69,6 +70,10 @@ export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
   sites.forEach((site) => {
     if (!SITE.test(site)) read.problems.push(`KEYFRONT_EDGE_API_SITES holds an invalid site name ${JSON.stringify(site)}`);
   });
+  const slots = read.list('KEYFRONT_EDGE_API_SLOTS');
+  slots.forEach((slot) => {
+    if (!SITE.test(slot) || slot.length > 19) read.problems.push(`KEYFRONT_EDGE_API_SLOTS holds an invalid slot name ${JSON.stringify(slot)}`);
+  });
   const account = read.matching('KEYFRONT_EDGE_STORAGE_ACCOUNT', ACCOUNT, '3-24 lower-case letters and digits');
   const subscriptionId = read.string('KEYFRONT_EDGE_SUBSCRIPTION_ID');
   if (subscriptionId !== undefined && !GUID_PATTERN.test(subscriptionId)) read.problems.push(`KEYFRONT_EDGE_SUBSCRIPTION_ID must be a GUID, got ${JSON.stringify(subscriptionId)}`);
@@ -81,7 +86,7 @@ export function loadAzureEdgeConfig(env: Env): AzureEdgeConfig {
       sku,
       customDomains: read.list('KEYFRONT_EDGE_CUSTOM_DOMAINS'),
       wafPolicyName: read.required('KEYFRONT_EDGE_WAF_POLICY'),
-      apiOrigins: sites.map((site) => ({ url: `https://${site}.azurewebsites.net`, hostHeader: `${site}.azurewebsites.net`, siteName: site })),
+      apiOrigins: sites.map((site) => ({ url: `https://${site}.azurewebsites.net`, hostHeader: `${site}.azurewebsites.net`, siteName: site, slots })),
       exportOrigins: {
         primary: { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` },
         secondary: { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },

@@ -20,7 +20,9 @@ export interface EdgeDeclaration {
   waf: WafPolicyDeclaration;
   /**
    * App Service / Function App sites that must admit only this profile's traffic: an access
-   * restriction allowing the `AzureFrontDoor.Backend` service tag with our `X-Azure-FDID`.
+   * restriction allowing the `AzureFrontDoor.Backend` service tag with our `X-Azure-FDID`, on the
+   * site and on each of its deployment slots (a slot has its own restrictions), and no access to
+   * their advanced-tool (scm) sites.
    */
   originAccess: OriginAccessDeclaration[];
 }
@@ -235,4 +237,6 @@ export interface WafPolicyDeclaration {
 export interface OriginAccessDeclaration {
   /** The Function App (site) name. */
   siteName: string;
+  /** Its deployment slots (e.g. `staging`), restricted like the site: `{site}-{slot}.azurewebsites.net` is public too. */
+  slots: string[];
 }

@@ -31,8 +31,8 @@ export interface EdgeEnvironment {
   sku: FrontDoorSku;
   customDomains: string[];
   wafPolicyName: string;
-  /** The write API's origins, in priority order (first = primary region). */
-  apiOrigins: (EdgeOrigin & { siteName?: string })[];
+  /** The write API's origins, in priority order (first = primary region); Azure sites name their slots too. */
+  apiOrigins: (EdgeOrigin & { siteName?: string; slots?: string[] })[];
   /** The storage account's blob endpoint and its RA-GRS secondary read endpoint. */
   exportOrigins: { primary: EdgeOrigin; secondary: EdgeOrigin };
   /** The region whose index the blob health probe reads (an object that exists once the publisher has run). */
@@ -274,6 +274,6 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
       managedRuleSets: env.sku === 'Premium_AzureFrontDoor' ? [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block', exclusions: uploadExclusions() }] : [],
       scrubClientIpFromLogs: true,
     },
-    originAccess: env.apiOrigins.flatMap((origin) => (origin.siteName ? [{ siteName: origin.siteName }] : [])),
+    originAccess: env.apiOrigins.flatMap((origin) => (origin.siteName ? [{ siteName: origin.siteName, slots: origin.slots ?? [] }] : [])),
   };
 }

@@ -256,7 +256,11 @@ export function validateEdgeDeclaration(declaration: EdgeDeclaration, target: Ed
     });
   });
 
-  declaration.originAccess.forEach((access, i) => problems.name(access.siteName, `originAccess[${i}].siteName`, NAME_WITH_HYPHENS, 60, 'letters, digits and inner hyphens'));
+  declaration.originAccess.forEach((access, i) => {
+    problems.name(access.siteName, `originAccess[${i}].siteName`, NAME_WITH_HYPHENS, 60, 'letters, digits and inner hyphens');
+    // A slot's host is {site}-{slot}.azurewebsites.net: at most 19 characters (App Service "Add a slot").
+    access.slots.forEach((slot, j) => problems.name(slot, `originAccess[${i}].slots[${j}]`, NAME_WITH_HYPHENS, 19, 'letters, digits and inner hyphens'));
+  });
 
   if (problems.list.length > 0) throw new EdgeConfigError(problems.list);
   return declaration;

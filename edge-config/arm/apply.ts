@@ -11,7 +11,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { EdgeDeclaration } from '../declaration';
-import { concreteIds, edgeResources, WEB_API_VERSION, type EdgeResource, type ResourceType } from './resources';
+import { concreteIds, edgeResources, isSiteConfig, WEB_API_VERSION, type EdgeResource, type ResourceType } from './resources';
 
 export interface ResourceGroupRef {
   subscriptionId: string;
@@ -86,8 +86,9 @@ function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: 
   const rg = target.resourceGroupName;
   const lro = { updateIntervalInMs: options.pollIntervalInMs };
   const { cdn, waf } = clients;
-  const siteConfigUrl = ([site]: string[]) =>
-    `${options.clientOptions?.endpoint ?? cdn.$host}/subscriptions/${target.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${site}/config/web?api-version=${WEB_API_VERSION}`;
+  // A site's config/web is sites/{site}/config/web, a slot's sites/{site}/slots/{slot}/config/web.
+  const siteConfigUrl = (names: string[]) =>
+    `${options.clientOptions?.endpoint ?? cdn.$host}/subscriptions/${target.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${names[0]}${names.length === 3 ? `/slots/${names[1]}` : ''}/config/web?api-version=${WEB_API_VERSION}`;
   // No SDK of ours covers App Service; its REST call goes through the CDN client's authenticated pipeline.
   const siteRequest = async (method: 'GET' | 'PATCH', names: string[], body?: unknown): Promise<Model | undefined> => {
     const request = createPipelineRequest({ url: siteConfigUrl(names), method, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -100,6 +101,12 @@ function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: 
       throw Object.assign(new Error(`${error.code ?? `HTTP ${response.status}`}: ${error.message ?? 'request failed'}`), { statusCode: response.status, code: error.code });
     }
     return { ...((parsed.properties as Model) ?? {}) };
+  };
+  const siteConfig: Operations = {
+    get: async (names) => withoutImplicitRestrictions(await siteRequest('GET', names)),
+    // PATCH: only the restriction settings change, the rest of the site's configuration stays.
+    put: async (names, model) => void (await siteRequest('PATCH', names, { properties: model })),
+    remove: async () => undefined,
   };
   return {
     'Microsoft.Cdn/profiles': {
@@ -152,12 +159,8 @@ function operationsFor(clients: EdgeClients, target: ResourceGroupRef, options: 
       put: async ([w], model) => void (await waf.policies.beginCreateOrUpdateAndWait(rg, w, model as never, lro)),
       remove: async ([w]) => waf.policies.beginDeleteAndWait(rg, w, lro),
     },
-    'Microsoft.Web/sites/config': {
-      get: async (names) => withoutImplicitRestrictions(await siteRequest('GET', names)),
-      // PATCH: only the restriction settings change, the rest of the site's configuration stays.
-      put: async (names, model) => void (await siteRequest('PATCH', names, { properties: model })),
-      remove: async () => undefined,
-    },
+    'Microsoft.Web/sites/config': siteConfig,
+    'Microsoft.Web/sites/slots/config': siteConfig,
   };
 }
 
@@ -222,6 +225,7 @@ const CREATE_ORDER: ResourceType[] = [
   'Microsoft.Cdn/profiles/afdEndpoints/routes',
   'Microsoft.Cdn/profiles/securityPolicies',
   'Microsoft.Web/sites/config',
+  'Microsoft.Web/sites/slots/config',
 ];
 
 function describe(error: unknown): string {
@@ -241,13 +245,13 @@ export async function planEdge(declaration: EdgeDeclaration, clients: EdgeClient
     const desired = edgeResources(declaration, concreteIds(target.subscriptionId, rg, frontDoorId ?? ''));
     const items: PlanItem[] = [];
     for (const resource of desired) {
-      if (resource.type === 'Microsoft.Web/sites/config' && frontDoorId === undefined) {
+      if (isSiteConfig(resource.type) && frontDoorId === undefined) {
         items.push({ action: 'update', type: resource.type, names: resource.names, details: ["x-azure-fdid restriction: the profile's Front Door ID is known once it exists"], resource });
         continue;
       }
       const actual = resource.type === 'Microsoft.Cdn/profiles' ? profile : profile || !resource.type.startsWith('Microsoft.Cdn/') ? await ops[resource.type].get(resource.names) : undefined;
       if (!actual) {
-        items.push({ action: resource.type === 'Microsoft.Web/sites/config' ? 'update' : 'create', type: resource.type, names: resource.names, details: [], resource });
+        items.push({ action: isSiteConfig(resource.type) ? 'update' : 'create', type: resource.type, names: resource.names, details: [], resource });
         continue;
       }
       const changed = differences(modelOf(resource), actual, '', []);
@@ -316,7 +320,7 @@ export async function applyEdgePlan(plan: EdgePlan, declaration: EdgeDeclaration
   const writes = plan.items.filter((item) => item.action === 'create' || item.action === 'update').sort((a, b) => CREATE_ORDER.indexOf(a.type) - CREATE_ORDER.indexOf(b.type));
   for (const item of writes) {
     let resource = item.resource as EdgeResource;
-    if (item.type === 'Microsoft.Web/sites/config') {
+    if (isSiteConfig(item.type)) {
       // The restriction carries the Front Door ID Azure gave the profile.
       frontDoorId ??= (await ops['Microsoft.Cdn/profiles'].get([declaration.profile.name]))?.frontDoorId as string | undefined;
       resource = edgeResources(declaration, concreteIds(plan.target.subscriptionId, plan.target.resourceGroupName, frontDoorId ?? '')).find((r) => r.type === item.type && r.names.join('/') === item.names.join('/')) as EdgeResource;

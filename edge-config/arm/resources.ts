@@ -22,7 +22,13 @@ export type ResourceType =
   | 'Microsoft.Cdn/profiles/afdEndpoints/routes'
   | 'Microsoft.Cdn/profiles/securityPolicies'
   | 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'
-  | 'Microsoft.Web/sites/config';
+  | 'Microsoft.Web/sites/config'
+  | 'Microsoft.Web/sites/slots/config';
+
+/** A site's or a slot's `config/web`: where App Service keeps its access restrictions. */
+export function isSiteConfig(type: ResourceType): type is 'Microsoft.Web/sites/config' | 'Microsoft.Web/sites/slots/config' {
+  return type === 'Microsoft.Web/sites/config' || type === 'Microsoft.Web/sites/slots/config';
+}
 
 /** One resource: `names` are the name segments (profile, child, grandchild). */
 export interface EdgeResource {
@@ -253,27 +259,31 @@ export function edgeResources(declaration: EdgeDeclaration, ids: ResourceIds): E
       ...declaration.customDomains.map((domain) => ({ type: 'Microsoft.Cdn/profiles/customDomains' as const, names: [profile, domain.name] })),
     ],
   });
-  for (const access of declaration.originAccess) {
-    add({
-      type: 'Microsoft.Web/sites/config',
-      names: [access.siteName, 'web'],
-      apiVersion: WEB_API_VERSION,
-      properties: {
-        ipSecurityRestrictionsDefaultAction: 'Deny',
-        ipSecurityRestrictions: [
-          {
-            name: 'AllowKeyfrontFrontDoor',
-            description: 'Only this Front Door profile (service tag plus its X-Azure-FDID) reaches the API',
-            priority: 100,
-            action: 'Allow',
-            tag: 'ServiceTag',
-            ipAddress: 'AzureFrontDoor.Backend',
-            headers: { 'x-azure-fdid': [ids.frontDoorId(profile)] },
-          },
-        ],
+  // App Service access restrictions (https://learn.microsoft.com/azure/app-service/app-service-ip-restrictions):
+  // rules match the request's source first (the service tag) and then its headers; a slot has its
+  // own list; the scm site (Kudu) is closed, as releases run from a package URL and need none of it.
+  const restriction = {
+    ipSecurityRestrictionsDefaultAction: 'Deny',
+    ipSecurityRestrictions: [
+      {
+        name: 'AllowKeyfrontFrontDoor',
+        description: 'Only this Front Door profile (service tag plus its X-Azure-FDID) reaches the API',
+        priority: 100,
+        action: 'Allow',
+        tag: 'ServiceTag',
+        ipAddress: 'AzureFrontDoor.Backend',
+        headers: { 'x-azure-fdid': [ids.frontDoorId(profile)] },
       },
-      dependsOn: [profileRef],
-    });
+    ],
+    scmIpSecurityRestrictionsUseMain: false,
+    scmIpSecurityRestrictionsDefaultAction: 'Deny',
+    scmIpSecurityRestrictions: [],
+  };
+  for (const access of declaration.originAccess) {
+    add({ type: 'Microsoft.Web/sites/config', names: [access.siteName, 'web'], apiVersion: WEB_API_VERSION, properties: restriction, dependsOn: [profileRef] });
+    for (const slot of access.slots) {
+      add({ type: 'Microsoft.Web/sites/slots/config', names: [access.siteName, slot, 'web'], apiVersion: WEB_API_VERSION, properties: restriction, dependsOn: [profileRef] });
+    }
   }
   return resources;
 }

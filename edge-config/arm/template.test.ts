@@ -180,9 +180,10 @@ describe('the ARM template of the edge declaration', () => {
     });
   });
 
-  it('restricts each API Function App to the AzureFrontDoor.Backend service tag with this profile\'s X-Azure-FDID', () => {
-    for (const site of ['kf-api-jpe', 'kf-api-jpw']) {
-      expect(resource('Microsoft.Web/sites/config', `${site}/web`).properties).toEqual({
+  it("restricts each API Function App and its staging slot to the AzureFrontDoor.Backend service tag with this profile's X-Azure-FDID, and closes their scm sites", () => {
+    const configs = ['kf-api-jpe', 'kf-api-jpw'].flatMap((site) => [resource('Microsoft.Web/sites/config', `${site}/web`), resource('Microsoft.Web/sites/slots/config', `${site}/staging/web`)]);
+    for (const config of configs) {
+      expect(config.properties).toEqual({
         ipSecurityRestrictionsDefaultAction: 'Deny',
         ipSecurityRestrictions: [
           {
@@ -195,6 +196,9 @@ describe('the ARM template of the edge declaration', () => {
             headers: { 'x-azure-fdid': [`[reference(resourceId('Microsoft.Cdn/profiles', '${profile}'), '2024-02-01').frontDoorId]`] },
           },
         ],
+        scmIpSecurityRestrictionsUseMain: false,
+        scmIpSecurityRestrictionsDefaultAction: 'Deny',
+        scmIpSecurityRestrictions: [],
       });
     }
   });

@@ -37,7 +37,7 @@ describe('edge apply against the ARM stand-in', () => {
       KEYFRONT_EDGE_CUSTOM_DOMAINS: 'exports.example.org',
     };
     azure = { credential: arm.credential, clientOptions: arm.clientOptions(), pollIntervalInMs: 5 };
-    for (const site of SITES) seedSite(arm, RG, site);
+    for (const site of SITES) seedSite(arm, RG, site, ['staging']);
   });
   afterAll(() => arm.stop());
 
@@ -62,7 +62,8 @@ describe('edge apply against the ARM stand-in', () => {
     expect(out).toContain('+ create    Microsoft.Cdn/profiles keyfront-edge');
     expect(out).toContain('+ create    Microsoft.Cdn/profiles/afdEndpoints/routes keyfront-edge/keyfront/exports');
     expect(out).toContain('~ update    Microsoft.Web/sites/config kf-api-jpe/web');
-    expect(out).toMatch(/29 to create, 2 to update, 0 to delete, 0 unchanged\./);
+    expect(out).toContain('~ update    Microsoft.Web/sites/slots/config kf-api-jpe/staging/web');
+    expect(out).toMatch(/29 to create, 4 to update, 0 to delete, 0 unchanged\./);
     expect(out).toContain('Dry run: nothing was changed.');
     expect(arm.writes()).toEqual([]);
     expect(arm.violations).toEqual([]);
@@ -74,7 +75,7 @@ describe('edge apply against the ARM stand-in', () => {
     expect(arm.violations).toEqual([]);
     const frontDoorId = [...arm.resources.values()].find((r) => r.type === 'Microsoft.Cdn/profiles')?.properties.frontDoorId as string;
     expect(out).toContain(`Front Door ID: ${frontDoorId}`);
-    expect(out).toMatch(/Applied 31 change\(s\)\. Endpoint: keyfront-[0-9a-f]+\.z01\.azurefd\.net/);
+    expect(out).toMatch(/Applied 33 change\(s\)\. Endpoint: keyfront-[0-9a-f]+\.z01\.azurefd\.net/);
 
     // The stand-in answers ParentResourceNotFound and rejects dangling references, so a successful
     // run proves the order; every write went to a documented api-version.
@@ -83,7 +84,7 @@ describe('edge apply against the ARM stand-in', () => {
     }
     const template = compileArmTemplate(declaration());
     for (const resource of template.resources) {
-      if (resource.type === 'Microsoft.Web/sites/config') continue;
+      if (resource.type === 'Microsoft.Web/sites/config' || resource.type === 'Microsoft.Web/sites/slots/config') continue;
       const id = `/subscriptions/${arm.subscriptionId}/resourceGroups/${RG}/providers/${resource.type.split('/')[0]}/${resource.type
         .split('/')
         .slice(1)
@@ -103,11 +104,15 @@ describe('edge apply against the ARM stand-in', () => {
       expect({ type: resource.type, name: resource.name, properties }).toEqual({ type: resource.type, name: resource.name, properties: concrete });
       if (resource.sku) expect(stored?.sku).toEqual(resource.sku);
     }
-    for (const site of SITES) {
-      const config = arm.resources.get(`/subscriptions/${arm.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${site}/config/web`.toLowerCase());
-      expect(config?.properties).toMatchObject({
+    // The site and its staging slot get the same restriction; their scm sites are closed.
+    for (const config of SITES.flatMap((site) => [`sites/${site}/config/web`, `sites/${site}/slots/staging/config/web`])) {
+      const stored = arm.resources.get(`/subscriptions/${arm.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/${config}`.toLowerCase());
+      expect(stored?.properties).toMatchObject({
         ipSecurityRestrictionsDefaultAction: 'Deny',
         ipSecurityRestrictions: [{ ipAddress: 'AzureFrontDoor.Backend', tag: 'ServiceTag', action: 'Allow', headers: { 'x-azure-fdid': [frontDoorId] } }],
+        scmIpSecurityRestrictionsUseMain: false,
+        scmIpSecurityRestrictionsDefaultAction: 'Deny',
+        scmIpSecurityRestrictions: [],
       });
     }
     expect(arm.writes().filter((w) => w.path.includes('/Microsoft.Web/')).every((w) => w.method === 'PATCH')).toBe(true);
@@ -120,7 +125,7 @@ describe('edge apply against the ARM stand-in', () => {
     expect(view.properties.ipSecurityRestrictions.map((r) => [r.name, r.priority])).toEqual([['AllowKeyfrontFrontDoor', 100], ['Deny all', 2147483647]]);
     arm.reset();
     const out = await cli('edge', 'apply');
-    expect(out).toMatch(/0 to create, 0 to update, 0 to delete, 31 unchanged\./);
+    expect(out).toMatch(/0 to create, 0 to update, 0 to delete, 33 unchanged\./);
     expect(out).toContain('Nothing to change.');
     expect(arm.writes()).toEqual([]);
   });

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KnownTransformType } from '@azure/arm-frontdoor';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { isAuthorized, type RoleAssignmentGrant } from './azure-roles';
 
 /** The api-versions of the SDKs we use (`@azure/arm-cdn` 9.x and `@azure/arm-frontdoor` 5.x). */
 export const ARM_API_VERSIONS = {
@@ -76,6 +77,15 @@ export interface ArmStandInOptions {
   pollsBeforeDone?: number;
   /** Makes purge operations end `Failed` with this error. */
   purgeOperationError?: { code: string; message: string };
+  /**
+   * Azure RBAC: the caller is this principal, holding these role assignments, and every request
+   * needs the action Azure requires of it (`{type}/read|write|delete`, a purge
+   * `Microsoft.Cdn/profiles/afdendpoints/purge/action`) from one of its roles at the request's
+   * scope, or ARM answers 403 AuthorizationFailed. Without it every request is allowed.
+   */
+  caller?: { principalId: string; grants: RoleAssignmentGrant[] };
+  /** The subscription the stand-in serves (random by default); grants name it in their scopes. */
+  subscriptionId?: string;
 }
 
 export interface ArmStandIn {
@@ -135,26 +145,33 @@ const RESOURCE_TYPES: Record<Provider, ResourceTypeSpec[]> = {
   'microsoft.web': [
     { pattern: 'sites', type: 'Microsoft.Web/sites', check: () => ['keyfront never creates sites'] },
     { pattern: 'sites/config', type: 'Microsoft.Web/sites/config', check: checkSiteConfig },
+    { pattern: 'sites/slots', type: 'Microsoft.Web/sites/slots', check: () => ['keyfront never creates slots'] },
+    { pattern: 'sites/slots/config', type: 'Microsoft.Web/sites/slots/config', check: checkSiteConfig },
   ],
 };
 
 /** App Service access restrictions (SiteConfig.ipSecurityRestrictions). */
 function checkSiteConfig(body: Record<string, unknown>): string[] {
-  const problems = [...optionalOneOf(body, 'properties.ipSecurityRestrictionsDefaultAction', ['Allow', 'Deny']), ...optionalField(body, 'properties.ipSecurityRestrictions', 'array')];
-  for (const [index, rule] of ((valueAt(body, 'properties.ipSecurityRestrictions') as unknown[]) ?? []).entries()) {
-    const at = `properties.ipSecurityRestrictions[${index}]`;
-    problems.push(...requireField(rule, 'ipAddress', 'string').map((p) => `${at}.${p}`));
-    problems.push(...requireOneOf(rule, 'action', ['Allow', 'Deny']).map((p) => `${at}.${p}`));
-    problems.push(...optionalOneOf(rule, 'tag', ['Default', 'XffProxy', 'ServiceTag']).map((p) => `${at}.${p}`));
-    problems.push(...requireField(rule, 'priority', 'number').map((p) => `${at}.${p}`));
-    const headers = valueAt(rule, 'headers');
-    if (headers !== undefined) {
-      for (const [name, values] of Object.entries(headers as Record<string, unknown>)) {
-        if (name !== name.toLowerCase()) problems.push(`${at}.headers: header names must be lower case, got ${name}`);
-        if (!Array.isArray(values) || values.length === 0 || values.length > 8 || !values.every((v) => typeof v === 'string' && v !== '')) problems.push(`${at}.headers.${name} must be 1-8 non-empty strings`);
+  const problems: string[] = [];
+  // The site's rules, and the advanced-tool (scm) site's, have the same shape (SiteConfig, Microsoft.Web 2023-12-01).
+  for (const list of ['ipSecurityRestrictions', 'scmIpSecurityRestrictions']) {
+    problems.push(...optionalOneOf(body, `properties.${list}DefaultAction`, ['Allow', 'Deny']), ...optionalField(body, `properties.${list}`, 'array'));
+    for (const [index, rule] of ((valueAt(body, `properties.${list}`) as unknown[]) ?? []).entries()) {
+      const at = `properties.${list}[${index}]`;
+      problems.push(...requireField(rule, 'ipAddress', 'string').map((p) => `${at}.${p}`));
+      problems.push(...requireOneOf(rule, 'action', ['Allow', 'Deny']).map((p) => `${at}.${p}`));
+      problems.push(...optionalOneOf(rule, 'tag', ['Default', 'XffProxy', 'ServiceTag']).map((p) => `${at}.${p}`));
+      problems.push(...requireField(rule, 'priority', 'number').map((p) => `${at}.${p}`));
+      const headers = valueAt(rule, 'headers');
+      if (headers !== undefined) {
+        for (const [name, values] of Object.entries(headers as Record<string, unknown>)) {
+          if (name !== name.toLowerCase()) problems.push(`${at}.headers: header names must be lower case, got ${name}`);
+          if (!Array.isArray(values) || values.length === 0 || values.length > 8 || !values.every((v) => typeof v === 'string' && v !== '')) problems.push(`${at}.headers.${name} must be 1-8 non-empty strings`);
+        }
       }
     }
   }
+  problems.push(...optionalField(body, 'properties.scmIpSecurityRestrictionsUseMain', 'boolean'));
   return problems;
 }
 
@@ -375,7 +392,7 @@ export function armError(res: ServerResponse, status: number, code: string, mess
 export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<ArmStandIn> {
   const { cert, key } = makeCertificate();
   const token = `arm-stand-in-${randomBytes(12).toString('hex')}`;
-  const subscriptionId = randomUUID();
+  const subscriptionId = options.subscriptionId ?? randomUUID();
   const pollsBeforeDone = options.pollsBeforeDone ?? 1;
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
@@ -453,6 +470,14 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
       if (!resources.has(idOf(level).toLowerCase())) return reject(res, 404, 'ParentResourceNotFound', `${method} ${url.pathname}: parent ${idOf(level)} does not exist`);
     }
 
+    // The action Azure authorizes: the resource type's read/write/delete, or the purge action.
+    const resourceType = `${spec.type.split('/')[0]}/${parsed.segments.map((s) => s.type).join('/')}`;
+    const action = parsed.action === 'purge' ? `${resourceType}/purge/action` : `${resourceType}/${method === 'GET' ? 'read' : method === 'DELETE' ? 'delete' : 'write'}`;
+    const scope = parsed.action === 'purge' ? idOf(2) : parsed.segments[parsed.segments.length - 1].name === undefined ? idOf(parsed.segments.length - 1) : idOf(parsed.segments.length);
+    if (options.caller && !isAuthorized(options.caller.grants, options.caller.principalId, action, scope)) {
+      return armError(res, 403, 'AuthorizationFailed', `The client '${options.caller.principalId}' with object id '${options.caller.principalId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+    }
+
     if (parsed.action === 'purge') {
       if (method !== 'POST') return reject(res, 405, 'MethodNotAllowed', `${method} on purge`);
       if (typePath !== 'profiles/afdendpoints') return reject(res, 404, 'InvalidResourceType', `purge on ${typePath}`);
@@ -480,7 +505,7 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
     switch (method) {
       case 'GET':
         // A site's config/web always exists once the site does.
-        if (spec.type === 'Microsoft.Web/sites/config') return sendJson(res, 200, siteConfigView(id, last.name, existing));
+        if (spec.type.endsWith('/config')) return sendJson(res, 200, siteConfigView(id, last.name, existing, spec.type));
         if (!existing) return armError(res, 404, 'NotFound', `${id} was not found`);
         return sendJson(res, 200, existing);
       case 'DELETE': {
@@ -492,13 +517,13 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
       }
       case 'PATCH': {
         // Only a site's config/web is patched (keyfront changes its access restrictions, nothing else).
-        if (spec.type !== 'Microsoft.Web/sites/config' || last.name !== 'web') return reject(res, 405, 'MethodNotAllowed', `PATCH ${url.pathname}: keyfront patches only sites/{site}/config/web`);
+        if (!spec.type.endsWith('/config') || last.name !== 'web') return reject(res, 405, 'MethodNotAllowed', `PATCH ${url.pathname}: keyfront patches only the config/web of sites and slots`);
         const patch = (body ?? {}) as Record<string, unknown>;
         const problems = spec.check(patch, { resources });
         if (problems.length > 0) return reject(res, 400, 'BadRequest', `PATCH ${url.pathname}: ${problems.join('; ')}`);
         const merged: StoredResource = { id, name: last.name, type: spec.type, properties: { ...(existing?.properties ?? {}), ...((patch.properties as Record<string, unknown>) ?? {}) } };
         resources.set(id.toLowerCase(), merged);
-        return sendJson(res, 200, siteConfigView(id, last.name, merged));
+        return sendJson(res, 200, siteConfigView(id, last.name, merged, spec.type));
       }
       case 'PUT': {
         if (spec.type.startsWith('Microsoft.Web/')) return reject(res, 405, 'MethodNotAllowed', `PUT ${url.pathname}: a PUT of config/web replaces the whole site configuration; keyfront must PATCH`);
@@ -563,12 +588,14 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
  * implicit rule for requests none of them matched (priority 2147483647, "Allow all" while there is
  * none, else as `ipSecurityRestrictionsDefaultAction` says, "Deny all" by default). It is not stored.
  */
-function siteConfigView(id: string, name: string, stored: StoredResource | undefined): StoredResource {
+function siteConfigView(id: string, name: string, stored: StoredResource | undefined, type: string): StoredResource {
   const properties = { ...(stored?.properties ?? {}) };
-  const explicit = Array.isArray(properties.ipSecurityRestrictions) ? (properties.ipSecurityRestrictions as unknown[]) : [];
-  const action = properties.ipSecurityRestrictionsDefaultAction ?? (explicit.length === 0 ? 'Allow' : 'Deny');
-  properties.ipSecurityRestrictions = [...explicit, { ipAddress: 'Any', action, priority: 2147483647, name: `${String(action)} all`, description: `${String(action)} all access` }];
-  return { id, name, type: 'Microsoft.Web/sites/config', properties };
+  for (const list of ['ipSecurityRestrictions', 'scmIpSecurityRestrictions']) {
+    const explicit = Array.isArray(properties[list]) ? (properties[list] as unknown[]) : [];
+    const action = properties[`${list}DefaultAction`] ?? (explicit.length === 0 ? 'Allow' : 'Deny');
+    properties[list] = [...explicit, { ipAddress: 'Any', action, priority: 2147483647, name: `${String(action)} all`, description: `${String(action)} all access` }];
+  }
+  return { id, name, type, properties };
 }
 
 /** Values Azure assigns: the profile's Front Door ID (the `X-Azure-FDID` header), an endpoint's host name. */
@@ -587,9 +614,12 @@ export function seedEndpoint(standIn: ArmStandIn, resourceGroup: string, profile
   return endpointId;
 }
 
-/** Seeds an existing Function App (the API), whose config/web keyfront restricts. */
-export function seedSite(standIn: ArmStandIn, resourceGroup: string, siteName: string): string {
+/** Seeds an existing Function App (the API) and its slots, whose config/web keyfront restricts. */
+export function seedSite(standIn: ArmStandIn, resourceGroup: string, siteName: string, slots: string[] = []): string {
   const id = `/subscriptions/${standIn.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${siteName}`;
   standIn.resources.set(id.toLowerCase(), { id, name: siteName, type: 'Microsoft.Web/sites', location: 'japaneast', properties: { state: 'Running' } });
+  for (const slot of slots) {
+    standIn.resources.set(`${id}/slots/${slot}`.toLowerCase(), { id: `${id}/slots/${slot}`, name: slot, type: 'Microsoft.Web/sites/slots', location: 'japaneast', properties: { state: 'Running' } });
+  }
   return id;
 }
