@@ -37,6 +37,8 @@ export const API_VERSIONS: Readonly<Record<string, ApiVersionRow>> = {
   'Microsoft.Web/sites': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/sites` },
   'Microsoft.Web/sites/slots': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/sites/slots` },
   'Microsoft.Web/sites/config': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/sites/config-web` },
+  // A staging slot's own access restriction (slots do not share the site's): edge-config compiles it too.
+  'Microsoft.Web/sites/slots/config': { apiVersion: WEB_API_VERSION, reference: `${templates}/microsoft.web/2023-12-01/sites/slots/config-web` },
   // Front Door, compiled by edge-config: its versions, its pages.
   'Microsoft.Cdn/profiles': { apiVersion: CDN_API_VERSION, reference: `${templates}/microsoft.cdn/2024-02-01/profiles` },
   'Microsoft.Cdn/profiles/afdEndpoints': { apiVersion: CDN_API_VERSION, reference: `${templates}/microsoft.cdn/2024-02-01/profiles/afdendpoints` },
@@ -65,11 +67,18 @@ export function apiVersionOf(type: string): string {
 export const ROLES = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  /** Reads the app packages (run from a package URL with the app's identity). */
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
-  cdnEndpointContributor: '426e0c7f-0c7e-4658-b36f-ff54d6c29b45',
+  /**
+   * CDN Profile Contributor: `Microsoft.Cdn/profiles/*`, which holds Front Door's
+   * `profiles/afdendpoints/purge/action`. (CDN Endpoint Contributor covers only classic CDN's
+   * `profiles/endpoints/*`: it cannot purge a Front Door Standard/Premium endpoint.)
+   */
+  cdnProfileContributor: 'ec156ff8-a8d1-4d15-830c-5b80698ca432',
   /** Cosmos DB Built-in Data Contributor (data plane: `sqlRoleDefinitions/...0002`). */
   cosmosDataContributor: '00000000-0000-0000-0000-000000000002',
 } as const;

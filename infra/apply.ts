@@ -7,12 +7,15 @@
  * 2025-04-01) are sent through that client's pipeline, with the documented long-running
  * operation patterns: `Azure-AsyncOperation` for the deployment, `Location` for what-if.
  */
+import type { WebSiteManagementClient } from '@azure/arm-appservice';
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { ArmTemplate } from './arm';
 import { sleep } from './sleep';
 
 export const DEPLOYMENTS_API_VERSION = '2025-04-01';
+/** Key Vault's resource provider (Vaults - Get Deleted). */
+export const KEY_VAULT_API_VERSION = '2023-07-01';
 
 export interface DeploymentTarget {
   subscriptionId: string;
@@ -114,8 +117,10 @@ export async function deploy(client: ResourceManagementClient, target: Deploymen
       options.onPoll?.(state);
       if (state === 'Succeeded') break;
       if (state === 'Failed' || state === 'Canceled') {
-        const error = (status.json.error ?? {}) as { code?: string; message?: string };
-        throw new ArmDeploymentError(`the deployment ${state.toLowerCase()}: ${error.code ?? ''} ${error.message ?? ''}`.trim(), undefined, error.code);
+        const error = (status.json.error ?? {}) as { code?: string; message?: string; details?: { code?: string; message?: string }[] };
+        // ARM's top-level error says only "at least one resource failed": the details say which and why.
+        const details = (error.details ?? []).map((detail) => `${detail.code ?? ''}: ${detail.message ?? ''}`);
+        throw new ArmDeploymentError(`the deployment ${state.toLowerCase()}: ${error.code ?? ''} ${error.message ?? ''}`.trim() + (details.length ? ` (${details.join('; ')})` : ''), undefined, error.code);
       }
       await sleep(retryAfterInMs(status, interval), options.abortSignal);
     }
@@ -141,4 +146,47 @@ export function formatWhatIf(changes: readonly WhatIfChange[]): string {
   }
   const summary = ['Create', 'Modify', 'Delete', 'NoChange', 'Deploy', 'Ignore', 'Unsupported'].filter((type) => counts.has(type)).map((type) => `${counts.get(type)} ${type}`).join(', ');
   return `${lines.join('\n')}${lines.length ? '\n' : ''}what-if: ${summary || 'no resources'}\n`;
+}
+
+/**
+ * Whether a soft-deleted vault holds this name in this location (Vaults - Get Deleted,
+ * `GET /subscriptions/{id}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}`).
+ * After a deleted resource group its name stays taken for the retention period, 90 days here.
+ * Undefined when the caller may not read deleted vaults (a subscription-scope permission).
+ */
+export async function deletedVaultExists(client: ResourceManagementClient, subscriptionId: string, location: string, vaultName: string, abortSignal?: AbortSignal): Promise<boolean | undefined> {
+  const url = `${client.$host}/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.KeyVault/locations/${encodeURIComponent(location)}/deletedVaults/${encodeURIComponent(vaultName)}?api-version=${KEY_VAULT_API_VERSION}`;
+  try {
+    await send(client, 'GET', url, undefined, abortSignal);
+    return true;
+  } catch (error) {
+    if (error instanceof ArmDeploymentError && error.statusCode === 404) return false;
+    if (error instanceof ArmDeploymentError && error.statusCode === 403) return undefined;
+    throw error;
+  }
+}
+
+/** A site, or one of its slots. */
+export interface SiteOrSlot {
+  site: string;
+  slot?: string;
+}
+
+/**
+ * The package URL each existing site and slot runs (`WEBSITE_RUN_FROM_PACKAGE`), by `site` or
+ * `site/slot`: applying the template again passes them back, so it never changes what a release
+ * put there. Sites that do not exist yet (or a missing resource group) are left out.
+ */
+export async function runningPackageUrls(web: WebSiteManagementClient, resourceGroupName: string, targets: readonly SiteOrSlot[], abortSignal?: AbortSignal): Promise<Record<string, string>> {
+  const running: Record<string, string> = {};
+  for (const { site, slot } of targets) {
+    try {
+      const settings = slot ? await web.webApps.listApplicationSettingsSlot(resourceGroupName, site, slot, { abortSignal }) : await web.webApps.listApplicationSettings(resourceGroupName, site, { abortSignal });
+      const url = settings.properties?.WEBSITE_RUN_FROM_PACKAGE;
+      if (url && url.startsWith('https://')) running[slot ? `${site}/${slot}` : site] = url;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+  return running;
 }

@@ -121,7 +121,7 @@ export function logAlerts(thresholds: AlertThresholds): LogAlert[] {
     },
     {
       name: 'purge-failures',
-      description: 'Index purges keep failing: phones see new files only when the edge cache expires (an hour). Check the publisher identity\'s CDN Endpoint Contributor role and the Front Door API.',
+      description: 'Index purges keep failing: phones see new files only when the edge cache expires (an hour). Check the publisher identity\'s CDN Profile Contributor role and the Front Door API.',
       severity: 2,
       query: `${appMetric(METRIC.purgeFailures.name)} | summarize Failures = sum(Sum) by Region = tostring(Properties.region)`,
       measure: 'Failures',
@@ -212,6 +212,10 @@ export function monitoringResources(ctx: MonitoringContext): ArmResource[] {
           ],
         },
         autoMitigate: true,
+        // A new workspace has no AppMetrics table until the apps first send metrics, and ARM refuses a
+        // rule whose query names a table it cannot resolve unless validation is skipped (2021-08-01:
+        // properties.skipQueryValidation, https://learn.microsoft.com/azure/templates/microsoft.insights/2021-08-01/scheduledqueryrules).
+        skipQueryValidation: true,
         actions: { actionGroups: [actionGroupId] },
       },
       dependsOn: [ctx.logAnalyticsWorkspaceId, actionGroupId],

@@ -31,7 +31,13 @@ export interface DeploymentProfile {
     /** Shared database throughput, autoscale ceiling in RU/s (dev: inside the free tier's 1000). */
     autoscaleMaxThroughput?: number;
     manualThroughput?: number;
-    zoneRedundant: boolean;
+    /**
+     * Zone redundancy per region: the defaults of the `cosmosZoneRedundant` and
+     * `cosmosSecondaryZoneRedundant` template parameters. Only regions with availability zones
+     * take it, and it is fixed when a region is added to the account
+     * (https://learn.microsoft.com/azure/reliability/reliability-cosmos-db-nosql#availability-zone-support).
+     */
+    zoneRedundant: { primary: boolean; secondary: boolean };
   };
   storage: { exportsSku: 'Standard_RAGZRS' | 'Standard_RAGRS' };
   keyVault: { sku: 'premium' | 'standard'; keyType: 'EC-HSM' | 'EC' };
@@ -45,7 +51,8 @@ export const PROFILES: Readonly<Record<ProfileName, Omit<DeploymentProfile, 'nam
     defaultPrefix: 'kfprod',
     plan: { sku: { name: 'EP1', tier: 'ElasticPremium' }, alwaysReady: 1, maximumElasticWorkerCount: 20 },
     apiLocations: ['primary', 'secondary'],
-    cosmos: { secondaryRegion: true, freeTier: false, autoscaleMaxThroughput: 4000, zoneRedundant: true },
+    // The secondary's zone redundancy is the operator's choice (its region may have no zones): off by default.
+    cosmos: { secondaryRegion: true, freeTier: false, autoscaleMaxThroughput: 4000, zoneRedundant: { primary: true, secondary: false } },
     // RA-GZRS: zone-redundant in the primary region, geo-replicated and readable in the secondary
     // (the edge's second origin). Use Standard_RAGRS where the primary region has no zones.
     storage: { exportsSku: 'Standard_RAGZRS' },
@@ -58,7 +65,8 @@ export const PROFILES: Readonly<Record<ProfileName, Omit<DeploymentProfile, 'nam
     defaultPrefix: 'kfdev',
     plan: { sku: { name: 'Y1', tier: 'Dynamic' } },
     apiLocations: ['primary'],
-    cosmos: { secondaryRegion: false, freeTier: true, manualThroughput: 1000, zoneRedundant: false },
+    // The free tier is one account per subscription: the `cosmosFreeTier` parameter turns it off for a second dev deployment.
+    cosmos: { secondaryRegion: false, freeTier: true, manualThroughput: 1000, zoneRedundant: { primary: false, secondary: false } },
     // RA-GRS rather than LRS: the edge's second origin is the -secondary read endpoint, which LRS
     // lacks; for a few GB the difference is cents.
     storage: { exportsSku: 'Standard_RAGRS' },
@@ -94,6 +102,14 @@ export interface DeploymentNames {
   cosmosAccount: string;
   exportsAccount: string;
   hostAccount: string;
+  /**
+   * The private account of the app packages in each API location (the apps run from a package URL
+   * there, read with their identity): a region's apps never depend on another region's storage.
+   */
+  packagesAccount: (location: 'primary' | 'secondary') => string;
+  packagesContainer: 'packages';
+  /** The location of a site of this profile (the publisher runs in the primary). */
+  locationOfSite: (site: string) => 'primary' | 'secondary';
   keyVault: string;
   signingKey: string;
   logAnalytics: string;
@@ -105,14 +121,18 @@ export interface DeploymentNames {
 
 export function deploymentNames(profile: Pick<DeploymentProfile, 'namePrefix' | 'apiLocations'>): DeploymentNames {
   const p = profile.namePrefix;
+  const apiSites = profile.apiLocations.map((_, index) => `${p}-api-${index + 1}`);
   return {
     plan: (location) => `${p}-plan-${location}`,
-    apiSites: profile.apiLocations.map((_, index) => `${p}-api-${index + 1}`),
+    apiSites,
+    locationOfSite: (site) => profile.apiLocations[apiSites.indexOf(site)] ?? 'primary',
     publisherSite: `${p}-publisher`,
     slot: 'staging',
     cosmosAccount: `${p}-cosmos`,
     exportsAccount: `${p}exports`,
     hostAccount: `${p}host`,
+    packagesAccount: (location) => (location === 'primary' ? `${p}packages` : `${p}packages2`),
+    packagesContainer: 'packages',
     keyVault: `${p}-kv`,
     signingKey: 'export-signing',
     logAnalytics: `${p}-logs`,

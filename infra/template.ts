@@ -5,10 +5,15 @@
  * host storage accounts, Key Vault and its signing key, Log Analytics and Application Insights,
  * the hosting plans, the Function Apps with their staging slots, and every role assignment.
  * Secure by default: no account keys anywhere (identity connections only), TLS 1.2, HTTPS only.
+ *
+ * The apps run from a package URL in a private blob container, read with their own identity
+ * (README "Deploy to Azure", decision 1): Windows Consumption and Elastic Premium apps otherwise
+ * need an Azure Files content share, which only takes an account key
+ * (https://learn.microsoft.com/azure/azure-functions/storage-considerations#create-an-app-without-azure-files).
  */
 import { compileArmTemplate } from '../edge-config/arm/template';
 import type { EdgeDeclaration } from '../edge-config/declaration';
-import { keyfrontEdge } from '../edge-config/keyfront';
+import { EXPORTS_CONTAINER_PATH, keyfrontEdge } from '../edge-config/keyfront';
 import { validateEdgeDeclaration } from '../edge-config/validate';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_TTL_SECONDS, EXPOSURES_INDEXING_POLICY } from '../exposures/cosmos-store';
 import { apiVersionOf, ROLES } from './api-versions';
@@ -69,24 +74,73 @@ function identitiesOf(names: DeploymentNames): AppIdentity[] {
   return all;
 }
 
-function parameters(profile: DeploymentProfile): Record<string, ArmParameter> {
+/** The package each site and slot runs until a release sets one: a name no release writes, so the app does not start. */
+export function notReleasedPackageUrl(names: DeploymentNames, site: string): string {
+  return `${packagesUrl(names, site)}/not-released.zip`;
+}
+
+/** `https://{account}.blob.core.windows.net/packages/{app}`: where the releases of a site's app lie. */
+export function packagesUrl(names: DeploymentNames, site: string): string {
+  const app = site === names.publisherSite ? 'publisher' : 'api';
+  return `https://${names.packagesAccount(names.locationOfSite(site))}.blob.core.windows.net/${names.packagesContainer}/${app}`;
+}
+
+/** The keys of the `packageUrls` parameter: every site and `{site}/{slot}`. */
+export function packageUrlKeys(names: DeploymentNames): string[] {
+  return [...names.apiSites, names.publisherSite].flatMap((site) => [site, `${site}/${names.slot}`]);
+}
+
+/** Parameters `deploy apply` fills in itself; a parameters file may not set them. */
+export const APPLY_OWNED_PARAMETERS = ['packageUrls', 'keyVaultCreateMode'] as const;
+
+function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<string, ArmParameter> {
+  const secondary = profile.cosmos.secondaryRegion || profile.apiLocations.includes('secondary');
   return {
     location: { type: 'string', defaultValue: '[resourceGroup().location]', metadata: { description: 'Primary region of every resource (Cosmos DB write region, storage primary, Function Apps).' } },
-    ...(profile.cosmos.secondaryRegion || profile.apiLocations.includes('secondary')
+    ...(secondary
       ? { secondaryLocation: { type: 'string' as const, metadata: { description: "Second region: Cosmos DB failover region and the second API Function App. Use the storage account's paired region so that RA-GZRS reads come from the same place." } } }
       : {}),
-    regions: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_REGIONS: the regions the publisher publishes, comma-separated.' } },
+    regions: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_REGIONS: the regions the publisher publishes, comma-separated. The first one is the exports health probe\'s index.' } },
     healthAuthorities: { type: 'string', metadata: { description: 'KEYFRONT_HEALTH_AUTHORITIES: JSON array of health authorities and their public JWKs (public data, not a secret).' } },
     signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_ID: the key id phones know the signing key by.' } },
     signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_VERSION.' } },
+    cosmosZoneRedundant: {
+      type: 'bool',
+      defaultValue: profile.cosmos.zoneRedundant.primary,
+      metadata: { description: 'Cosmos DB zone redundancy in the primary region: only in a region with availability zones, and fixed once the region is in the account.' },
+    },
+    ...(profile.cosmos.secondaryRegion
+      ? {
+          cosmosSecondaryZoneRedundant: {
+            type: 'bool' as const,
+            defaultValue: profile.cosmos.zoneRedundant.secondary,
+            metadata: { description: 'Cosmos DB zone redundancy in the secondary region: set true only if secondaryLocation has availability zones (fixed once the region is in the account).' },
+          },
+        }
+      : {}),
+    ...(profile.cosmos.freeTier
+      ? { cosmosFreeTier: { type: 'bool' as const, defaultValue: true, metadata: { description: 'Cosmos DB free tier: one account per subscription. Set false when the subscription already has one (a second dev deployment).' } } }
+      : {}),
+    keyVaultCreateMode: {
+      type: 'string',
+      defaultValue: 'default',
+      allowedValues: ['default', 'recover'],
+      metadata: { description: "Set by `deploy apply --recover-key-vault`: 'recover' brings back a soft-deleted vault of this name (and its signing key) after a deleted resource group." },
+    },
+    packageUrls: {
+      type: 'object',
+      defaultValue: Object.fromEntries(packageUrlKeys(names).map((key) => [key, notReleasedPackageUrl(names, key.split('/')[0])])),
+      metadata: { description: 'WEBSITE_RUN_FROM_PACKAGE of each site and slot, by "site" and "site/slot". Set by `deploy apply` to what each runs now, so that applying the template never changes the code a release put there.' },
+    },
   };
 }
 
 function cosmosResources(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
   const account = names.cosmosAccount;
   const accountId = resourceId('Microsoft.DocumentDB/databaseAccounts', account);
-  const locations = [{ locationName: LOCATION, failoverPriority: 0, isZoneRedundant: profile.cosmos.zoneRedundant }];
-  if (profile.cosmos.secondaryRegion) locations.push({ locationName: SECONDARY, failoverPriority: 1, isZoneRedundant: profile.cosmos.zoneRedundant });
+  // Zone redundancy per region, as the operator chose (a region without zones refuses it).
+  const locations: Record<string, unknown>[] = [{ locationName: LOCATION, failoverPriority: 0, isZoneRedundant: "[parameters('cosmosZoneRedundant')]" }];
+  if (profile.cosmos.secondaryRegion) locations.push({ locationName: SECONDARY, failoverPriority: 1, isZoneRedundant: "[parameters('cosmosSecondaryZoneRedundant')]" });
   const throughput = profile.cosmos.autoscaleMaxThroughput !== undefined ? { autoscaleSettings: { maxThroughput: profile.cosmos.autoscaleMaxThroughput } } : { throughput: profile.cosmos.manualThroughput };
   return [
     res('Microsoft.DocumentDB/databaseAccounts', account, {
@@ -98,7 +152,8 @@ function cosmosResources(profile: DeploymentProfile, names: DeploymentNames): Ar
         locations,
         enableAutomaticFailover: profile.cosmos.secondaryRegion,
         enableMultipleWriteLocations: false,
-        enableFreeTier: profile.cosmos.freeTier,
+        // One free-tier account per subscription (https://learn.microsoft.com/azure/cosmos-db/free-tier).
+        enableFreeTier: profile.cosmos.freeTier ? "[parameters('cosmosFreeTier')]" : false,
         // Data-plane RBAC only: no account keys in any app setting.
         disableLocalAuth: true,
         disableKeyBasedMetadataWriteAccess: true,
@@ -125,18 +180,27 @@ function cosmosResources(profile: DeploymentProfile, names: DeploymentNames): Ar
   ];
 }
 
+/**
+ * Cosmos DB answers 412 PreconditionFailed ("another user operation in progress which requires an
+ * exclusive lock") to concurrent role-assignment writes on one account, and ARM deploys resources
+ * without a dependency between them in parallel: each assignment after the first waits for the
+ * one before it.
+ */
 function cosmosRoleAssignments(names: DeploymentNames, identities: AppIdentity[]): ArmResource[] {
   const account = names.cosmosAccount;
   const accountId = resourceId('Microsoft.DocumentDB/databaseAccounts', account);
-  return identities.map((identity) =>
-    res('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', `[concat('${account}/', guid(${inner(accountId)}, ${inner(identity.id)}, '${ROLES.cosmosDataContributor}'))]`, {
+  const nameOf = (identity: AppIdentity) => `[concat('${account}/', guid(${inner(accountId)}, ${inner(identity.id)}, '${ROLES.cosmosDataContributor}'))]`;
+  // The id of an assignment whose name is an expression: the expression's inner part, as resourceId's second argument.
+  const idOf = (identity: AppIdentity) => `[resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', '${account}', guid(${inner(accountId)}, ${inner(identity.id)}, '${ROLES.cosmosDataContributor}'))]`;
+  return identities.map((identity, index) =>
+    res('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', nameOf(identity), {
       properties: {
         roleDefinitionId: `[resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', '${account}', '${ROLES.cosmosDataContributor}')]`,
         principalId: principalOf(identity.id),
         // The one database: the apps can read and write exposures, nothing else.
         scope: `[concat(${inner(accountId)}, '/dbs/${DEFAULT_DATABASE_ID}')]`,
       },
-      dependsOn: [accountId, resourceId('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', account, DEFAULT_DATABASE_ID, DEFAULT_CONTAINER_ID), identity.id],
+      dependsOn: [accountId, resourceId('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', account, DEFAULT_DATABASE_ID, DEFAULT_CONTAINER_ID), identity.id, ...(index > 0 ? [idOf(identities[index - 1])] : [])],
     }),
   );
 }
@@ -180,7 +244,27 @@ function storageResources(profile: DeploymentProfile, names: DeploymentNames): A
     }),
     // The Functions host's own storage (timer schedule, locks): locally redundant, private.
     storageAccount(names.hostAccount, 'Standard_LRS', false),
+    ...packagesResources(profile, names),
   ];
+}
+
+/**
+ * The app packages: one private account per API location, so that a region's apps load their code
+ * from their own region. Releases write `packages/{app}/{sha256}.zip` and never overwrite one; the
+ * apps read them with their identity (Storage Blob Data Reader).
+ */
+function packagesResources(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
+  const locations = new Set<'primary' | 'secondary'>(['primary', ...profile.apiLocations]);
+  return [...locations].flatMap((which) => {
+    const account = names.packagesAccount(which);
+    return [
+      { ...storageAccount(account, 'Standard_LRS', false), location: locationOf(which) },
+      res('Microsoft.Storage/storageAccounts/blobServices/containers', `${account}/default/${names.packagesContainer}`, {
+        properties: { publicAccess: 'None' },
+        dependsOn: [resourceId('Microsoft.Storage/storageAccounts', account)],
+      }),
+    ];
+  });
 }
 
 function keyVaultResources(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
@@ -195,6 +279,9 @@ function keyVaultResources(profile: DeploymentProfile, names: DeploymentNames): 
         enableSoftDelete: true,
         softDeleteRetentionInDays: 90,
         enablePurgeProtection: true,
+        // After a deleted resource group the vault stays soft-deleted for 90 days and its name taken:
+        // 'recover' brings it back with its signing key (https://learn.microsoft.com/azure/key-vault/general/key-vault-recovery).
+        createMode: "[parameters('keyVaultCreateMode')]",
         publicNetworkAccess: 'Enabled',
       },
     }),
@@ -237,14 +324,20 @@ function plans(profile: DeploymentProfile, names: DeploymentNames): ArmResource[
 
 type Setting = { name: string; value: string };
 
-function commonSettings(names: DeploymentNames): Setting[] {
+/**
+ * What every app and slot is given. `WEBSITE_RUN_FROM_PACKAGE` is a blob URL (no content share:
+ * see the header), one per site and slot, from the `packageUrls` parameter.
+ */
+function commonSettings(names: DeploymentNames, site: string, slot: boolean): Setting[] {
   const insightsId = resourceId('Microsoft.Insights/components', names.appInsights);
   return [
     { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' },
     { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' },
-    { name: 'WEBSITE_NODE_DEFAULT_VERSION', value: '~20' },
-    // The zip `keyfront deploy release` uploads is mounted read-only and run as is.
-    { name: 'WEBSITE_RUN_FROM_PACKAGE', value: '1' },
+    // Node 20 reached end of life on 2026-04-30; the v4 programming model runs on Node 22
+    // (https://learn.microsoft.com/azure/azure-functions/functions-reference-node#supported-versions).
+    { name: 'WEBSITE_NODE_DEFAULT_VERSION', value: NODE_VERSION },
+    // A package URL read with the app's identity (run-functions-from-deployment-package#fetch-a-package-from-azure-blob-storage-using-a-managed-identity).
+    { name: 'WEBSITE_RUN_FROM_PACKAGE', value: `[parameters('packageUrls')['${slot ? `${site}/${names.slot}` : site}']]` },
     // Identity-based host storage: no connection string, no key.
     { name: 'AzureWebJobsStorage__blobServiceUri', value: `https://${names.hostAccount}.blob.core.windows.net` },
     { name: 'AzureWebJobsStorage__queueServiceUri', value: `https://${names.hostAccount}.queue.core.windows.net` },
@@ -257,6 +350,17 @@ function commonSettings(names: DeploymentNames): Setting[] {
   ];
 }
 
+/** The Node.js major the Function Apps run (Windows: `WEBSITE_NODE_DEFAULT_VERSION`). */
+export const NODE_VERSION = '~22';
+
+/**
+ * The swap's own warm-up (App Service "Specify custom warm-up"): before a swap, the platform pings
+ * this path on every instance of the staging slot and stops the swap unless it answers one of these
+ * statuses. It pings from inside, without Front Door's header, so the path is the API's warm-up
+ * route, which answers without it (api/functions/warmup.ts).
+ */
+export const SWAP_WARMUP = { path: '/api/warmup', statuses: '200' } as const;
+
 function secretRef(names: DeploymentNames, secret: string): string {
   return `@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${secret})`;
 }
@@ -264,10 +368,12 @@ function secretRef(names: DeploymentNames, secret: string): string {
 /** Secrets of the API the operator puts in Key Vault once (README, "Deploy to Azure"). */
 export const API_SECRETS = { revisionTokenKeys: 'revision-token-keys', registerKeys: 'register-keys' } as const;
 
-function apiSettings(names: DeploymentNames): Setting[] {
+function apiSettings(names: DeploymentNames, site: string, slot: boolean): Setting[] {
   const profileId = resourceId('Microsoft.Cdn/profiles', names.frontDoorProfile);
   return [
-    ...commonSettings(names),
+    ...commonSettings(names, site, slot),
+    { name: 'WEBSITE_SWAP_WARMUP_PING_PATH', value: SWAP_WARMUP.path },
+    { name: 'WEBSITE_SWAP_WARMUP_PING_STATUSES', value: SWAP_WARMUP.statuses },
     // The profile's own ID, read at deployment: the API refuses every request without it.
     { name: 'KEYFRONT_FRONT_DOOR_ID', value: `[reference(${inner(profileId)}, '${apiVersionOf('Microsoft.Cdn/profiles')}').frontDoorId]` },
     { name: 'KEYFRONT_HEALTH_AUTHORITIES', value: "[parameters('healthAuthorities')]" },
@@ -279,7 +385,7 @@ function apiSettings(names: DeploymentNames): Setting[] {
 function publisherSettings(names: DeploymentNames, slot: boolean): Setting[] {
   const keyId = resourceId('Microsoft.KeyVault/vaults/keys', names.keyVault, names.signingKey);
   return [
-    ...commonSettings(names),
+    ...commonSettings(names, names.publisherSite, slot),
     { name: STAGING_DISABLED_SETTING, value: slot ? 'true' : 'false' },
     { name: 'KEYFRONT_REGIONS', value: "[parameters('regions')]" },
     { name: 'KEYFRONT_BLOB_ACCOUNT_URL', value: `https://${names.exportsAccount}.blob.core.windows.net` },
@@ -329,8 +435,8 @@ function appResources(profile: DeploymentProfile, names: DeploymentNames): ArmRe
   };
   profile.apiLocations.forEach((which, index) => {
     const planId = resourceId('Microsoft.Web/serverfarms', names.plan(which));
-    const settings = apiSettings(names);
-    site(names.apiSites[index], planId, locationOf(which), settings, settings, [...dataDeps, resourceId('Microsoft.Cdn/profiles', names.frontDoorProfile)], profile.plan.alwaysReady);
+    const name = names.apiSites[index];
+    site(name, planId, locationOf(which), apiSettings(names, name, false), apiSettings(names, name, true), [...dataDeps, resourceId('Microsoft.Cdn/profiles', names.frontDoorProfile)], profile.plan.alwaysReady);
   });
   const publisherPlan = resourceId('Microsoft.Web/serverfarms', names.plan('primary'));
   const keyId = resourceId('Microsoft.KeyVault/vaults/keys', names.keyVault, names.signingKey);
@@ -352,6 +458,8 @@ function azureRoleAssignments(names: DeploymentNames, identities: AppIdentity[])
     out.push(roleAssignment('Microsoft.Storage/storageAccounts', host, ROLES.storageBlobDataOwner, identity.id, []));
     out.push(roleAssignment('Microsoft.Storage/storageAccounts', host, ROLES.storageQueueDataContributor, identity.id, []));
     out.push(roleAssignment('Microsoft.Insights/components', [names.appInsights], ROLES.monitoringMetricsPublisher, identity.id, []));
+    // Every site and slot reads its region's packages (a swap brings the slot's package to production's identity).
+    out.push(roleAssignment('Microsoft.Storage/storageAccounts', [names.packagesAccount(names.locationOfSite(identity.site))], ROLES.storageBlobDataReader, identity.id, []));
     if (identity.app === 'api') {
       out.push(roleAssignment('Microsoft.KeyVault/vaults', [names.keyVault], ROLES.keyVaultSecretsUser, identity.id, []));
     }
@@ -359,7 +467,9 @@ function azureRoleAssignments(names: DeploymentNames, identities: AppIdentity[])
       // The only identity that may sign, write exports and purge the edge: the production publisher.
       out.push(roleAssignment('Microsoft.KeyVault/vaults/keys', [names.keyVault, names.signingKey], ROLES.keyVaultCryptoUser, identity.id, []));
       out.push(roleAssignment('Microsoft.Storage/storageAccounts', [names.exportsAccount], ROLES.storageBlobDataContributor, identity.id, []));
-      out.push(roleAssignment('Microsoft.Cdn/profiles', [names.frontDoorProfile], ROLES.cdnEndpointContributor, identity.id, []));
+      // Front Door purge is Microsoft.Cdn/profiles/afdendpoints/purge/action: CDN Profile Contributor on the profile holds it
+      // (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking#cdn-profile-contributor).
+      out.push(roleAssignment('Microsoft.Cdn/profiles', [names.frontDoorProfile], ROLES.cdnProfileContributor, identity.id, []));
     }
   }
   return out;
@@ -368,33 +478,51 @@ function azureRoleAssignments(names: DeploymentNames, identities: AppIdentity[])
 /** The edge declaration of edge-config (`keyfrontEdge`) for this profile's names, validated. */
 export function edgeDeclarationFor(profile: DeploymentProfile, names: DeploymentNames): EdgeDeclaration {
   const account = names.exportsAccount;
-  return validateEdgeDeclaration(
-    keyfrontEdge({
-      profileName: names.frontDoorProfile,
-      endpointName: names.frontDoorEndpoint,
-      sku: profile.edgeSku,
-      customDomains: [],
-      wafPolicyName: names.wafPolicy,
-      apiOrigins: names.apiSites.map((site) => ({ url: `https://${site}.azurewebsites.net`, hostHeader: `${site}.azurewebsites.net`, siteName: site })),
-      exportOrigins: {
-        primary: { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` },
-        // Both profiles are read-access geo-redundant: the -secondary endpoint serves reads when the primary cannot.
-        secondary: { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },
-      },
-      probeRegion: '440',
-    }),
-    'azure',
-  );
+  const declaration = keyfrontEdge({
+    profileName: names.frontDoorProfile,
+    endpointName: names.frontDoorEndpoint,
+    sku: profile.edgeSku,
+    customDomains: [],
+    wafPolicyName: names.wafPolicy,
+    // Each site and its staging slot admit only this profile (App Service access restrictions are per slot).
+    apiOrigins: names.apiSites.map((site) => ({ url: `https://${site}.azurewebsites.net`, hostHeader: `${site}.azurewebsites.net`, siteName: site, slots: [names.slot] })),
+    exportOrigins: {
+      primary: { url: `https://${account}.blob.core.windows.net`, hostHeader: `${account}.blob.core.windows.net` },
+      // Both profiles are read-access geo-redundant: the -secondary endpoint serves reads when the primary cannot.
+      secondary: { url: `https://${account}-secondary.blob.core.windows.net`, hostHeader: `${account}-secondary.blob.core.windows.net` },
+    },
+    // Replaced in the template by the first region of the `regions` parameter (EXPORTS_PROBE_PATH).
+    probeRegion: '440',
+  });
+  // Every edge location probes every origin (about two requests a minute each at 30 s): with one API
+  // origin there is nothing to fail over to, and on Consumption each probe is a billed execution and
+  // a store read. Front Door allows a single-origin group without probes
+  // (https://learn.microsoft.com/azure/frontdoor/health-probes).
+  const originGroups = declaration.originGroups.map((group) => (group.name === 'api' && group.origins.length === 1 ? { ...group, healthProbe: undefined } : group));
+  return validateEdgeDeclaration({ ...declaration, originGroups }, 'azure');
 }
+
+/**
+ * The exports health probe reads the index of the first region the publisher publishes (the
+ * `regions` parameter), which exists from the publisher's first run on.
+ */
+export const EXPORTS_PROBE_PATH = `[concat('${EXPORTS_CONTAINER_PATH}/v1/', first(split(parameters('regions'), ',')), '/index.txt')]`;
 
 /** The edge's resources from edge-config's own compiler, for this profile's names. */
 function edgeResourcesFor(profile: DeploymentProfile, names: DeploymentNames): ArmResource[] {
   return compileArmTemplate(edgeDeclarationFor(profile, names)).resources.map((resource) => {
     const copy: ArmResource = { ...resource };
-    // The edge's access restriction is a child of a site this template creates: it waits for it.
+    // The edge's access restriction is a child of a site or slot this template creates: it waits for it.
     if (resource.type === 'Microsoft.Web/sites/config') {
-      const site = resource.name.split('/')[0];
-      copy.dependsOn = [...(resource.dependsOn ?? []), resourceId('Microsoft.Web/sites', site)];
+      copy.dependsOn = [...(resource.dependsOn ?? []), resourceId('Microsoft.Web/sites', resource.name.split('/')[0])];
+    }
+    if (resource.type === 'Microsoft.Web/sites/slots/config') {
+      const [site, slot] = resource.name.split('/');
+      copy.dependsOn = [...(resource.dependsOn ?? []), resourceId('Microsoft.Web/sites/slots', site, slot)];
+    }
+    const probe = (resource.properties as { healthProbeSettings?: Record<string, unknown> } | undefined)?.healthProbeSettings;
+    if (resource.type === 'Microsoft.Cdn/profiles/originGroups' && resource.name.endsWith('/exports') && probe) {
+      copy.properties = { ...resource.properties, healthProbeSettings: { ...probe, probePath: EXPORTS_PROBE_PATH } };
     }
     return copy;
   });
@@ -433,7 +561,7 @@ export function compileDeployment(profile: DeploymentProfile): ArmTemplate {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
     contentVersion: '1.0.0.0',
     metadata: { description: `keyfront, profile ${profile.name}: generated by \`keyfront deploy compile\` from infra/profiles.ts; do not edit by hand.` },
-    parameters: parameters(profile),
+    parameters: parameters(profile, names),
     resources: [
       ...cosmosResources(profile, names),
       ...storageResources(profile, names),

@@ -2,8 +2,9 @@
  * Purges Azure Front Door Standard/Premium: `afdEndpoints.beginPurgeContentAndWait` of
  * `@azure/arm-cdn` (POST .../afdEndpoints/{endpoint}/purge, a long-running operation polled through
  * its Azure-AsyncOperation URL). Authenticates with `DefaultAzureCredential` unless given a
- * credential: in Azure, the publisher's managed identity needs "CDN Endpoint Contributor" or
- * "CDN Profile Contributor" on the profile.
+ * credential: in Azure, the publisher's managed identity needs `Microsoft.Cdn/profiles/afdendpoints/purge/action`,
+ * which "CDN Profile Contributor" on the profile holds ("CDN Endpoint Contributor" covers only classic
+ * CDN endpoints: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking).
  */
 import { CdnManagementClient, type CdnManagementClientOptionalParams } from '@azure/arm-cdn';
 import type { TokenCredential } from '@azure/core-auth';

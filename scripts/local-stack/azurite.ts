@@ -16,6 +16,13 @@ export interface AzuriteOptions {
   port?: number;
   /** Persist blobs in this folder; in memory when absent. */
   location?: string;
+  /**
+   * HTTPS with this certificate and key (PEM files) and Entra ID bearer tokens checked as Azurite's
+   * `--oauth basic` does (issuer, audience, lifetime): what a client with a TokenCredential needs.
+   */
+  tls?: { certFile: string; keyFile: string; oauth?: boolean };
+  /** Accounts besides devstoreaccount1, name -> base64 key (Azurite's AZURITE_ACCOUNTS). */
+  accounts?: Record<string, string>;
 }
 
 export interface Azurite {
@@ -35,6 +42,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const port = options.port ?? (await freePort());
   const main = require.resolve('azurite/dist/src/blob/main.js');
   const args = [main, '--blobHost', LOOPBACK, '--blobPort', String(port), '--disableTelemetry', '--silent', '--skipApiVersionCheck', '--loose'];
+  if (options.tls) args.push('--cert', options.tls.certFile, '--key', options.tls.keyFile, ...(options.tls.oauth ? ['--oauth', 'basic'] : []));
   if (options.location) {
     await mkdir(options.location, { recursive: true, mode: 0o700 });
     args.push('--location', path.resolve(options.location));
@@ -44,7 +52,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // Another program on the port would answer the readiness check in Azurite's place.
   await ensurePortFree(port);
   // The IPC channel and the preload make Azurite exit with this process, however it dies.
-  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'exit-with-parent.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const accounts = Object.entries(options.accounts ?? {});
+  const env = accounts.length ? { ...process.env, AZURITE_ACCOUNTS: [`${AZURITE_ACCOUNT}:${AZURITE_ACCOUNT_KEY}`, ...accounts.map(([name, key]) => `${name}:${key}`)].join(';') } : process.env;
+  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'exit-with-parent.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
   child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -65,7 +75,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     child.kill('SIGKILL');
     throw error;
   }
-  const blobEndpoint = `http://${LOOPBACK}:${port}/${AZURITE_ACCOUNT}`;
+  const blobEndpoint = `${options.tls ? 'https' : 'http'}://${LOOPBACK}:${port}/${AZURITE_ACCOUNT}`;
   return {
     port,
     blobEndpoint,

@@ -5,7 +5,7 @@ import { ROLES } from '../../infra/api-versions';
 import type { ArmResource, ArmTemplate } from '../../infra/arm';
 import { checkTemplate } from '../../infra/check';
 import { deploymentNames, deploymentProfile, DeploymentProfileError } from '../../infra/profiles';
-import { compileDeployment, edgeDeclarationFor, parametersFile, STAGING_DISABLED_SETTING } from '../../infra/template';
+import { compileDeployment, edgeDeclarationFor, EXPORTS_PROBE_PATH, NODE_VERSION, notReleasedPackageUrl, parametersFile, STAGING_DISABLED_SETTING, SWAP_WARMUP } from '../../infra/template';
 
 const prod = compileDeployment(deploymentProfile('prod'));
 const dev = compileDeployment(deploymentProfile('dev'));
@@ -58,14 +58,24 @@ describe('deploy compile: schema-level check', () => {
   ])("includes exactly the Front Door resources of edge-config's compiler (%s)", (name, template, sku) => {
     const profile = deploymentProfile(name);
     const edge = compileArmTemplate(edgeDeclarationFor(profile, deploymentNames(profile))).resources;
-    const included = template.resources.filter((r) => r.type.startsWith('Microsoft.Cdn/') || r.type.startsWith('Microsoft.Network/') || (r.type === 'Microsoft.Web/sites/config' && r.name.endsWith('/web')));
-    expect(included.map(({ dependsOn, ...rest }) => ({ ...rest, dependsOn: dependsOn?.filter((d) => !d.startsWith("[resourceId('Microsoft.Web/sites',")) }))).toEqual(edge);
+    const included = template.resources.filter((r) => r.type.startsWith('Microsoft.Cdn/') || r.type.startsWith('Microsoft.Network/') || (r.type.startsWith('Microsoft.Web/sites/') && r.type.endsWith('/config') && r.name.endsWith('/web')));
+    // Differences: the configs wait for their site or slot, and the exports probe reads the first region of the parameter.
+    const probe = (r: ArmResource) => (r.properties as { healthProbeSettings?: { probePath: string } } | undefined)?.healthProbeSettings;
+    const normalized = included.map(({ dependsOn, ...rest }) => {
+      const copy = structuredClone({ ...rest, dependsOn: dependsOn?.filter((d) => !d.startsWith("[resourceId('Microsoft.Web/sites',") && !d.startsWith("[resourceId('Microsoft.Web/sites/slots',")) });
+      if (probe(copy as ArmResource)?.probePath === EXPORTS_PROBE_PATH) probe(copy as ArmResource)!.probePath = '/exports/v1/440/index.txt';
+      return copy;
+    });
+    expect(normalized).toEqual(edge);
     expect(one(template, 'Microsoft.Cdn/profiles', `${profile.namePrefix}-edge`).sku).toEqual({ name: sku });
   });
 
   it('writes a parameters file naming every parameter without a default', () => {
     const file = parametersFile(prod, { secondaryLocation: 'japanwest' }) as { parameters: Record<string, { value: unknown }> };
     expect(Object.keys(file.parameters).sort()).toEqual(['healthAuthorities', 'secondaryLocation']);
+    // What deploy apply sets itself has a default: the operator never fills it in.
+    expect(prod.parameters.packageUrls.defaultValue).toMatchObject({ 'kfprod-api-1': notReleasedPackageUrl(prodNames, 'kfprod-api-1'), 'kfprod-api-2/staging': notReleasedPackageUrl(prodNames, 'kfprod-api-2') });
+    expect(prod.parameters.keyVaultCreateMode).toMatchObject({ defaultValue: 'default', allowedValues: ['default', 'recover'] });
     expect(file.parameters.secondaryLocation.value).toBe('japanwest');
   });
 
@@ -79,10 +89,12 @@ describe('deploy compile: schema-level check', () => {
 describe('deploy compile: prod', () => {
   it('Cosmos DB: two regions, automatic failover, session consistency, no keys', () => {
     const account = one(prod, 'Microsoft.DocumentDB/databaseAccounts', 'kfprod-cosmos').properties!;
+    // Zone redundancy per region, a choice: on in the primary, off in the secondary by default (it may have no zones).
     expect(account.locations).toEqual([
-      { locationName: "[parameters('location')]", failoverPriority: 0, isZoneRedundant: true },
-      { locationName: "[parameters('secondaryLocation')]", failoverPriority: 1, isZoneRedundant: true },
+      { locationName: "[parameters('location')]", failoverPriority: 0, isZoneRedundant: "[parameters('cosmosZoneRedundant')]" },
+      { locationName: "[parameters('secondaryLocation')]", failoverPriority: 1, isZoneRedundant: "[parameters('cosmosSecondaryZoneRedundant')]" },
     ]);
+    expect([prod.parameters.cosmosZoneRedundant.defaultValue, prod.parameters.cosmosSecondaryZoneRedundant.defaultValue]).toEqual([true, false]);
     expect(account.enableAutomaticFailover).toBe(true);
     expect(account.consistencyPolicy).toEqual({ defaultConsistencyLevel: 'Session' });
     expect(account.disableLocalAuth).toBe(true);
@@ -123,14 +135,15 @@ describe('deploy compile: prod', () => {
     expect(rolesHeldBy(prod, ROLES.storageBlobDataContributor)).toEqual(["[reference(resourceId('Microsoft.Web/sites', 'kfprod-publisher'), '2023-12-01', 'full').identity.principalId]"]);
   });
 
-  it('two API apps and a publisher app: system identities, identity connections, run-from-package, a staging slot each', () => {
+  it('two API apps and a publisher app: system identities, identity connections, run from a package URL on Node 22, a staging slot each', () => {
     const sites = ofType(prod, 'Microsoft.Web/sites');
     expect(sites.map((s) => s.name)).toEqual(['kfprod-api-1', 'kfprod-api-2', 'kfprod-publisher']);
     for (const site of sites) {
       expect(site.identity).toEqual({ type: 'SystemAssigned' });
       expect(site.properties).toMatchObject({ httpsOnly: true, siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' } });
       const settings = settingsOf(site);
-      expect(settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: '1', FUNCTIONS_EXTENSION_VERSION: '~4', FUNCTIONS_WORKER_RUNTIME: 'node', 'AzureWebJobsStorage__blobServiceUri': 'https://kfprodhost.blob.core.windows.net', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' });
+      expect(settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: `[parameters('packageUrls')['${site.name}']]`, WEBSITE_NODE_DEFAULT_VERSION: '~22', FUNCTIONS_EXTENSION_VERSION: '~4', FUNCTIONS_WORKER_RUNTIME: 'node', 'AzureWebJobsStorage__blobServiceUri': 'https://kfprodhost.blob.core.windows.net', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' });
+      expect(settingsOf(one(prod, 'Microsoft.Web/sites/slots', `${site.name}/staging`)).WEBSITE_RUN_FROM_PACKAGE).toBe(`[parameters('packageUrls')['${site.name}/staging']]`);
       expect(settings.AzureWebJobsStorage).toBeUndefined();
       expect(settings.APPLICATIONINSIGHTS_CONNECTION_STRING).toContain("resourceId('Microsoft.Insights/components', 'kfprod-insights')");
       one(prod, 'Microsoft.Web/sites/slots', `${site.name}/staging`);
@@ -151,15 +164,83 @@ describe('deploy compile: prod', () => {
     expect(one(prod, 'Microsoft.Web/sites/config', 'kfprod-publisher/slotConfigNames').properties).toEqual({ appSettingNames: [STAGING_DISABLED_SETTING] });
   });
 
-  it("each API app is reachable only from the AzureFrontDoor.Backend service tag with this profile's X-Azure-FDID", () => {
+  it("each API app and its staging slot are reachable only from the AzureFrontDoor.Backend service tag with this profile's X-Azure-FDID; their scm sites are closed", () => {
     for (const site of ['kfprod-api-1', 'kfprod-api-2']) {
       const config = one(prod, 'Microsoft.Web/sites/config', `${site}/web`);
       expect(config.properties).toMatchObject({
         ipSecurityRestrictionsDefaultAction: 'Deny',
         ipSecurityRestrictions: [{ action: 'Allow', tag: 'ServiceTag', ipAddress: 'AzureFrontDoor.Backend', headers: { 'x-azure-fdid': ["[reference(resourceId('Microsoft.Cdn/profiles', 'kfprod-edge'), '2024-02-01').frontDoorId]"] } }],
+        scmIpSecurityRestrictionsUseMain: false,
+        scmIpSecurityRestrictionsDefaultAction: 'Deny',
+        scmIpSecurityRestrictions: [],
       });
       expect(config.dependsOn).toContain(`[resourceId('Microsoft.Web/sites', '${site}')]`);
+      const slot = one(prod, 'Microsoft.Web/sites/slots/config', `${site}/staging/web`);
+      expect(slot.properties).toEqual(config.properties);
+      expect(slot.dependsOn).toContain(`[resourceId('Microsoft.Web/sites/slots', '${site}', 'staging')]`);
     }
+  });
+
+  it("warms the API's staging slot with App Service's swap warm-up on the route that needs no Front Door header", () => {
+    for (const resource of [...ofType(prod, 'Microsoft.Web/sites'), ...ofType(prod, 'Microsoft.Web/sites/slots')].filter((r) => r.name.includes('-api-'))) {
+      expect(settingsOf(resource)).toMatchObject({ WEBSITE_SWAP_WARMUP_PING_PATH: '/api/warmup', WEBSITE_SWAP_WARMUP_PING_STATUSES: '200' });
+    }
+    expect(SWAP_WARMUP.path).toBe('/api/warmup');
+  });
+
+  it("runs every app from its region's private packages account, which every site and slot identity may read and none may write", () => {
+    for (const account of ['kfprodpackages', 'kfprodpackages2']) {
+      expect(one(prod, 'Microsoft.Storage/storageAccounts', account).properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false });
+      expect(one(prod, 'Microsoft.Storage/storageAccounts/blobServices/containers', `${account}/default/packages`).properties).toEqual({ publicAccess: 'None' });
+    }
+    expect(one(prod, 'Microsoft.Storage/storageAccounts', 'kfprodpackages2').location).toBe("[parameters('secondaryLocation')]");
+    const readers = ofType(prod, 'Microsoft.Authorization/roleAssignments').filter((a) => String((a.properties as { roleDefinitionId: string }).roleDefinitionId).includes(ROLES.storageBlobDataReader));
+    expect(readers.map((a) => [a.scope, String((a.properties as { principalId: string }).principalId).match(/'(kfprod-[a-z0-9-]+)'(?:, '(staging)')?\)/)!.slice(1).filter(Boolean).join('/')])).toEqual([
+      ['Microsoft.Storage/storageAccounts/kfprodpackages', 'kfprod-api-1'],
+      ['Microsoft.Storage/storageAccounts/kfprodpackages', 'kfprod-api-1/staging'],
+      ['Microsoft.Storage/storageAccounts/kfprodpackages2', 'kfprod-api-2'],
+      ['Microsoft.Storage/storageAccounts/kfprodpackages2', 'kfprod-api-2/staging'],
+      ['Microsoft.Storage/storageAccounts/kfprodpackages', 'kfprod-publisher'],
+      ['Microsoft.Storage/storageAccounts/kfprodpackages', 'kfprod-publisher/staging'],
+    ]);
+  });
+
+  it('gives the production publisher CDN Profile Contributor on the profile (Front Door purge), and nobody CDN Endpoint Contributor', () => {
+    const purge = ofType(prod, 'Microsoft.Authorization/roleAssignments').filter((a) => String((a.properties as { roleDefinitionId: string }).roleDefinitionId).includes('ec156ff8-a8d1-4d15-830c-5b80698ca432'));
+    expect(purge.map((a) => [a.scope, (a.properties as { principalId: string }).principalId])).toEqual([['Microsoft.Cdn/profiles/kfprod-edge', "[reference(resourceId('Microsoft.Web/sites', 'kfprod-publisher'), '2023-12-01', 'full').identity.principalId]"]]);
+    expect(JSON.stringify(prod)).not.toContain('426e0c7f-0c7e-4658-b36f-ff54d6c29b45');
+  });
+
+  it('writes the Cosmos DB role assignments one after another (Cosmos refuses concurrent ones with 412)', () => {
+    const assignments = ofType(prod, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments');
+    assignments.forEach((assignment, index) => {
+      const chained = assignment.dependsOn!.filter((d) => d.includes('sqlRoleAssignments'));
+      if (index === 0) expect(chained).toEqual([]);
+      else expect(chained).toEqual([`[resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', 'kfprod-cosmos', ${assignments[index - 1].name.slice("[concat('kfprod-cosmos/', ".length, -2)})]`]);
+    });
+  });
+
+  it('skips query validation on every log alert: a new workspace has no AppMetrics table yet', () => {
+    for (const template of [prod, dev]) for (const rule of ofType(template, 'Microsoft.Insights/scheduledQueryRules')) expect((rule.properties as { skipQueryValidation?: boolean }).skipQueryValidation).toBe(true);
+  });
+
+  it('reads the exports probe from the first published region, never a fixed one; probes the API only where there is a second origin', () => {
+    for (const template of [prod, dev]) {
+      const exportsGroup = template.resources.find((r) => r.type === 'Microsoft.Cdn/profiles/originGroups' && r.name.endsWith('/exports'))!;
+      expect((exportsGroup.properties as { healthProbeSettings: { probePath: string } }).healthProbeSettings.probePath).toBe("[concat('/exports/v1/', first(split(parameters('regions'), ',')), '/index.txt')]");
+      expect(JSON.stringify(template.resources.filter((r) => r.type.startsWith('Microsoft.Cdn/')))).not.toMatch(/\/v1\/440\//);
+    }
+    const apiGroup = (template: ArmTemplate) => template.resources.find((r) => r.type === 'Microsoft.Cdn/profiles/originGroups' && r.name.endsWith('/api'))!.properties as { healthProbeSettings?: { probePath: string } };
+    expect(apiGroup(prod).healthProbeSettings?.probePath).toBe('/api/health');
+    expect(apiGroup(dev).healthProbeSettings).toBeUndefined();
+  });
+
+  it('runs Node 22 in every app and slot, and recovers a soft-deleted vault on request', () => {
+    for (const template of [prod, dev]) {
+      for (const resource of [...ofType(template, 'Microsoft.Web/sites'), ...ofType(template, 'Microsoft.Web/sites/slots')]) expect(settingsOf(resource).WEBSITE_NODE_DEFAULT_VERSION).toBe(NODE_VERSION);
+      expect(ofType(template, 'Microsoft.KeyVault/vaults')[0].properties).toMatchObject({ createMode: "[parameters('keyVaultCreateMode')]", enablePurgeProtection: true });
+    }
+    expect(NODE_VERSION).toBe('~22');
   });
 
   it('Application Insights is workspace-based with local auth off; Elastic Premium hosts the apps', () => {
@@ -175,7 +256,10 @@ describe('deploy compile: dev', () => {
   it('the cheapest tiers: Consumption, Cosmos free tier in one region, RA-GRS (for the edge secondary origin), a software key in a Standard vault', () => {
     expect(ofType(dev, 'Microsoft.Web/serverfarms').map((plan) => plan.sku)).toEqual([{ name: 'Y1', tier: 'Dynamic' }]);
     const cosmos = one(dev, 'Microsoft.DocumentDB/databaseAccounts', 'kfdev-cosmos').properties!;
-    expect(cosmos).toMatchObject({ enableFreeTier: true, enableAutomaticFailover: false });
+    // One free-tier account per subscription: a parameter turns it off for a second dev deployment.
+    expect(cosmos).toMatchObject({ enableFreeTier: "[parameters('cosmosFreeTier')]", enableAutomaticFailover: false });
+    expect(dev.parameters.cosmosFreeTier.defaultValue).toBe(true);
+    expect(prod.parameters.cosmosFreeTier).toBeUndefined();
     expect(cosmos.locations).toHaveLength(1);
     expect(one(dev, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases', 'kfdev-cosmos/keyfront').properties!.options).toEqual({ throughput: 1000 });
     expect(one(dev, 'Microsoft.Storage/storageAccounts', 'kfdevexports').sku).toEqual({ name: 'Standard_RAGRS' });
