@@ -51,7 +51,8 @@ async function bundle(app: AppName): Promise<{ code: Uint8Array; metafile: Metaf
     entryPoints: [ENTRY[app]],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    // The Function Apps run Node 22 (WEBSITE_NODE_DEFAULT_VERSION in infra/template.ts).
+    target: 'node22',
     format: 'cjs',
     external: WORKER_MODULES,
     alias: ALIASES[app],
@@ -90,7 +91,7 @@ export async function buildAppPackage(app: AppName): Promise<AppPackage> {
     if (forbidden.length > 0) throw new PackageError(`the api package would contain signing code: ${forbidden.join(', ')}`);
   }
   const root = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const manifest = { name: `keyfront-${app}`, version: root.version, private: true, main: 'dist/index.js', engines: { node: '>=20' } };
+  const manifest = { name: `keyfront-${app}`, version: root.version, private: true, main: 'dist/index.js', engines: { node: '>=22' } };
   const data = await zip([
     { name: 'host.json', data: Buffer.from(`${JSON.stringify(hostJson(app), null, 2)}\n`) },
     { name: 'package.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },

@@ -32,6 +32,8 @@ export interface HostLoad {
   functions: HostFunction[];
   /** Answers of `invoke`: function name -> status and body. */
   invoked: Record<string, { status: number; body: unknown }>;
+  /** The Node.js version the package ran on. */
+  node: string;
   stderr: string;
 }
 
@@ -86,7 +88,7 @@ require(require('path').join(process.env.STAND_IN_DIR, main));
     const response = await handler(request, context);
     invoked[call.name + ' ' + JSON.stringify(call.headers)] = { status: response.status ?? 200, body: response.jsonBody ?? (typeof response.body === 'string' ? JSON.parse(response.body) : null) };
   }
-  process.stdout.write(JSON.stringify({ functions: core.functions, invoked }));
+  process.stdout.write(JSON.stringify({ functions: core.functions, invoked, node: process.versions.node }));
   process.exit(0);
 })().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
 `;
@@ -98,7 +100,8 @@ export interface Invoke {
   headers: Record<string, string>;
 }
 
-export async function loadPackage(zip: Buffer, env: Record<string, string>, invoke: Invoke[] = []): Promise<HostLoad> {
+/** `node`: the Node.js binary the worker runs (Azure runs WEBSITE_NODE_DEFAULT_VERSION); this process's by default. */
+export async function loadPackage(zip: Buffer, env: Record<string, string>, invoke: Invoke[] = [], options: { node?: string } = {}): Promise<HostLoad> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kf-host-'));
   for (const [name, data] of await readZip(zip)) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
@@ -109,7 +112,7 @@ export async function loadPackage(zip: Buffer, env: Record<string, string>, invo
   await writeFile(path.join(coreDir, 'index.js'), CORE_MODULE);
   // Only what the app is given: no inherited KEYFRONT_* settings, and no access to the repository's node_modules.
   const childEnv = { PATH: process.env.PATH ?? '', NODE_PATH: '', ...env, STAND_IN_DIR: dir, STAND_IN_CORE: coreDir, STAND_IN_INVOKE: JSON.stringify(invoke) };
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', LOADER], { cwd: dir, env: childEnv, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
-  const parsed = JSON.parse(stdout) as { functions: HostFunction[]; invoked: HostLoad['invoked'] };
+  const { stdout, stderr } = await promisify(execFile)(options.node ?? process.execPath, ['-e', LOADER], { cwd: dir, env: childEnv, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const parsed = JSON.parse(stdout) as { functions: HostFunction[]; invoked: HostLoad['invoked']; node: string };
   return { ...parsed, stderr };
 }

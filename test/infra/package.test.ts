@@ -9,6 +9,8 @@ import { createDevMaterial, REGION } from '../support/api-fixture';
 import { ALL_METHODS, ROUTES } from '../../api/routes';
 import { buildAppPackage, type AppPackage } from '../../infra/package';
 import { FUNCTION_TIMEOUT } from '../../infra/host/host-json';
+import { NODE_VERSION } from '../../infra/template';
+import { nodeBinary } from '../support/node-binary';
 import { loadPackage, readZip } from './functions-host-stand-in';
 
 jest.setTimeout(120_000);
@@ -27,7 +29,8 @@ describe('deploy package: the zips', () => {
   ] as const)('%s.zip holds exactly host.json, package.json, the bundle its main names and the files it reads', async (app, names) => {
     const entries = await readZip(app === 'api' ? api.zip : publisher.zip);
     expect([...entries.keys()].sort()).toEqual(names);
-    expect(JSON.parse(entries.get('package.json')!.toString())).toMatchObject({ name: `keyfront-${app}`, main: 'dist/index.js' });
+    // The Node the apps run (WEBSITE_NODE_DEFAULT_VERSION ~22) is the one the package declares.
+    expect(JSON.parse(entries.get('package.json')!.toString())).toMatchObject({ name: `keyfront-${app}`, main: 'dist/index.js', engines: { node: `>=${NODE_VERSION.slice(1)}` } });
     expect(JSON.parse(entries.get('host.json')!.toString())).toMatchObject({ version: '2.0', functionTimeout: FUNCTION_TIMEOUT[app] });
   });
 
@@ -100,5 +103,38 @@ describe('deploy package: loaded by the Functions host stand-in', () => {
 
   it('publisher.zip refuses to start without its settings, naming them (the host shows the start-up error)', async () => {
     await expect(loadPackage(publisher.zip, { KEYFRONT_SIGNER: 'key-vault' })).rejects.toThrow(/KEYFRONT_(BLOB_ACCOUNT_URL|KEY_VAULT_KEY_ID|COSMOS_ENDPOINT)/);
+  });
+});
+
+describe('deploy package: on Node 22, the Node the Function Apps run', () => {
+  let node22: string;
+  beforeAll(async () => {
+    node22 = await nodeBinary(Number(NODE_VERSION.slice(1)));
+  }, 300_000);
+
+  it('api.zip registers the route table and answers health and the swap warm-up', async () => {
+    const env: Record<string, string> = { ...devApiEnvironment(createDevMaterial(), REGION), KEYFRONT_STORE: 'memory', KEYFRONT_LOG_LEVEL: 'error' };
+    const fdid = env.KEYFRONT_FRONT_DOOR_ID.split(',')[0];
+    const load = await loadPackage(api.zip, env, [
+      { name: 'health', method: 'GET', path: '/api/health', headers: { 'x-azure-fdid': fdid } },
+      { name: 'warmup', method: 'GET', path: '/api/warmup', headers: {} },
+    ], { node: node22 });
+    expect(load.node.split('.')[0]).toBe('22');
+    expect(load.functions.map((f) => f.name)).toEqual(ROUTES.map((route) => route.name));
+    expect(load.invoked[`health ${JSON.stringify({ 'x-azure-fdid': fdid })}`]).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
+    expect(load.invoked['warmup {}']).toEqual({ status: 200, body: expect.objectContaining({ status: 'ready' }) });
+  });
+
+  it('publisher.zip registers its timer', async () => {
+    const env = {
+      KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',
+      KEYFRONT_COSMOS_ENDPOINT: 'https://kfprod-cosmos.documents.azure.com:443/',
+      KEYFRONT_SIGNER: 'key-vault',
+      KEYFRONT_KEY_VAULT_KEY_ID: `https://kfprod-kv.vault.azure.net/keys/export-signing/${randomUUID().replace(/-/g, '')}`,
+      KEYFRONT_LOG_LEVEL: 'error',
+    };
+    const load = await loadPackage(publisher.zip, env, [], { node: node22 });
+    expect(load.node.split('.')[0]).toBe('22');
+    expect(load.functions.map((f) => f.name)).toEqual(['publishExports']);
   });
 });
