@@ -238,6 +238,13 @@ describe('deploy release', () => {
     }
   });
 
+  it('a slot set back to the old shape (WEBSITE_RUN_FROM_PACKAGE=1, no content share) does not start', async () => {
+    const site = prod.apiSites[0];
+    await standIn.appService.replaceSettings(staging(site), { ...staging(site).settings, WEBSITE_RUN_FROM_PACKAGE: '1' });
+    expect(staging(site).host).toMatchObject({ started: false, reason: expect.stringContaining('no Azure Files content share and WEBSITE_RUN_FROM_PACKAGE="1" is not a package URL') });
+    await standIn.appService.replaceSettings(staging(site), { ...staging(site).settings, WEBSITE_RUN_FROM_PACKAGE: notReleasedPackageUrl(prod, site) });
+  });
+
   it('applying the template again keeps the package each app runs', async () => {
     const running = prod.apiSites.map((site) => production(site).settings.WEBSITE_RUN_FROM_PACKAGE);
     await applyCommand(applyFlags({ parameters: await params({ secondaryLocation: 'japanwest', healthAuthorities: '[]' }) }), depsFor([]));
