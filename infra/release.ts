@@ -102,9 +102,10 @@ class StepError extends Error {
   }
 }
 
+/** An error as one line of the report (SDK errors can span several). */
 function messageOf(error: unknown): string {
-  const failure = error as { message?: string; code?: string; statusCode?: number };
-  return failure?.message ?? String(error);
+  const failure = error as { message?: string };
+  return String(failure?.message ?? error).split('\n')[0];
 }
 
 /** The digest a package is stored under: SHA-256 of the zip, hex. */

@@ -162,6 +162,17 @@ function credentialOf(deps: DeployCommandDeps): TokenCredential {
   return deps.azure?.credential ?? new (lazy.identity().DefaultAzureCredential)();
 }
 
+/** A token for ARM before any call, so that a missing sign-in is one line, not a chain of credential errors. */
+async function signIn(credential: TokenCredential): Promise<void> {
+  try {
+    if (await credential.getToken('https://management.azure.com/.default')) return;
+  } catch (error) {
+    const first = String((error as Error).message ?? error).split('\n')[0];
+    throw new CliError(`cannot sign in to Azure (${first}): run az login, or set the environment of a workload identity or service principal (AZURE_CLIENT_ID, AZURE_TENANT_ID, ...)`, EXIT.failed);
+  }
+  throw new CliError('cannot sign in to Azure: the credential returned no token; run az login', EXIT.failed);
+}
+
 type ApplyFlags = AzureFlags & { profile: string; prefix?: string; location: string; parameters?: string; whatIf?: boolean; name?: string; createResourceGroup?: boolean; recoverKeyVault?: boolean };
 
 export async function applyCommand(flags: ApplyFlags, deps: DeployCommandDeps): Promise<void> {
@@ -175,6 +186,7 @@ export async function applyCommand(flags: ApplyFlags, deps: DeployCommandDeps): 
   const names = deploymentNames(profile);
   if (flags.prefix === undefined) deps.note(`using the default prefix ${profile.namePrefix}: storage accounts, the Key Vault and *.azurewebsites.net names are global, so a deployment of your own needs its own --prefix\n`);
   const credential = credentialOf(deps);
+  await signIn(credential);
   const client: ResourceManagementClient = new (lazy.resources().ResourceManagementClient)(credential, target.subscriptionId, deps.azure?.clientOptions as ResourceManagementClientOptionalParams);
   const web: WebSiteManagementClient = new (lazy.appService().WebSiteManagementClient)(credential, target.subscriptionId, deps.azure?.clientOptions as WebSiteManagementClientOptionalParams);
   const deployment = { ...target, deploymentName, location: flags.location };
@@ -241,6 +253,7 @@ export async function releaseCommand(flags: ReleaseFlags, deps: DeployCommandDep
   const names = deploymentNames(profile);
   const sites = (app === 'api' ? names.apiSites : [names.publisherSite]).map((name) => ({ name, packagesUrl: packagesUrl(names, name) }));
   const credential = credentialOf(deps);
+  await signIn(credential);
   const web: WebSiteManagementClient = new (lazy.appService().WebSiteManagementClient)(credential, target.subscriptionId, deps.azure?.clientOptions as WebSiteManagementClientOptionalParams);
   const cdn: CdnManagementClient = new (lazy.cdn().CdnManagementClient)(credential, target.subscriptionId, deps.azure?.clientOptions as CdnManagementClientOptionalParams);
   const blobClient = (url: string) => (deps.azure?.blobClient ? deps.azure.blobClient(url, credential) : new (lazy.blob().BlockBlobClient)(url, credential));

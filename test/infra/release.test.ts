@@ -291,6 +291,17 @@ describe('deploy release', () => {
     expect(standIn.requests.length).toBe(before);
   });
 
+  it('without a sign-in, release and apply stop with one line saying what to run, before any call', async () => {
+    const next = await writePackage('api', 'x');
+    const deps = depsFor([]);
+    deps.azure!.credential = { getToken: () => Promise.reject(new Error('ChainedTokenCredential authentication failed.\nCredentialUnavailableError: Azure CLI could not be found.')) };
+    const before = standIn.requests.length;
+    const expected = { exitCode: 1, message: 'cannot sign in to Azure (ChainedTokenCredential authentication failed.): run az login, or set the environment of a workload identity or service principal (AZURE_CLIENT_ID, AZURE_TENANT_ID, ...)' };
+    await expect(releaseCommand(releaseFlags({ app: 'api', package: next.file }), deps)).rejects.toMatchObject(expected);
+    await expect(applyCommand(applyFlags({ parameters: await params({ secondaryLocation: 'japanwest', healthAuthorities: '[]' }) }), deps)).rejects.toMatchObject(expected);
+    expect(standIn.requests.length).toBe(before);
+  });
+
   it('refuses a package that is not a zip, or missing, with exit 2', async () => {
     const text = path.join(dir, 'not.zip');
     await writeFile(text, 'hello');
