@@ -18,6 +18,15 @@ jest.setTimeout(120_000);
 let api: AppPackage;
 let publisher: AppPackage;
 
+/** The publisher's settings as the deployment gives them (enough for it to start). */
+const publisherEnv = () => ({
+  KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',
+  KEYFRONT_COSMOS_ENDPOINT: 'https://kfprod-cosmos.documents.azure.com:443/',
+  KEYFRONT_SIGNER: 'key-vault',
+  KEYFRONT_KEY_VAULT_KEY_ID: `https://kfprod-kv.vault.azure.net/keys/export-signing/${randomUUID().replace(/-/g, '')}`,
+  KEYFRONT_LOG_LEVEL: 'error',
+});
+
 beforeAll(async () => {
   [api, publisher] = await Promise.all([buildAppPackage('api'), buildAppPackage('publisher')]);
 });
@@ -89,15 +98,7 @@ describe('deploy package: loaded by the Functions host stand-in', () => {
   });
 
   it('publisher.zip registers only the timer publishExports on its schedule, with no HTTP function', async () => {
-    const env = {
-      KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',
-      KEYFRONT_COSMOS_ENDPOINT: 'https://kfprod-cosmos.documents.azure.com:443/',
-      KEYFRONT_SIGNER: 'key-vault',
-      KEYFRONT_KEY_VAULT_KEY_ID: `https://kfprod-kv.vault.azure.net/keys/export-signing/${randomUUID().replace(/-/g, '')}`,
-      KEYFRONT_PUBLISH_SCHEDULE: '0 */10 * * * *',
-      KEYFRONT_LOG_LEVEL: 'error',
-    };
-    const load = await loadPackage(publisher.zip, env);
+    const load = await loadPackage(publisher.zip, { ...publisherEnv(), KEYFRONT_PUBLISH_SCHEDULE: '0 */10 * * * *' });
     expect(load.functions).toEqual([{ name: 'publishExports', bindings: { [Object.keys(load.functions[0].bindings)[0]]: expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '0 */10 * * * *' }) } }]);
   });
 
@@ -126,14 +127,7 @@ describe('deploy package: on Node 22, the Node the Function Apps run', () => {
   });
 
   it('publisher.zip registers its timer', async () => {
-    const env = {
-      KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net',
-      KEYFRONT_COSMOS_ENDPOINT: 'https://kfprod-cosmos.documents.azure.com:443/',
-      KEYFRONT_SIGNER: 'key-vault',
-      KEYFRONT_KEY_VAULT_KEY_ID: `https://kfprod-kv.vault.azure.net/keys/export-signing/${randomUUID().replace(/-/g, '')}`,
-      KEYFRONT_LOG_LEVEL: 'error',
-    };
-    const load = await loadPackage(publisher.zip, env, [], { node: node22 });
+    const load = await loadPackage(publisher.zip, publisherEnv(), [], { node: node22 });
     expect(load.node.split('.')[0]).toBe('22');
     expect(load.functions.map((f) => f.name)).toEqual(['publishExports']);
   });
