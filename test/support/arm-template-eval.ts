@@ -131,7 +131,7 @@ function asString(value: unknown, where: string): string {
   return value;
 }
 
-const FUNCTIONS: Record<string, (args: unknown[], scope: EvaluationScope, raw: Node[]) => unknown> = {
+const FUNCTIONS: Record<string, (args: unknown[], scope: EvaluationScope) => unknown> = {
   parameters: ([name], scope) => {
     const key = asString(name, 'parameters()');
     if (!(key in scope.parameters)) throw new TemplateExpressionError(`parameters('${key}') is not a parameter of the template`);
@@ -158,7 +158,11 @@ const FUNCTIONS: Record<string, (args: unknown[], scope: EvaluationScope, raw: N
   subscription: (_args, scope) => ({ id: `/subscriptions/${scope.subscriptionId}`, subscriptionId: scope.subscriptionId, tenantId: scope.tenantId }),
   resourceGroup: (_args, scope) => ({ id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup.name}`, name: scope.resourceGroup.name, location: scope.resourceGroup.location }),
   split: ([text, delimiter]) => asString(text, 'split()').split(asString(delimiter, 'split()')),
-  first: ([value]) => (typeof value === 'string' ? value.slice(0, 1) : Array.isArray(value) ? value[0] : (() => { throw new TemplateExpressionError('first() needs an array or a string'); })()),
+  first: ([value]) => {
+    if (typeof value === 'string') return value.slice(0, 1);
+    if (Array.isArray(value)) return value[0];
+    throw new TemplateExpressionError('first() needs an array or a string');
+  },
   contains: ([container, item]) => (Array.isArray(container) ? container.includes(item) : typeof container === 'string' ? container.includes(asString(item, 'contains()')) : container !== null && typeof container === 'object' ? Object.keys(container).some((key) => key.toLowerCase() === String(item).toLowerCase()) : false),
 };
 
@@ -187,7 +191,6 @@ function evaluateNode(node: Node, scope: EvaluationScope): unknown {
       return fn(
         node.args.map((arg) => evaluateNode(arg, scope)),
         scope,
-        node.args,
       );
     }
   }
