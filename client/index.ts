@@ -3,6 +3,7 @@
  * them, register, upload, chaff) on web-standard fetch, AbortSignal and WebCrypto only, so that the
  * CLI, the drills, the fleet simulation and the transparency page in a browser share it.
  */
+export { acceptedWindowEnds, CLOCK_TOLERANCE_SECONDS, serverSecondsOf, type TimeEvidence } from './clock';
 export { ClientError, type ClientErrorCode } from './errors';
 export { parseExportPath, parseIndex, type ExportPath } from './index-file';
 export { Phone, type PhoneOptions, type PhoneSyncReport } from './phone';
