@@ -56,7 +56,13 @@ function iso(seconds: number): string {
 export function checkWindowTime(end: number, evidence: TimeEvidence): void {
   const accepted = acceptedWindowEnds(evidence);
   if (!accepted) return;
-  const basis = evidence.serverSeconds === undefined ? "the phone's clock (the server gave no time)" : "the server's time";
+  const { phoneSeconds: phone, serverSeconds: server } = evidence;
+  const basis =
+    server === undefined
+      ? "the phone's clock, 24 hours either way (the server gave no time)"
+      : phone !== undefined && Math.abs(server - phone) > CLOCK_TOLERANCE_SECONDS
+        ? "the server's time held within 24 hours of the phone's clock (they are further apart than a phone's clock may be off)"
+        : "the server's time";
   if (end > accepted.latest) throw new ClientError('window_invalid', `the window ends at ${iso(end)}, later than ${iso(accepted.latest)}, which ${basis} allows: it is in the future`);
   if (end < accepted.earliest) throw new ClientError('window_invalid', `the window ended at ${iso(end)}, before ${iso(accepted.earliest)}, which ${basis} allows: no current index names a file that old`);
 }
