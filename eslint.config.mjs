@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   ...roomRules,
   {
-    files: ['bin/*.js', 'jest.config.js', 'scripts/**/*.js'],
+    files: ['bin/*.js', 'jest.config.js', 'scripts/**/*.js', 'test/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,26 +1,28 @@
 /** The one error type of the phone library: a stable `code` for programs and a sentence for people. */
+import { ExportFormatError, type ExportErrorCode } from '../proto/errors';
 
+/**
+ * Why a file, an index or a request failed. A file that breaks the format gets the code of
+ * proto/'s rule set (`ExportErrorCode`: `zip_invalid`, `zip_entries_invalid`, `entry_too_large`,
+ * `file_too_large`, `header_invalid`, `export_invalid`, `batch_invalid`, `timestamps_invalid`,
+ * `region_invalid`, `key_invalid`, `duplicate_key`, `too_many_keys`, `signature_list_invalid`,
+ * `signature_missing`, `signature_algorithm_unsupported`, `signature_info_mismatch`,
+ * `signature_invalid`, `public_key_invalid`), the same code `keyfront export verify` gives it.
+ */
 export type ClientErrorCode =
-  /** The public key the app is configured with cannot be used. */
-  | 'public_key_invalid'
-  /** Not a zip holding exactly export.bin and export.sig, or one of them is corrupt. */
-  | 'zip_invalid'
-  /** export.bin or export.sig does not parse, or a key breaks the format. */
-  | 'export_invalid'
-  /** No signature verifies export.bin with the configured key (or it names another key). */
-  | 'signature_invalid'
+  | ExportErrorCode
   /** The file is of another region than the one asked for. */
   | 'wrong_region'
-  /** The file's time window is impossible, in the future, or not the one its name says. */
+  /** The file's window is not the one its name says, or it ends too far from the server's (or the phone's) time. */
   | 'window_invalid'
-  /** batch_num/batch_size are not 1 of 1 in export.bin and every signature. */
-  | 'batch_inconsistent'
   /** The index is not a list of export paths (an HTML page, say). */
   | 'not_an_index'
   /** The index names a file the server does not have. */
   | 'file_missing'
   /** The server answered with a status the phone cannot use. */
   | 'http_error'
+  /** The edge (its WAF) refused the request: a path, method or query it does not serve, or too many requests. */
+  | 'edge_refused'
   /** No answer at all (network failure) after every retry. */
   | 'network_error'
   /** The saved state is not one this library wrote. */
@@ -46,4 +48,10 @@ export class ClientError extends Error {
     this.statusCode = details.statusCode;
     this.serverCode = details.serverCode;
   }
+}
+
+/** A refusal of proto/'s rule set as the library's error, with the same code; anything else as it is. */
+export function asClientError(error: unknown, context?: string): unknown {
+  if (!(error instanceof ExportFormatError)) return error;
+  return new ClientError(error.code, context ? `${context}: ${error.message}` : error.message, { cause: error });
 }

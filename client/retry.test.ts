@@ -1,5 +1,5 @@
 import { ClientError } from './errors';
-import { fetchWithRetry, retryAfterInMs, runtimeOf, type Runtime } from './retry';
+import { fetchWithRetry, retryAfterInMs, runtimeOf, UPLOAD_RETRY_POLICY, type Runtime } from './retry';
 
 /** A fake runtime: a virtual clock that sleep advances, scripted answers, and a fixed "random". */
 function fakeRuntime(answers: Array<Response | Error>, random = 0.5) {
@@ -95,6 +95,57 @@ describe('fetchWithRetry', () => {
     };
     await expect(fetchWithRetry('http://edge/x', {}, fake.runtime, { policy, abortSignal: controller.signal })).rejects.toMatchObject({ code: 'aborted' });
     expect(fake.calls).toHaveLength(1);
+  });
+
+  it('keeps an upload trying through a 35-minute outage of 503 with Retry-After, never more than a minute apart', async () => {
+    const fake = fakeRuntime([]);
+    const outageEnds = fake.now() + 35 * 60_000;
+    fake.runtime.fetch = async (url) => {
+      fake.calls.push(url);
+      return fake.now() < outageEnds ? status(503, { 'retry-after': '1' }) : status(200);
+    };
+    const response = await fetchWithRetry('http://edge/api/v1/publish', { method: 'POST' }, fake.runtime, { policy: UPLOAD_RETRY_POLICY });
+    expect(response.status).toBe(200);
+    expect(fake.now()).toBeGreaterThanOrEqual(outageEnds);
+    expect(Math.max(...fake.sleeps)).toBeLessThanOrEqual(60_000);
+    // Capped backoff, not a storm: about one try every 30 s once the cap is reached.
+    expect(fake.calls.length).toBeLessThan(120);
+  });
+
+  it('gives up when the next try would start after maxElapsedInMs', async () => {
+    const fake = fakeRuntime([]);
+    fake.runtime.fetch = async (url) => {
+      fake.calls.push(url);
+      return status(503);
+    };
+    const error = (await fetchWithRetry('http://edge/api/v1/publish', { method: 'POST' }, fake.runtime, { policy: { ...UPLOAD_RETRY_POLICY, maxElapsedInMs: 10 * 60_000 } }).catch((e: unknown) => e)) as ClientError;
+    expect(error).toMatchObject({ code: 'http_error', statusCode: 503, message: expect.stringMatching(/the phone tries for 600 s/) });
+    expect(fake.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(10 * 60_000);
+  });
+
+  it.each(['GET', 'POST'])('never retries a refusal by the edge (429 edge_refused) of a %s, and names the path', async (method) => {
+    const refusal = () => new Response('{"error":"request refused by the edge","code":"edge_refused"}', { status: 429, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const fake = fakeRuntime([refusal(), refusal()]);
+    const error = (await fetchWithRetry('http://edge/v1/44O/index.txt?x=1', { method }, fake.runtime, { policy }).catch((e: unknown) => e)) as ClientError;
+    expect(error).toMatchObject({ code: 'edge_refused', statusCode: 429, message: expect.stringContaining(`${method} /v1/44O/index.txt`) });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it('still retries a 429 that is not the edge refusing (the API throttling)', async () => {
+    const fake = fakeRuntime([status(429, { 'retry-after': '1', 'content-type': 'application/json' }), status(200)], 0);
+    await expect(fetchWithRetry('http://edge/api/v1/publish', { method: 'POST' }, fake.runtime, { policy })).resolves.toMatchObject({ status: 200 });
+  });
+
+  it('abandons a try without an answer after timeoutInMs and tries again', async () => {
+    const fake = fakeRuntime([]);
+    let tries = 0;
+    fake.runtime.fetch = (url, init) => {
+      fake.calls.push(url);
+      if (++tries > 1) return Promise.resolve(status(200));
+      return new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    };
+    await expect(fetchWithRetry('http://edge/api/v1/publish', { method: 'POST' }, fake.runtime, { policy: { ...policy, timeoutInMs: 20 } })).resolves.toMatchObject({ status: 200 });
+    expect(fake.calls).toHaveLength(2);
   });
 
   it('reads Retry-After values', () => {

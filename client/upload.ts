@@ -7,7 +7,7 @@
 import { MAX_KEYS_PER_UPLOAD, type TekJson } from '../proto/tek';
 import { ClientError } from './errors';
 import { bytesToBase64 } from './public-key';
-import { fetchWithRetry, runtimeOf, serverError, type ClientEnvironment, type RetryPolicy } from './retry';
+import { fetchWithRetry, runtimeOf, serverError, UPLOAD_RETRY_POLICY, type ClientEnvironment, type RetryOptions, type RetryPolicy } from './retry';
 
 /** Request bodies are padded to a multiple of this: a 30-key upload with its certificate fits one block. */
 export const REQUEST_BLOCK_BYTES = 8 * 1024;
@@ -37,8 +37,11 @@ export interface UploadResult {
 
 export interface WriteOptions {
   env?: ClientEnvironment;
+  /** Over `UPLOAD_RETRY_POLICY` for register and upload (45 minutes of tries), over `DEFAULT_RETRY_POLICY` for chaff. */
   retry?: Partial<RetryPolicy>;
   abortSignal?: AbortSignal;
+  /** Called before each wait between tries. */
+  onRetry?: RetryOptions['onRetry'];
 }
 
 function randomBytes(length: number): Uint8Array {
@@ -65,13 +68,13 @@ async function refused(response: Response, what: string): Promise<ClientError> {
   return new ClientError('http_error', `${what} was refused with ${response.status}${body.code ? ` ${body.code}` : ''}${body.error ? `: ${body.error}` : ''}`, { statusCode: response.status, ...(body.code ? { serverCode: body.code } : {}) });
 }
 
-async function postJson(baseUrl: string, path: string, body: string, headers: Record<string, string>, options: WriteOptions): Promise<Response> {
-  return fetchWithRetry(endpoint(baseUrl, path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }, runtimeOf(options.env), { policy: options.retry ?? {}, abortSignal: options.abortSignal });
+async function postJson(baseUrl: string, path: string, body: string, headers: Record<string, string>, options: WriteOptions, policy: Partial<RetryPolicy>): Promise<Response> {
+  return fetchWithRetry(endpoint(baseUrl, path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }, runtimeOf(options.env), { policy: { ...policy, ...options.retry }, abortSignal: options.abortSignal, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
 }
 
 /** `POST /api/v1/register`: a user UUID and the secret that authorises its uploads. */
 export async function register(baseUrl: string, options: WriteOptions = {}): Promise<Registration> {
-  const response = await postJson(baseUrl, '/api/v1/register', paddedBody({}), {}, options);
+  const response = await postJson(baseUrl, '/api/v1/register', paddedBody({}), {}, options, UPLOAD_RETRY_POLICY);
   if (response.status !== 201) throw await refused(response, 'register');
   const body = (await response.json().catch(() => undefined)) as Partial<Registration> | undefined;
   if (typeof body?.userUuid !== 'string' || typeof body.secret !== 'string') throw new ClientError('http_error', 'register answered 201 without a userUuid and secret', { statusCode: 201 });
@@ -82,7 +85,8 @@ function callerHeaders(registration: Registration | undefined): Record<string, s
   return registration ? { authorization: `Bearer ${registration.secret}`, 'x-user-uuid': registration.userUuid } : {};
 }
 
-function checkRequest(request: UploadRequest): void {
+/** `bad_request` for an upload the API could never accept (no keys or more than 30, a missing certificate field). */
+export function checkUploadRequest(request: UploadRequest): void {
   const count = Array.isArray(request.temporaryExposureKeys) ? request.temporaryExposureKeys.length : 0;
   if (count < 1 || count > MAX_KEYS_PER_UPLOAD) throw new ClientError('bad_request', `an upload carries 1 to ${MAX_KEYS_PER_UPLOAD} keys, this one ${count}`);
   for (const field of ['healthAuthorityID', 'verificationPayload', 'hmacKey'] as const) {
@@ -90,10 +94,15 @@ function checkRequest(request: UploadRequest): void {
   }
 }
 
-/** `POST /api/v1/publish`: uploads the keys; the API's refusal comes back as `http_error` with its `serverCode`. */
+/**
+ * `POST /api/v1/publish`: uploads the keys, trying for 45 minutes (`UPLOAD_RETRY_POLICY`) when the
+ * store or the network is down. The API's refusal comes back as `http_error` with its
+ * `serverCode`. Sending the same request again is safe: the API stores a repeated key once. To
+ * keep an upload across restarts until it is answered, queue it in a `Phone`.
+ */
 export async function upload(baseUrl: string, request: UploadRequest, options: WriteOptions & { registration?: Registration } = {}): Promise<UploadResult> {
-  checkRequest(request);
-  const response = await postJson(baseUrl, '/api/v1/publish', paddedBody({ ...request }), callerHeaders(options.registration), options);
+  checkUploadRequest(request);
+  const response = await postJson(baseUrl, '/api/v1/publish', paddedBody({ ...request }), callerHeaders(options.registration), options, UPLOAD_RETRY_POLICY);
   if (response.status !== 200) throw await refused(response, 'the upload');
   const body = (await response.json().catch(() => undefined)) as Partial<UploadResult> | undefined;
   if (typeof body?.revisionToken !== 'string' || typeof body.insertedExposures !== 'number') throw new ClientError('http_error', 'the upload answered 200 without a revisionToken', { statusCode: 200 });
@@ -113,7 +122,7 @@ export function chaffRequest(nowInMs: number, random: () => number): UploadReque
 export async function sendChaff(baseUrl: string, options: WriteOptions & { registration?: Registration } = {}): Promise<void> {
   const runtime = runtimeOf(options.env);
   const body = paddedBody({ ...chaffRequest(runtime.now(), runtime.random) });
-  const response = await postJson(baseUrl, '/api/v1/publish', body, { ...callerHeaders(options.registration), 'x-chaff': '1' }, options);
+  const response = await postJson(baseUrl, '/api/v1/publish', body, { ...callerHeaders(options.registration), 'x-chaff': '1' }, options, {});
   if (response.status !== 200) throw await refused(response, 'the chaff upload');
   await response.body?.cancel().catch(() => undefined);
 }

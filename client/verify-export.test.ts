@@ -76,20 +76,35 @@ describe('verifyExportFile', () => {
   });
 
   it.each([
+    // The format's rules: the codes of `keyfront export verify` (test/client/verifier-agreement.test.ts holds the whole corpus).
+    ['batch 2 of 2 in export.bin', 'batch_invalid', { batchNum: 2, batchSize: 2 }],
+    ['batch 2 in the signature only', 'batch_invalid', { signatureBatchNum: 2 }],
+    ['an end before its start', 'timestamps_invalid', { end: WINDOW_START - 1 }],
+    ['a window in milliseconds', 'timestamps_invalid', { start: WINDOW_START * 1000, end: WINDOW_START * 1000 + 3_600_000 }],
+    // What only the phone expects.
     ['another region', 'wrong_region', { region: '441' }],
-    ['batch 2 of 2 in export.bin', 'batch_inconsistent', { batchNum: 2, batchSize: 2 }],
-    ['batch 2 in the signature only', 'batch_inconsistent', { signatureBatchNum: 2 }],
     ['a window other than its name', 'window_invalid', { start: WINDOW_START + 3600 }],
-    ['an end before its start', 'window_invalid', { end: WINDOW_START - 1 }],
-    ['a window in milliseconds', 'window_invalid', { start: WINDOW_START * 1000, end: WINDOW_START * 1000 + 3_600_000 }],
   ])('refuses a file with %s: %s', async (_name, code, craft) => {
     const file = await craftedExport(authority, craft);
     const expectations = { region: REGION, window: { start: WINDOW_START, end: WINDOW_START + 3600 } };
     expect(await codeOf(verifyExportFile(file, { publicKey: authority.publicPem }, expectations))).toBe(code);
   });
 
-  it('refuses a window ending far in the phone clock\'s future: window_invalid', async () => {
-    expect(await codeOf(verifyExportFile(good, { publicKey: authority.publicPem }, { nowSeconds: WINDOW_START - 86400 }))).toBe('window_invalid');
+  it.each([
+    ["ending 2 days after the phone's clock, no server time", { nowSeconds: WINDOW_START - 2 * 86400 }],
+    ["ending 2 hours after the server's time, the phone's clock agreeing with the window", { nowSeconds: WINDOW_START + 3600, serverNowSeconds: WINDOW_START + 3600 - 2 * 3600 }],
+    ["that ended 16 days before the server's time", { nowSeconds: WINDOW_START + 16 * 86400, serverNowSeconds: WINDOW_START + 16 * 86400 }],
+  ])('refuses a window %s: window_invalid', async (_name, time) => {
+    expect(await codeOf(verifyExportFile(good, { publicKey: authority.publicPem }, time))).toBe('window_invalid');
+  });
+
+  it.each([
+    ['2 hours behind', -2],
+    ['2 hours ahead', 2],
+    ['23 hours behind', -23],
+  ])('accepts a fresh file on a phone whose clock is %s, by the server time', async (_name, hours) => {
+    const end = WINDOW_START + 3600;
+    await expect(verifyExportFile(good, { publicKey: authority.publicPem }, { nowSeconds: end + hours * 3600, serverNowSeconds: end + 60 })).resolves.toMatchObject({ endTimestamp: end });
   });
 
   it.each([

@@ -8,23 +8,19 @@
  * (a test holds this) at a fraction of its time and memory (`npm run bench:export`).
  */
 import { endianness } from 'node:os';
-import { Reader } from 'protobufjs';
 import { ExportFormatError } from './errors';
-import {
-  TemporaryExposureKeyExport,
-  type ExportFields,
-  type SignatureInfo,
-  type TemporaryExposureKeyFields,
-} from './schema';
-import { INTERVALS_PER_DAY, MAX_KEYS_PER_FILE, ReportType } from './tek';
+import { MAX_TIMESTAMP_SECONDS } from './export-rules';
+import { TemporaryExposureKeyExport, type SignatureInfo } from './schema';
+import { MAX_KEYS_PER_FILE } from './tek';
 import { exportOrderGroups } from './key-order';
 import type { TekList } from './tek-list';
 
+// Decoding lives with the rules that judge what it decodes, in a module any runtime can load.
+export { decodeExportBin } from './export-decode';
+export { MAX_TIMESTAMP_SECONDS } from './export-rules';
+
 /** "EK Export v1" right-padded with spaces to 16 bytes. */
 export const EXPORT_HEADER = Buffer.from('EK Export v1'.padEnd(16, ' '), 'ascii');
-
-/** Timestamps above this are milliseconds passed where seconds are due (year 5138 in seconds). */
-export const MAX_TIMESTAMP_SECONDS = 1e11;
 
 export interface ExportHeaderFields {
   /** Window start, UTC seconds. */
@@ -197,96 +193,4 @@ export function encodeExportBinChunks(header: ExportHeaderFields, keys: TekList,
 /** Encodes export.bin into one buffer (see `encodeExportBinChunks`). */
 export function encodeExportBin(header: ExportHeaderFields, keys: TekList, revisedKeys?: TekList, options: EncodeOptions = {}): Buffer {
   return Buffer.concat([...encodeExportBinChunks(header, keys, revisedKeys, options)]);
-}
-
-interface DecodedKey {
-  keyData?: Uint8Array;
-  transmissionRiskLevel?: number;
-  rollingStartIntervalNumber?: number;
-  rollingPeriod?: number;
-  reportType?: number;
-  daysSinceOnsetOfSymptoms?: number;
-}
-
-function keyFields(key: DecodedKey): TemporaryExposureKeyFields {
-  const fields: TemporaryExposureKeyFields = {
-    keyData: key.keyData ?? new Uint8Array(0),
-    rollingPeriod: key.rollingPeriod ?? INTERVALS_PER_DAY,
-  };
-  if (key.transmissionRiskLevel !== undefined) fields.transmissionRiskLevel = key.transmissionRiskLevel;
-  if (key.rollingStartIntervalNumber !== undefined) fields.rollingStartIntervalNumber = key.rollingStartIntervalNumber;
-  if (key.reportType !== undefined) fields.reportType = key.reportType;
-  if (key.daysSinceOnsetOfSymptoms !== undefined) fields.daysSinceOnsetOfSymptoms = key.daysSinceOnsetOfSymptoms;
-  return fields;
-}
-
-/**
- * The `report_type` values of the key records that are not in the enum, by list and index.
- * protobufjs drops a proto2 enum value it does not know while decoding, so a file with report
- * type 7 would look like one without a report type: the raw records are read for it.
- */
-function unknownReportTypes(body: Uint8Array): Array<{ list: 'keys' | 'revisedKeys'; index: number; value: number }> {
-  const found: Array<{ list: 'keys' | 'revisedKeys'; index: number; value: number }> = [];
-  const reader = Reader.create(body);
-  const counts = { keys: 0, revisedKeys: 0 };
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    if ((field !== 7 && field !== 8) || (tag & 7) !== 2) {
-      reader.skipType(tag & 7);
-      continue;
-    }
-    const list = field === 7 ? 'keys' : 'revisedKeys';
-    const end = reader.uint32() + reader.pos;
-    while (reader.pos < end) {
-      const inner = reader.uint32();
-      if (inner >>> 3 === 5 && (inner & 7) === 0) {
-        const value = reader.int32();
-        if (ReportType[value] === undefined) found.push({ list, index: counts[list], value });
-      } else {
-        reader.skipType(inner & 7);
-      }
-    }
-    counts[list]++;
-  }
-  return found;
-}
-
-/** Decodes export.bin; `header_invalid` or `export_invalid` when it is not one. */
-export function decodeExportBin(bin: Uint8Array): ExportFields {
-  const header = Buffer.from(bin.buffer, bin.byteOffset, Math.min(bin.length, EXPORT_HEADER.length));
-  if (!header.equals(EXPORT_HEADER)) {
-    throw new ExportFormatError('header_invalid', `export.bin must start with ${JSON.stringify(EXPORT_HEADER.toString())}, found ${JSON.stringify(header.toString('latin1'))}`);
-  }
-  let object: Record<string, unknown>;
-  let unknownReports: ReturnType<typeof unknownReportTypes>;
-  try {
-    const body = bin.subarray(EXPORT_HEADER.length);
-    const message = TemporaryExposureKeyExport.decode(body);
-    object = TemporaryExposureKeyExport.toObject(message, { longs: String, arrays: true, enums: Number });
-    unknownReports = unknownReportTypes(body);
-  } catch (error) {
-    throw new ExportFormatError('export_invalid', `export.bin does not hold a TemporaryExposureKeyExport: ${(error as Error).message}`);
-  }
-  const seconds = (value: unknown, name: string): number | undefined => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isSafeInteger(n)) throw new ExportFormatError('timestamps_invalid', `${name} ${String(value)} is not a usable number of seconds`);
-    return n;
-  };
-  const fields: ExportFields = {
-    signatureInfos: object.signatureInfos as SignatureInfo[],
-    keys: (object.keys as DecodedKey[]).map(keyFields),
-    revisedKeys: (object.revisedKeys as DecodedKey[]).map(keyFields),
-  };
-  // Put back what the decoder dropped, so that the checks see it and refuse it.
-  for (const { list, index, value } of unknownReports) if (fields[list][index]) fields[list][index].reportType = value;
-  const start = seconds(object.startTimestamp, 'start_timestamp');
-  const end = seconds(object.endTimestamp, 'end_timestamp');
-  if (start !== undefined) fields.startTimestamp = start;
-  if (end !== undefined) fields.endTimestamp = end;
-  if (object.region !== undefined) fields.region = object.region as string;
-  if (object.batchNum !== undefined) fields.batchNum = object.batchNum as number;
-  if (object.batchSize !== undefined) fields.batchSize = object.batchSize as number;
-  return fields;
 }

@@ -5,8 +5,7 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ExportFormatError } from './errors';
 
-/** ASN.1 OID of ecdsa-with-SHA256, the only algorithm keyfront signs or accepts. */
-export const ECDSA_P256_SHA256_OID = '1.2.840.10045.4.3.2';
+export { ECDSA_P256_SHA256_OID } from './export-rules';
 
 const COORDINATE_BYTES = 32;
 

@@ -2,21 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import * as yazl from 'yazl';
-import { MAX_ENTRY_BYTES, readExportZip, writeExportZip } from './zip';
+import { yazlZip } from '../test/client/signed-exports';
+import { MAX_EXPORT_BIN_BYTES, readExportZip, writeExportZip } from './zip';
 
 const bin = Buffer.concat([Buffer.from('EK Export v1    '), Buffer.alloc(5000, 7)]);
 const sig = Buffer.from('signature list bytes');
-
-function yazlZip(entries: Array<[string, Buffer]>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(data, name);
-  zip.end();
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
 
 describe('the export zip', () => {
   it('holds exactly export.bin and export.sig, readable with CRC checks', async () => {
@@ -64,7 +54,7 @@ describe('the export zip', () => {
   it('refuses entries that claim to inflate beyond the limit before inflating them', async () => {
     const zip = Buffer.from(await writeExportZip(bin, sig));
     const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
-    zip.writeUInt32LE(MAX_ENTRY_BYTES + 1, central + 24); // export.bin's uncompressed size
+    zip.writeUInt32LE(MAX_EXPORT_BIN_BYTES + 1, central + 24); // export.bin's uncompressed size
     await expect(readExportZip(zip)).rejects.toMatchObject({ code: 'entry_too_large' });
   });
 });

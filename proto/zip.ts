@@ -1,7 +1,7 @@
 /**
  * The export zip: exactly `export.bin` and `export.sig`.
  *
- * Reading uses yauzl. Writing is our own, for one measured reason: building a full file must
+ * Reading is zip-reader.ts, which the phone shares. Writing is our own, for one measured reason: building a full file must
  * cost little more than deflating it (bench:export), and yazl computes CRC-32 in JavaScript and
  * deflates in 16 KB round trips, which together add about half the deflate time again. This
  * writer streams export.bin into zlib on the thread pool while the caller encodes the next
@@ -12,14 +12,9 @@
 import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
-import * as yauzl from 'yauzl';
-import { ExportFormatError } from './errors';
+import { EXPORT_BIN, EXPORT_SIG, readExportEntries } from './zip-reader';
 
-export const EXPORT_BIN = 'export.bin';
-export const EXPORT_SIG = 'export.sig';
-
-/** Decompressed size accepted per entry when reading: well above a full 750,000-key export.bin (~26 MB). */
-export const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+export { EXPORT_BIN, EXPORT_SIG, MAX_EXPORT_BIN_BYTES, MAX_EXPORT_SIG_BYTES } from './zip-reader';
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -171,80 +166,18 @@ export async function writeExportZip(bin: Buffer, sig: Buffer, options: ZipOptio
   return writer.finish(sig);
 }
 
-function openZip(buffer: Buffer): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
-      if (error || !zip) reject(new ExportFormatError('zip_invalid', `not a readable zip archive: ${error?.message ?? 'unknown error'}`));
-      else resolve(zip);
-    });
-  });
-}
-
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (error, stream) => {
-      if (error || !stream) {
-        reject(new ExportFormatError('zip_invalid', `cannot read ${entry.fileName}: ${error?.message ?? 'unknown error'}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', (streamError) => reject(new ExportFormatError('zip_invalid', `cannot read ${entry.fileName}: ${streamError.message}`)));
-      stream.on('end', () => {
-        const data = Buffer.concat(chunks);
-        // yauzl checks sizes but not CRC-32: a flipped byte in a stored entry would pass unseen.
-        if (zlib.crc32(data) >>> 0 !== entry.crc32) reject(new ExportFormatError('zip_invalid', `${entry.fileName} fails its CRC-32 check: the archive is corrupt`));
-        else resolve(data);
-      });
-    });
-  });
-}
-
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
-  return new Promise((resolve, reject) => {
-    const finish = (then: () => void) => {
-      zip.off('entry', onEntry).off('end', onEnd).off('error', onError);
-      then();
-    };
-    const onEntry = (entry: yauzl.Entry) => finish(() => resolve(entry));
-    const onEnd = () => finish(() => resolve(undefined));
-    const onError = (error: Error) => finish(() => reject(new ExportFormatError('zip_invalid', `not a readable zip archive: ${error.message}`)));
-    zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
-    zip.readEntry();
-  });
-}
-
 export interface ExportEntries {
   bin: Buffer;
   sig: Buffer;
 }
 
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /**
- * Reads both entries, checking sizes and CRC-32. Refuses, with a reason, archives that hold anything
- * but exactly one `export.bin` and one `export.sig`, or entries that inflate beyond `MAX_ENTRY_BYTES`.
+ * Reads both entries with the reader the phone uses (zip-reader.ts), as Buffers: sizes, CRC-32 and
+ * each entry's limit checked, anything but exactly one `export.bin` and one `export.sig` refused.
  */
-export async function readExportZip(buffer: Buffer): Promise<ExportEntries> {
-  const zip = await openZip(buffer);
-  const found = new Map<string, Buffer>();
-  try {
-    for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
-      const name = entry.fileName;
-      if ((name !== EXPORT_BIN && name !== EXPORT_SIG) || found.has(name)) {
-        throw new ExportFormatError('zip_entries_invalid', `the zip must hold exactly ${EXPORT_BIN} and ${EXPORT_SIG}; found an extra entry ${JSON.stringify(name)}`);
-      }
-      if (entry.uncompressedSize > MAX_ENTRY_BYTES) {
-        throw new ExportFormatError('entry_too_large', `${name} inflates to ${entry.uncompressedSize} bytes, more than the ${MAX_ENTRY_BYTES} accepted`);
-      }
-      found.set(name, await readEntry(zip, entry));
-    }
-  } finally {
-    zip.close();
-  }
-  const bin = found.get(EXPORT_BIN);
-  const sig = found.get(EXPORT_SIG);
-  if (!bin || !sig) {
-    const missing = [bin ? undefined : EXPORT_BIN, sig ? undefined : EXPORT_SIG].filter(Boolean).join(' and ');
-    throw new ExportFormatError('zip_entries_invalid', `the zip must hold exactly ${EXPORT_BIN} and ${EXPORT_SIG}; ${missing} is missing`);
-  }
-  return { bin, sig };
+export async function readExportZip(buffer: Uint8Array): Promise<ExportEntries> {
+  const { bin, sig } = await readExportEntries(buffer);
+  return { bin: asBuffer(bin), sig: asBuffer(sig) };
 }

@@ -6,9 +6,17 @@
  * After each, the phone's state is what it was before the sync.
  */
 import { ClientError, Phone, register, sendChaff, upload, type PhoneState, type UploadRequest } from '../../client';
+import { exposureId } from '../../exposures/exposure-store';
+import { silentLogger } from '../../platform/log';
+import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
+import { LogOnlyPurger } from '../../publisher/purgers/log-only';
+import { publishExports, type PublisherDeps } from '../../publisher/run';
+import { prepareStorage } from '../../publisher/setup';
+import { auditPublished } from '../../scripts/drills/local/audit';
+import { DRILL_PUBLISHER_SETTINGS, drillPublishNow, drillSigning } from '../../scripts/drills/local/drill-stack';
 import { INDEX_CACHE_CONTROL } from '../../publisher/index-file';
 import type { LocalEdge } from '../../edge-config/local-edge/server';
-import { dailyKeys } from '../support/api-fixture';
+import { dailyKeys, REGION } from '../support/api-fixture';
 import type { HttpApi } from '../support/http-api';
 import { indexFile, startPhoneStack, zipFile, type PhoneStack } from './phone-stack';
 import { exportPath, KEY_ID, KEY_VERSION, realExport, testAuthority, WINDOW_START, type TestAuthority } from './signed-exports';
@@ -102,6 +110,15 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       ['a file signed by another key', '441', 'signature_invalid'],
       ['a truncated zip', '442', 'zip_invalid'],
       ['an index naming a missing file', '443', 'file_missing'],
+    ])('keeps the good file and reports %s with its code; the bad one stays pending', async (_name, region, code) => {
+      const phone = phoneOf(region, { version: 1, region, index: { etag: '"stale"' }, files: [] });
+      const report = await phone.sync();
+      expect(report.fetched.map((file) => file.path)).toEqual([exportPath(WINDOW_START - HOUR, region)]);
+      expect(report.failed).toEqual([expect.objectContaining({ path: exportPath(WINDOW_START, region), code, message: expect.stringMatching(/\w+ \w+ \w+/) })]);
+      expect(phone.state).toMatchObject({ files: [exportPath(WINDOW_START - HOUR, region)], pending: [exportPath(WINDOW_START, region)] });
+    });
+
+    it.each([
       ['HTML served as the index', '444', 'not_an_index'],
       ['HTML served as text/plain', '445', 'not_an_index'],
     ])('refuses %s with a clear error and leaves the state unchanged', async (_name, region, code) => {
@@ -112,6 +129,13 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       expect(error.code).toBe(code);
       expect(error.message.length).toBeGreaterThan(20);
       expect(phone.state).toEqual(before);
+    });
+
+    it('reports a base URL the edge does not serve as edge_refused, with the path, after one request', async () => {
+      let requests = 0;
+      const phone = new Phone({ baseUrl: `${edge.url}/typo`, region: '440', key: { publicKey: authority.publicPem }, env: { fetch: (url, init) => (requests++, fetch(url, init)) } });
+      await expect(phone.sync()).rejects.toMatchObject({ code: 'edge_refused', statusCode: 429, message: expect.stringContaining('GET /typo/v1/440/index.txt') });
+      expect(requests).toBe(1);
     });
 
     it('says so when the region has no index at all (404)', async () => {
@@ -137,6 +161,37 @@ describe('a phone against the local edge, Azurite and the write API', () => {
       const stored = await api.snapshot();
       await sendChaff(edge.url, { registration });
       expect(await api.snapshot()).toEqual(stored);
+    });
+
+    it('sends an upload again when its answer is lost: the API stores each key once, the publisher publishes each once', async () => {
+      const keys = dailyKeys(3);
+      const body = (await api.fixture.publishBody(keys)) as unknown as UploadRequest;
+      let publishes = 0;
+      // The first upload reaches the API and is stored; its answer never reaches the phone.
+      const losingFirstAnswer = async (url: string, init?: RequestInit): Promise<Response> => {
+        const response = await fetch(url, init);
+        if (url.endsWith('/api/v1/publish') && publishes++ === 0) {
+          await response.arrayBuffer();
+          throw new TypeError('fetch failed: the connection dropped before the answer');
+        }
+        return response;
+      };
+      const before = new Set(await api.snapshot());
+      const phone = new Phone({ baseUrl: edge.url, region: REGION, env: { fetch: losingFirstAnswer }, uploadRetry: { baseDelayInMs: 10 } });
+      await expect(phone.upload(body, { register: true })).resolves.toEqual({ revisionToken: expect.any(String), insertedExposures: 0 });
+      expect(publishes).toBe(2);
+      expect(phone.state.uploads).toBeUndefined();
+
+      const added = (await api.snapshot()).filter((entry) => !before.has(entry)).map((entry) => entry.split(':')[0]);
+      expect(added.sort()).toEqual(keys.map((key) => exposureId(REGION, Buffer.from(key.key, 'base64'))).sort());
+
+      const blob = (name: string) => AzureBlobWriter.fromConnectionString(stack.azurite.connectionString, name);
+      const deps: PublisherDeps = { store: api.fixture.store, exports: blob('exports-retried-upload'), state: blob('state-retried-upload'), signer: drillSigning().signer, purger: new LogOnlyPurger(silentLogger), logger: silentLogger, settings: { ...DRILL_PUBLISHER_SETTINGS, regions: [REGION], windowSeconds: 86400 } };
+      await prepareStorage(deps);
+      await publishExports(deps, { now: drillPublishNow() });
+      const audit = await auditPublished(deps.exports, REGION, new Set(keys.map((key) => Buffer.from(key.key, 'base64').toString('hex'))));
+      expect(audit).toMatchObject({ duplicateKeys: 0, missingKeys: [], danglingIndexEntries: [] });
+      expect(audit.filesRead).toBeGreaterThan(0);
     });
 
     it('passes on the API\'s refusal code (and does not retry a 4xx)', async () => {

@@ -74,6 +74,7 @@ export async function runHttpFleet(options: HttpFleetOptions): Promise<HttpFleet
         const result = await phones[which[i]].sync();
         report.syncs += 1;
         report.filesVerified += result.fetched.length;
+        for (const failed of result.failed) report.failures[failed.code] = (report.failures[failed.code] ?? 0) + 1;
         report.bodyBytes += result.bodyBytes;
         if (result.indexStatus === 304) report.notModified += 1;
       } catch (error) {

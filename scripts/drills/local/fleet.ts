@@ -72,11 +72,13 @@ export class PhoneFleet {
     await Promise.all(this.inFlight);
   }
 
+  /** One sync; it failed when it threw or when a file of the index did not download or verify (the phone tries it again next time). */
   private async syncOne(i: number): Promise<void> {
     const startedAt = this.now();
     try {
-      await this.phones[i].sync();
-      this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: true });
+      const { failed } = await this.phones[i].sync();
+      const first = failed[0];
+      this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: first === undefined, ...(first ? { code: first.code, message: `${failed.length} files failed; first: ${first.message}` } : {}) });
     } catch (error) {
       this.events.push({ phone: i, startedAt, endedAt: this.now(), ok: false, code: error instanceof ClientError ? error.code : 'unexpected', message: (error as Error).message });
     }

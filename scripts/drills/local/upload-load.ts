@@ -1,16 +1,18 @@
 /**
- * Phones uploading confirmed cases through the edge during a drill: each upload registers, signs a
- * verification certificate with the dev health authority, and uploads with the client library's
- * retries (backoff with jitter, `Retry-After` honoured). It records what the phones saw: the
- * uploads accepted (with their keys, to find later), those that failed after their retries, and
- * the 503s with `Retry-After` that the API answered on the way.
+ * Phones uploading confirmed cases through the edge during a drill: each upload gets a
+ * verification certificate from the dev health authority and goes through a client `Phone`'s
+ * upload queue (register, then upload, retried as a phone retries: `UPLOAD_RETRY_POLICY`, 45
+ * minutes of tries, `Retry-After` honoured; only the backoff is shortened to the drill's time
+ * scale). It records what the phones saw: the uploads accepted (with their keys, to find later),
+ * those that failed, and the 503s with `Retry-After` that the API answered on the way.
  */
 import { connect } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ClientError, register, upload, type RetryPolicy } from '../../../client';
+import { ClientError, Phone, type RetryPolicy } from '../../../client';
 import type { DevMaterial } from '../../local-stack/dev-material';
 import { randomDailyKeys } from '../../local-stack/dev-keys';
 import { issueVerificationCertificate } from '../../local-stack/verification-certificate';
+import { DRILL_REGION } from './drill-stack';
 
 export interface UploadEvent {
   startedAt: number;
@@ -29,8 +31,12 @@ export interface UploadLoadOptions {
   concurrency: number;
   /** Pause of each uploader between its uploads. */
   pauseInMs: number;
+  /** Over `UPLOAD_RETRY_POLICY`. */
   retry?: Partial<RetryPolicy>;
 }
+
+/** The drill's phones back off as real ones do, on the drill's time scale (seconds, not a minute). */
+const DRILL_UPLOAD_BACKOFF: Partial<RetryPolicy> = { baseDelayInMs: 250, maxDelayInMs: 4000 };
 
 /**
  * An HTTP agent whose connections leave from `localAddress` (a loopback address of its own). The
@@ -103,15 +109,13 @@ export class UploadLoad {
   /** One phone's whole upload: register, certificate, upload. */
   async uploadOne(): Promise<UploadEvent> {
     const startedAt = Date.now();
-    const retry = this.options.retry ?? { attempts: 8, baseDelayInMs: 250, maxDelayInMs: 4000, maxRetryAfterInMs: 30_000 };
-    const writeOptions = { retry, env: { fetch: this.phoneFetch() } };
+    const phone = new Phone({ baseUrl: this.options.baseUrl, region: DRILL_REGION, uploadRetry: this.options.retry ?? DRILL_UPLOAD_BACKOFF, env: { fetch: this.phoneFetch() } });
     // Keys of days whose embargo is over, so all of them are published by the drill's end.
     const keys = randomDailyKeys(12, new Date(), 2);
     let event: UploadEvent;
     try {
-      const registration = await register(this.options.baseUrl, writeOptions);
       const certificate = await issueVerificationCertificate(this.options.material.healthAuthority, { keys });
-      await upload(this.options.baseUrl, { temporaryExposureKeys: keys, healthAuthorityID: this.options.material.healthAuthority.id, ...certificate }, { ...writeOptions, registration });
+      await phone.upload({ temporaryExposureKeys: keys, healthAuthorityID: this.options.material.healthAuthority.id, ...certificate }, { register: true });
       event = { startedAt, endedAt: Date.now(), ok: true, keys: keys.map((key) => Buffer.from(key.key, 'base64').toString('hex')) };
     } catch (error) {
       event = { startedAt, endedAt: Date.now(), ok: false, keys: [], code: error instanceof ClientError ? error.code : 'unexpected', message: (error as Error).message };
