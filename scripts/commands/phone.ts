@@ -10,6 +10,7 @@ import { access } from 'node:fs/promises';
 import { ClientError, parseState, Phone, register, sendChaff, upload, type PhoneState, type PhoneSyncReport, type UploadKey, type UploadRequest } from '../../client';
 import { CliError, EXIT } from '../cli-error';
 import { readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { attestationPlatformOf, withDevAttestation } from './dev';
 
 const REGION = /^[A-Za-z0-9_-]{1,16}$/;
 
@@ -97,6 +98,7 @@ interface UploadFlags {
   certificate?: string;
   register: boolean;
   chaff?: boolean;
+  attest?: string;
   json?: boolean;
 }
 
@@ -128,12 +130,14 @@ async function uploadRequestOf(keysFile: string, certificateFile: string | undef
 async function uploadCommand(flags: UploadFlags): Promise<void> {
   const baseUrl = baseUrlOf(flags.base);
   if (!flags.chaff && flags.keys === undefined) throw new CliError('--keys FILE is required (or --chaff for a decoy upload)');
-  const request = flags.keys === undefined ? undefined : await uploadRequestOf(flags.keys, flags.certificate);
+  const attest = flags.attest === undefined ? undefined : attestationPlatformOf(flags.attest, '--attest');
+  let request = flags.keys === undefined ? undefined : await uploadRequestOf(flags.keys, flags.certificate);
+  if (request && attest) request = (await withDevAttestation({ ...request }, attest)) as unknown as UploadRequest;
   try {
     const registration = flags.register ? await register(baseUrl) : undefined;
     const options = registration ? { registration } : {};
     if (flags.chaff) {
-      await sendChaff(baseUrl, options);
+      await sendChaff(baseUrl, { ...options, ...(attest ? { attest } : {}) });
       process.stdout.write(flags.json ? `${JSON.stringify({ chaff: true })}\n` : 'chaff upload sent and answered\n');
       return;
     }
@@ -165,6 +169,7 @@ export function registerPhoneCommands(program: Command): void {
     .option('--certificate <file>', 'JSON with healthAuthorityID, verificationPayload and hmacKey (`keyfront dev certificate`)')
     .option('--no-register', 'upload without registering first (for APIs that do not require it)')
     .option('--chaff', 'send one decoy upload (X-Chaff) instead of keys')
+    .option('--attest <platform>', 'android or ios: attest the upload with the dev attestation material of KEYFRONT_DATA_DIR (the local stack trusts it); with --chaff, shape the decoy as an attested upload')
     .option('--json', 'print the answer as JSON')
     .action(uploadCommand);
 }
