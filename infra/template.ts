@@ -79,6 +79,9 @@ function parameters(profile: DeploymentProfile): Record<string, ArmParameter> {
     healthAuthorities: { type: 'string', metadata: { description: 'KEYFRONT_HEALTH_AUTHORITIES: JSON array of health authorities and their public JWKs (public data, not a secret).' } },
     signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_ID: the key id phones know the signing key by.' } },
     signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_VERSION.' } },
+    attestation: { type: 'string', defaultValue: 'off', allowedValues: ['off', 'report', 'enforce'], metadata: { description: 'KEYFRONT_ATTESTATION: device attestation of uploads (README "Device attestation"); a health authority\'s "attestation" overrides it.' } },
+    playIntegrityPackageName: { type: 'string', defaultValue: '', metadata: { description: 'KEYFRONT_PLAY_INTEGRITY_PACKAGE_NAME: the Android app whose Play Integrity tokens are accepted (empty: none).' } },
+    appAttestAppId: { type: 'string', defaultValue: '', metadata: { description: 'KEYFRONT_APP_ATTEST_APP_ID: the iOS app (Team ID.bundle ID) whose App Attest attestations are accepted (empty: none).' } },
   };
 }
 
@@ -262,7 +265,7 @@ function secretRef(names: DeploymentNames, secret: string): string {
 }
 
 /** Secrets of the API the operator puts in Key Vault once (README, "Deploy to Azure"). */
-export const API_SECRETS = { revisionTokenKeys: 'revision-token-keys', registerKeys: 'register-keys' } as const;
+export const API_SECRETS = { revisionTokenKeys: 'revision-token-keys', registerKeys: 'register-keys', playIntegrityDecryptionKey: 'play-integrity-decryption-key', playIntegrityVerificationKey: 'play-integrity-verification-key' } as const;
 
 function apiSettings(names: DeploymentNames): Setting[] {
   const profileId = resourceId('Microsoft.Cdn/profiles', names.frontDoorProfile);
@@ -273,6 +276,12 @@ function apiSettings(names: DeploymentNames): Setting[] {
     { name: 'KEYFRONT_HEALTH_AUTHORITIES', value: "[parameters('healthAuthorities')]" },
     { name: 'KEYFRONT_REVISION_TOKEN_KEYS', value: secretRef(names, API_SECRETS.revisionTokenKeys) },
     { name: 'KEYFRONT_REGISTER_KEYS', value: secretRef(names, API_SECRETS.registerKeys) },
+    { name: 'KEYFRONT_ATTESTATION', value: "[parameters('attestation')]" },
+    { name: 'KEYFRONT_PLAY_INTEGRITY_PACKAGE_NAME', value: "[parameters('playIntegrityPackageName')]" },
+    { name: 'KEYFRONT_APP_ATTEST_APP_ID', value: "[parameters('appAttestAppId')]" },
+    // Read only in report or enforce mode; until the secrets exist the references stay unresolved.
+    { name: 'KEYFRONT_PLAY_INTEGRITY_DECRYPTION_KEY', value: secretRef(names, API_SECRETS.playIntegrityDecryptionKey) },
+    { name: 'KEYFRONT_PLAY_INTEGRITY_VERIFICATION_KEY', value: secretRef(names, API_SECRETS.playIntegrityVerificationKey) },
   ];
 }
 

@@ -67,7 +67,8 @@ export function buildCertificate(spec: CertificateSpec): X509Certificate {
   const subject = nameOf(spec.commonName, spec.organization);
   const usage = spec.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign : KeyUsageFlags.digitalSignature;
   const serial = randomBytes(8);
-  serial[0] &= 0x7f; // positive
+  // Positive, and no leading zero byte: DER integers are minimal, and OpenSSL refuses a certificate otherwise.
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: new Uint8Array(serial).buffer,
