@@ -4,7 +4,7 @@
  * (named by "Validating apps that connect to your server", DeviceCheck documentation). Subject
  * CN=Apple App Attestation Root CA, O=Apple Inc., ST=California; P-384; valid 2020-03-18 to
  * 2045-03-15; SHA-256 of the DER 1cb9823b a28ba6ad 2d33a006 941de2ae 4f513ef1 d4e831b9 f7e0fa7b
- * 6242c932 (`apple-root.test.ts` holds the fingerprint, the self-signature and the dates).
+ * 6242c932 (`app-attest.test.ts` holds the fingerprint, the self-signature and the dates).
  */
 export const APPLE_APP_ATTESTATION_ROOT_CA = `-----BEGIN CERTIFICATE-----
 MIICITCCAaegAwIBAgIQC/O+DvHN0uD7jG5yH2IXmDAKBggqhkjOPQQDAzBSMSYw
