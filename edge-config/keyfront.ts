@@ -45,12 +45,12 @@ export const API_METHODS: HttpMethod[] = ['GET', 'POST'];
 export const EXPORT_METHODS: HttpMethod[] = ['GET', 'HEAD'];
 
 /**
- * Upload fields whose values are random bytes in base64 (keys, HMAC key, padding, revision token)
- * or a JWT: signature patterns of the managed rules match such text by chance, and a false block
+ * Upload fields whose values are random bytes in base64 (keys, HMAC key, padding, revision token,
+ * an App Attest object) or a JWT (the certificate, a Play Integrity token): signature patterns of the managed rules match such text by chance, and a false block
  * loses a confirmed case's keys. The API validates these fields strictly itself; every other field
  * and header stays inspected. `StartsWith` covers the nested names of the key objects.
  */
-export const UPLOAD_RANDOM_FIELDS = ['temporaryExposureKeys', 'verificationPayload', 'hmacKey', 'padding', 'revisionToken'] as const;
+export const UPLOAD_RANDOM_FIELDS = ['temporaryExposureKeys', 'verificationPayload', 'hmacKey', 'padding', 'revisionToken', 'deviceVerificationPayload'] as const;
 function uploadExclusions(): WafManagedRuleExclusion[] {
   return UPLOAD_RANDOM_FIELDS.map((field) => ({ matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: field === 'temporaryExposureKeys' ? 'StartsWith' : 'Equals', selector: field }));
 }
