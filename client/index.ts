@@ -9,7 +9,7 @@ export { Phone, type PhoneOptions, type PhoneSyncReport } from './phone';
 export { base64ToBytes, bytesToBase64, importVerificationKey, type CryptoKey, type JsonWebKey, type VerificationKey } from './public-key';
 export { DEFAULT_RETRY_POLICY, fetchWithRetry, retryAfterInMs, runtimeOf, type ClientEnvironment, type RetryPolicy } from './retry';
 export { emptyState, parseState, type PhoneState } from './state';
-export { syncRegion, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
+export { syncRegion, type ExportVerifier, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
 export { chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
 export { ECDSA_P256_SHA256_OID, verifyExportFile, type VerifiedExport, type VerifyExpectations } from './verify-export';
 export { readExportZip } from './zip-reader';
