@@ -230,9 +230,13 @@ async function simulationMode(flags: ReturnType<typeof readFlags>): Promise<void
     cacheMaxBytes: 256 * 1024 * 1024,
     seed: count(flags.seed, '--seed', 1, { min: 0, max: 2 ** 31 }),
   };
-  const bar = progressBar('simulated hours');
-  config.onProgress = (hour, total) => (hour === 0 ? bar?.start(total, 0) : bar?.update(hour));
   const started = performance.now();
+  const bar = progressBar('simulated hours');
+  // Without a terminal (a log file), a line every 12 simulated hours.
+  config.onProgress = (hour, total) => {
+    if (bar) return hour === 0 ? bar.start(total, 0) : bar.update(hour);
+    if (hour % 12 === 0) process.stderr.write(`simulated hour ${hour} of ${total}, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  };
   const result = await simulateFleet(config);
   bar?.stop();
   const figures = fleetFigures(config, result, (performance.now() - started) / 1000);
