@@ -450,7 +450,9 @@ export async function simulateFleet(config: FleetConfig): Promise<FleetResult> {
       // What the phones at each node ended with: the state they keep and the real keys they got.
       const ended = new Map<number, { stateId: number; realKeys: number; failure?: string }>();
       for (const [node, result] of outcome) {
-        if (result.result) ended.set(node, { stateId: intern(result.result.state), realKeys: result.result.report.fetched.reduce((sum, file) => sum + (publisher.realKeys.get(file.path) ?? 0), 0) });
+        // A client that keeps the good files (issue 23) reports the others as `failed`: the sync failed too, for those files.
+        const failedFiles = (result.result?.report as { failed?: { code: string }[] } | undefined)?.failed ?? [];
+        if (result.result) ended.set(node, { stateId: intern(result.result.state), realKeys: result.result.report.fetched.reduce((sum, file) => sum + (publisher.realKeys.get(file.path) ?? 0), 0), ...(failedFiles.length > 0 ? { failure: failedFiles[0].code } : {}) });
         else ended.set(node, { stateId: cls.stateId, realKeys: 0, failure: (result.error as ClientError | undefined)?.code ?? String(result.error) });
       }
       let realKeys = 0;
