@@ -10,7 +10,7 @@ export { Phone, type PhoneOptions, type PhoneSyncReport, type SendUploadsOptions
 export { base64ToBytes, bytesToBase64, importVerificationKey, type CryptoKey, type JsonWebKey, type VerificationKey } from './public-key';
 export { DEFAULT_RETRY_POLICY, fetchWithRetry, retryAfterInMs, runtimeOf, UPLOAD_RETRY_POLICY, type ClientEnvironment, type RetryPolicy } from './retry';
 export { emptyState, parseState, type PhoneState } from './state';
-export { syncRegion, type FailedFile, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
+export { syncRegion, type ExportVerifier, type FailedFile, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
 export { attestationDigest, chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
 export { type PendingUpload, type UploadOutcome } from './upload-queue';
 export { ATTESTATION_PLATFORMS, type AttestationPlatform } from '../proto/canonical-upload';

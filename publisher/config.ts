@@ -11,6 +11,12 @@ import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
+
+/**
+ * Hold mode's longest wait: 5.5 hours. With 10 uploads a day, files come about every 7 hours (3.3 a
+ * day) and the 95th percentile of a key's wait for the index stays under 6 hours (README "The fleet").
+ */
+export const DEFAULT_MAX_HOLD_SECONDS = 19_800;
 export type SignerKind = 'local' | 'key-vault';
 export type PurgerKind = 'none' | 'local-edge' | 'front-door';
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error';
@@ -71,10 +77,18 @@ export const SETTINGS = {
   schedule: { env: 'KEYFRONT_PUBLISH_SCHEDULE', default: '0 */15 * * * *', description: 'NCRONTAB schedule of the timer function.' },
   windowSeconds: { env: 'KEYFRONT_WINDOW_SECONDS', default: '3600', description: 'Window length in seconds; divides a day.' },
   safetyMarginSeconds: { env: 'KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS', default: '300', description: 'A window is closed this long after its end (longer than any upload request).' },
-  privacyFloor: { env: 'KEYFRONT_PRIVACY_FLOOR', default: 'pad', description: 'Below the minimum keys per file: pad with generated keys, or hold keys back.' },
+  privacyFloor: {
+    env: 'KEYFRONT_PRIVACY_FLOOR',
+    default: 'hold',
+    description: 'Below the minimum keys per file: hold keys back until later windows bring the file to the minimum (at most KEYFRONT_MAX_HOLD_SECONDS, then padded), or pad every window with generated keys (pad: a file per window, the reference server\'s policy). See README "Privacy floor".',
+  },
   minKeysPerFile: { env: 'KEYFRONT_MIN_KEYS_PER_FILE', default: '1000', description: 'Privacy floor: minimum keys in a file.' },
   paddingJitter: { env: 'KEYFRONT_PADDING_JITTER', default: '100', description: 'Padding adds up to this many keys on top of the minimum, at random.' },
-  maxHoldSeconds: { env: 'KEYFRONT_MAX_HOLD_SECONDS', default: '86400', description: 'Hold mode: longest a range is held before it is published with padding; below the key retention less 26 h, a window and the margin.' },
+  maxHoldSeconds: {
+    env: 'KEYFRONT_MAX_HOLD_SECONDS',
+    default: String(DEFAULT_MAX_HOLD_SECONDS),
+    description: 'Hold mode: longest a key waits (from its publishAt) for the window that closes its file; the file is then padded. Below the key retention less 26 h, a window and the margin.',
+  },
   maxKeysPerFile: { env: 'KEYFRONT_MAX_KEYS_PER_FILE', default: String(MAX_KEYS_PER_FILE), description: `Keys (and revised keys) per file, at most ${MAX_KEYS_PER_FILE} (lower it in tests).` },
   storePageSize: { env: 'KEYFRONT_STORE_PAGE_SIZE', default: '1000', description: 'Exposures per store page while streaming a window.' },
   fileRetentionDays: { env: 'KEYFRONT_FILE_RETENTION_DAYS', default: '14', description: 'Files leave the index once their window ended this many days ago.' },

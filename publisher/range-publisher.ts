@@ -82,6 +82,7 @@ export class RangePublisher {
   private dropped = 0;
   private embargoed = 0;
   private newestPublishAt: number | undefined;
+  private oldestPublishAt: number | undefined;
 
   private constructor(
     private readonly deps: RangeDeps,
@@ -116,6 +117,11 @@ export class RangePublisher {
     return this.batcher.revisedKeys;
   }
 
+  /** The earliest `publishAt` of the keys and revised keys this pass read: how long the longest-waiting of them has waited. */
+  get oldestPendingSince(): number | undefined {
+    return this.oldestPublishAt;
+  }
+
   /** Files of the range in storage (earlier ones and this pass's). */
   get fileCount(): number {
     return this.files.length;
@@ -137,7 +143,7 @@ export class RangePublisher {
         }
         this.batcher.addKey(exposure.tek);
         this.newKeys++;
-        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.publishAt);
+        this.noteRead(exposure.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -152,7 +158,7 @@ export class RangePublisher {
         }
         this.batcher.addRevisedKey(tek);
         this.newRevisedKeys++;
-        this.newestPublishAt = Math.max(this.newestPublishAt ?? 0, exposure.revision.publishAt);
+        this.noteRead(exposure.revision.publishAt);
         if (this.batcher.full) await this.flush(to);
       }
     }
@@ -177,6 +183,11 @@ export class RangePublisher {
       publishedRevisedKeys: this.newRevisedKeys,
       ...(this.newestPublishAt === undefined ? {} : { newestPublishAt: this.newestPublishAt }),
     };
+  }
+
+  private noteRead(publishAt: number): void {
+    this.newestPublishAt = Math.max(this.newestPublishAt ?? publishAt, publishAt);
+    this.oldestPublishAt = Math.min(this.oldestPublishAt ?? publishAt, publishAt);
   }
 
   /**

@@ -2,7 +2,10 @@
  * Which range the publisher reads next from its cursor. Where files of a range starting at the
  * cursor exist already (a crashed run), that range is finished as it was begun; otherwise one
  * closed window (pad mode), or as many closed windows as it takes to reach the privacy floor
- * (hold mode, up to the longest hold).
+ * (hold mode): the range closes at the first window end where its real keys reach the minimum, or
+ * at the last window end before its longest-waiting key (by `publishAt`) would wait longer than
+ * the longest hold, and is then padded. So no key waits more than the longest hold (plus the
+ * safety margin and the next run) for its file, however few keys come.
  */
 import { regionPrefix } from '../export-names';
 import type { PublishedFile } from '../manifest';
@@ -34,9 +37,12 @@ export async function readNextRange(run: RegionRun, stored: readonly PublishedFi
     const to = Math.min(nextBoundaryAfter(from, settings.windowSeconds), nextStored);
     await publisher.read(from, to);
     const belowFloor = publisher.fileCount === 0 && publisher.pendingKeys > 0 && publisher.pendingKeys < settings.minKeysPerFile;
-    const hold = settings.privacyFloor === 'hold' && belowFloor && to - cursor < settings.maxHoldSeconds && to < nextStored;
+    // Extended by one more window only if the longest-waiting key would still not have waited longer than the hold allows.
+    const next = Math.min(nextBoundaryAfter(to, settings.windowSeconds), nextStored);
+    const waited = next - (publisher.oldestPendingSince ?? cursor);
+    const hold = settings.privacyFloor === 'hold' && belowFloor && to < nextStored && waited <= settings.maxHoldSeconds;
     if (!hold) return { publisher, end: to };
-    if (nextBoundaryAfter(to, settings.windowSeconds) > through) {
+    if (next > through) {
       logger.info('keys held back below the privacy floor until a later window', { since: cursor, keyCount: publisher.pendingKeys, minKeysPerFile: settings.minKeysPerFile });
       return { heldSince: cursor };
     }

@@ -119,6 +119,20 @@ describe('publishNewRanges', () => {
     expect(after.stored).toEqual([]);
   });
 
+  it('in hold mode closes a range before its longest-waiting key would wait longer than the longest hold, padded', async () => {
+    // The first key waits from T0 + 5 min: 2 h 30 min reach to T0 + 2 h 35 min, so the range ends at T0 + 2 h, not T0 + 3 h.
+    const p = await publisher({ privacyFloor: 'hold', minKeysPerFile: 5, maxKeysPerFile: 10, maxHoldSeconds: 2.5 * HOUR });
+    await p.store.insert([exposureAt(REGION, T0 + 300), exposureAt(REGION, T0 + HOUR + 600), exposureAt(REGION, T0 + 2 * HOUR + 600)]);
+    await wholeRun(p, T0);
+    const { after } = await alone(p, T0 + 4 * HOUR + 300, publishNewRanges);
+    // The third key, alone since T0 + 2 h 10 min, may wait until T0 + 4 h 40 min: its range ends at T0 + 4 h.
+    expect(after.summary.filesWritten).toEqual([file(T0, T0 + 2 * HOUR, 1), file(T0 + 2 * HOUR, T0 + 4 * HOUR, 1)]);
+    expect(after.manifest.ranges.map(({ realKeys, paddingKeys }) => ({ realKeys, paddingKeys }))).toEqual([
+      { realKeys: 2, paddingKeys: 3 },
+      { realKeys: 1, paddingKeys: 4 },
+    ]);
+  });
+
   it('finishes a range a crashed run began: only the keys its files lack, in files numbered after them', async () => {
     const p = await publisher();
     const keys = exposuresInWindow(REGION, T0, 10);

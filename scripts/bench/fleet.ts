@@ -1,15 +1,25 @@
 /**
- * `npm run bench:fleet`: a million phones on the real edge cache code.
+ * `npm run bench:fleet`: a million phones through Front Door's shape, against the real publisher.
  *
- *   npm run bench:fleet -- --phones 1000000 --pops 20 --days 3 [--compare 100000] [--json FILE]
+ *   npm run bench:fleet -- --phones 1000000 --pops 190 --days 3 --new-installs 0.02 --uploads-per-day 1000 [--json FILE]
  *   npm run bench:fleet -- --http --phones 2000 [--base URL] [--public-key FILE] [--region R]
  *
- * Simulation mode: phones poll on the apps' schedule (every --poll-hours, with --jitter), routed to
- * --pops POPs, each POP the local edge's cache over the exports origin, on a virtual clock; the
- * publisher's cadence (hourly windows, runs every 15 min, 5 min margin, index purged at every POP)
- * and file sizes from real exports of --keys-per-file keys. Header bytes and the idle poll are
- * measured on the real local edge in front of Azurite. With --compare, a second fleet of that size
- * runs in the same process, so the origin requests per day of both sit side by side.
+ * Simulation mode (scripts/bench/fleet/simulate.ts): the publisher with its production settings
+ * (KEYFRONT_PRIVACY_FLOOR, KEYFRONT_MAX_HOLD_SECONDS, KEYFRONT_WINDOW_SECONDS, KEYFRONT_PUBLISH_SCHEDULE,
+ * ... from the environment; --privacy-floor sets the first) publishes --uploads-per-day real uploads
+ * of about 10 keys; --pops edge sites of --nodes-per-site cache nodes each, built from the production
+ * edge declaration (edge-config/keyfront.ts) with the local edge's cache code, serve the phones; the
+ * phones run the client library's sync. Figures are for --days after --warm-up-hours of phones
+ * (the publisher runs alone for the file retention before them). Header bytes and the idle poll are
+ * measured on the real local edge in front of Azurite.
+ *
+ * Options (simulation): --phones N, --pops N, --nodes-per-site N, --site-skew S (Zipf exponent of
+ * the load per site), --days N, --warm-up-hours H, --new-installs FRACTION (per day), --offline
+ * FRACTION (phones going offline per day, each for 1..--offline-days days), --wrong-clocks FRACTION
+ * (clocks off by minutes to a day), --uploads-per-day N, --poll-hours H, --jitter FRACTION,
+ * --tick-seconds S, --purge-delay-minutes M (a purge reaches each site within 0..M), --purge-failures
+ * FRACTION (of purge requests), --purge-outage-minutes M (a daily outage of the purge API),
+ * --origin-latency-ms MS (median), --origin-errors FRACTION (503s), --privacy-floor pad|hold, --seed N.
  *
  * HTTP mode: --phones client-library phones sync through a running local stack (npm start).
  */
@@ -18,12 +28,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadAzureEdgeConfig } from '../../edge-config/config';
+import { keyfrontEdge } from '../../edge-config/keyfront';
+import { validateEdgeDeclaration } from '../../edge-config/validate';
 import { buildExport } from '../../proto/codec';
 import { realisticKeys } from '../../proto/test-keys';
 import { LocalSigner } from '../../publisher/signers/local';
 import { loadLocalStackConfig } from '../local-stack/config';
 import { runHttpFleet } from './fleet/http-fleet';
-import { simulateFleet, type FleetConfig, type FleetCounters } from './fleet/simulate';
+import { simulateFleet, type FleetConfig, type FleetResult } from './fleet/simulate';
+import { simulatedPublisherConfig } from './fleet/sim-publisher';
 import { measureOnLocalEdge, type WireBytes } from './fleet/wire-bytes';
 
 /**
@@ -32,6 +46,8 @@ import { measureOnLocalEdge, type WireBytes } from './fleet/wire-bytes';
  */
 const PRICE_PER_GB = 0.083;
 const PRICE_PER_10K_REQUESTS = 0.009;
+/** Bytes of an error answer's status line and headers (a 503 the edge passes on); its body is counted as sent. */
+const ERROR_HEADER_BYTES = 400;
 
 class UsageError extends Error {}
 
@@ -42,145 +58,198 @@ function count(value: string | undefined, flag: string, fallback: number, { min 
   return n;
 }
 
+const SIMULATION_FLAGS = [
+  'phones', 'pops', 'nodes-per-site', 'site-skew', 'days', 'warm-up-hours', 'new-installs', 'offline', 'offline-days', 'wrong-clocks', 'uploads-per-day', 'poll-hours', 'jitter', 'tick-seconds',
+  'purge-delay-minutes', 'purge-failures', 'purge-outage-minutes', 'origin-latency-ms', 'origin-errors', 'privacy-floor', 'seed', 'json',
+] as const;
+
 function readFlags(argv: string[]) {
   try {
     return parseArgs({
       args: argv,
       strict: true,
       options: {
-        phones: { type: 'string' }, pops: { type: 'string' }, days: { type: 'string' }, compare: { type: 'string' }, json: { type: 'string' },
-        'poll-hours': { type: 'string' }, jitter: { type: 'string' }, 'tick-seconds': { type: 'string' }, 'keys-per-file': { type: 'string' }, seed: { type: 'string' },
+        ...Object.fromEntries(SIMULATION_FLAGS.map((flag) => [flag, { type: 'string' as const }])),
         http: { type: 'boolean' }, base: { type: 'string' }, 'public-key': { type: 'string' }, region: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean' },
       },
-    }).values;
+    }).values as Partial<Record<(typeof SIMULATION_FLAGS)[number] | 'base' | 'public-key' | 'region' | 'concurrency', string>> & { http?: boolean; help?: boolean };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
 }
 
-/** Sizes of real signed exports of about `keys` keys (the privacy floor plus its jitter). */
-async function realFileSizes(keys: number): Promise<{ sizes: number[]; sample: Buffer }> {
+/** Zip bytes per key of a large real export (the format's cost of a key), and a 1,000-key file to measure header bytes with. */
+async function formatBytes(): Promise<{ bytesPerKey: number; sample: Buffer }> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const signer = new LocalSigner(privateKey, { keyId: '440', keyVersion: 'v1' });
-  const sizes: number[] = [];
-  let sample: Buffer = Buffer.alloc(0);
   const start = Math.floor(Date.now() / 3_600_000) * 3600 - 7200;
-  for (const extra of [0, 33, 66, 99]) {
-    const built = await buildExport({ region: '440', startTimestamp: start, endTimestamp: start + 3600, keys: realisticKeys(keys + extra) }, signer);
-    sizes.push(built.zip.length);
-    sample = built.zip;
-  }
-  return { sizes, sample };
+  const large = await buildExport({ region: '440', startTimestamp: start, endTimestamp: start + 3600, keys: realisticKeys(100_000) }, signer);
+  const sample = await buildExport({ region: '440', startTimestamp: start, endTimestamp: start + 3600, keys: realisticKeys(1000) }, signer);
+  return { bytesPerKey: large.zip.length / 100_000, sample: sample.zip };
 }
 
 function progressBar(label: string): SingleBar | undefined {
   return process.stderr.isTTY ? new SingleBar({ format: `${label} {bar} {value}/{total}`, stream: process.stderr }) : undefined;
 }
 
-interface FleetRow {
-  phones: number;
-  pops: number;
-  days: number;
-  clientRequests: number;
-  edgeShare: number;
-  originRequests: number;
-  originRequestsPerDay: number;
-  originRequestsByDay: number[];
-  bytesPerPhonePerDay: number;
-  egressGbPerDay: number;
-  egressCostPerDayUsd: number;
-  requestCostPerDayUsd: number;
-  notModifiedShare: number;
-  phonesInSync: number;
-  realEdgeRequests: number;
-  seconds: number;
-  peakRssMb: number;
-}
-
-function rowOf(config: FleetConfig, counters: FleetCounters, seconds: number): FleetRow {
-  const bytesPerDay = counters.bytesToPhones / config.days;
-  const requestsPerDay = counters.clientRequests / config.days;
+/** The benchmark's figures, per day over the measured days. */
+export function fleetFigures(config: FleetConfig, result: FleetResult, seconds: number) {
+  const c = result.counters;
+  const perDay = (value: number) => value / config.days;
+  const bytesPerPhonePerDay = perDay(c.bytesToPhones) / config.phones;
+  const realKeyBytesPerPhonePerDay = perDay(c.realKeyBytes) / config.phones;
+  const requestsPerPhonePerDay = perDay(c.clientRequests) / config.phones;
+  const publisherConfig = simulatedPublisherConfig(config.publisherEnv);
+  const p = result.publisher.counters;
   return {
     phones: config.phones,
-    pops: config.pops,
+    pops: config.sites,
+    nodesPerSite: config.nodesPerSite,
     days: config.days,
-    clientRequests: counters.clientRequests,
-    edgeShare: 1 - counters.originRequests / counters.clientRequests,
-    originRequests: counters.originRequests,
-    originRequestsPerDay: counters.originRequests / config.days,
-    originRequestsByDay: counters.originRequestsByDay,
-    bytesPerPhonePerDay: bytesPerDay / config.phones,
-    egressGbPerDay: bytesPerDay / 1e9,
-    egressCostPerDayUsd: (bytesPerDay / 1e9) * PRICE_PER_GB,
-    requestCostPerDayUsd: (requestsPerDay / 1e4) * PRICE_PER_10K_REQUESTS,
-    notModifiedShare: counters.notModified / counters.indexRequests,
-    phonesInSync: counters.phonesInSync,
-    realEdgeRequests: counters.realEdgeRequests,
-    seconds,
-    peakRssMb: counters.peakRssBytes / 2 ** 20,
+    edgeShare: 1 - c.originRequests / c.clientRequests,
+    originRequestsPerDay: perDay(c.originRequests),
+    originRequestsByDay: c.originRequestsByDay,
+    originIndexRequestsPerDay: perDay(c.originIndexRequests),
+    originFileRequestsPerDay: perDay(c.originFileRequests),
+    probeRequestsPerDay: Object.values(result.probesPerDay).reduce((sum, value) => sum + value, 0),
+    probeRequestsPerDayByOriginGroup: result.probesPerDay,
+    clientRequestsPerDay: perDay(c.clientRequests),
+    collapsedRequestsPerDay: perDay(c.collapsedRequests),
+    notModifiedShare: c.notModified / c.indexRequests,
+    bytesPerPhonePerDay,
+    realKeyBytesPerPhonePerDay,
+    bytesRatio: bytesPerPhonePerDay / realKeyBytesPerPhonePerDay,
+    filesPerDay: perDay(p.filesMeasured),
+    realKeyShareOfFiles: p.realKeysMeasured / p.keysMeasured,
+    publishDelayP95Hours: result.publishDelayP95Hours,
+    keysNeverListed: result.keysNeverListed,
+    syncsPerDay: perDay(c.syncs),
+    failedSyncs: c.failedSyncs,
+    failures: c.failures,
+    installsPerDay: perDay(c.installs),
+    offlinePerDay: perDay(c.offline),
+    phonesInSync: c.phonesInSync,
+    egressAt1MPhones: {
+      gbPerDay: (bytesPerPhonePerDay * 1e6) / 1e9,
+      costPerMonthUsd: ((bytesPerPhonePerDay * 1e6 * 30) / 1e9) * PRICE_PER_GB,
+      requestCostPerMonthUsd: ((requestsPerPhonePerDay * 1e6 * 30) / 1e4) * PRICE_PER_10K_REQUESTS,
+      pricePerGbUsd: PRICE_PER_GB,
+      pricePer10kRequestsUsd: PRICE_PER_10K_REQUESTS,
+      priceSource: 'README.md, "The fleet": Azure Front Door pricing',
+    },
+    publisher: {
+      privacyFloor: publisherConfig.privacyFloor,
+      maxHoldSeconds: publisherConfig.maxHoldSeconds,
+      minKeysPerFile: publisherConfig.minKeysPerFile,
+      paddingJitter: publisherConfig.paddingJitter,
+      windowSeconds: publisherConfig.windowSeconds,
+      schedule: publisherConfig.schedule,
+      uploadsPerDay: config.uploadsPerDay,
+      uploads: p.uploads,
+      runs: p.runs,
+      purgeRequests: p.purgeRequests,
+      purgeFailures: p.purgeFailures,
+    },
+    simulation: { realSyncs: c.realSyncs, realEdgeRequests: c.realEdgeRequests, verify: result.verify, seconds, publisherWarmUpSeconds: result.publisherWarmUpSeconds, peakRssMb: c.peakRssBytes / 2 ** 20 },
   };
 }
 
-function printTable(rows: FleetRow[], wire: WireBytes): void {
-  const header = '| phones | POPs | days | client requests | edgeShare | origin req/day | bytes/phone/day | egress GB/day | egress $/day | requests $/day | real edge requests | seconds | peak RSS MB |';
-  process.stdout.write(`\n${header}\n|${header.replace(/[^|]/g, '-').slice(1)}\n`);
-  for (const r of rows) {
-    process.stdout.write(`| ${r.phones} | ${r.pops} | ${r.days} | ${r.clientRequests} | ${r.edgeShare.toFixed(6)} | ${r.originRequestsPerDay.toFixed(1)} | ${r.bytesPerPhonePerDay.toFixed(0)} | ${r.egressGbPerDay.toFixed(2)} | ${r.egressCostPerDayUsd.toFixed(2)} | ${r.requestCostPerDayUsd.toFixed(2)} | ${r.realEdgeRequests} | ${r.seconds.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |\n`);
-  }
+type Figures = ReturnType<typeof fleetFigures>;
+
+function printTable(f: Figures, wire: WireBytes): void {
+  const rows: [string, string][] = [
+    ['phones / POPs x nodes', `${f.phones} / ${f.pops} x ${f.nodesPerSite}`],
+    ['publisher', `${f.publisher.privacyFloor} (min ${f.publisher.minKeysPerFile} keys, hold up to ${f.publisher.maxHoldSeconds} s), ${f.publisher.uploadsPerDay} uploads/day`],
+    ['edgeShare', f.edgeShare.toFixed(6)],
+    ['client requests/day', f.clientRequestsPerDay.toFixed(0)],
+    ['origin requests/day', `${f.originRequestsPerDay.toFixed(0)} (index ${f.originIndexRequestsPerDay.toFixed(0)}, files ${f.originFileRequestsPerDay.toFixed(0)})`],
+    ['probe requests/day', f.probeRequestsPerDay.toFixed(0)],
+    ['collapsed requests/day', f.collapsedRequestsPerDay.toFixed(1)],
+    ['bytes/phone/day', f.bytesPerPhonePerDay.toFixed(0)],
+    ['real key bytes/phone/day', f.realKeyBytesPerPhonePerDay.toFixed(0)],
+    ['bytes / real key bytes', f.bytesRatio.toFixed(3)],
+    ['files/day', f.filesPerDay.toFixed(2)],
+    ['real keys in files', `${(100 * f.realKeyShareOfFiles).toFixed(1)}%`],
+    ['publish delay p95 (h)', f.publishDelayP95Hours.toFixed(2)],
+    ['failed syncs', `${f.failedSyncs} ${JSON.stringify(f.failures)}`],
+    ['304 share of index polls', f.notModifiedShare.toFixed(3)],
+    ['egress at 1M phones', `${f.egressAt1MPhones.gbPerDay.toFixed(1)} GB/day, $${f.egressAt1MPhones.costPerMonthUsd.toFixed(0)}/month (+ $${f.egressAt1MPhones.requestCostPerMonthUsd.toFixed(0)} requests)`],
+    ['real syncs / edge requests', `${f.simulation.realSyncs} / ${f.simulation.realEdgeRequests}, file checks ${f.simulation.verify.real} real, ${f.simulation.verify.reused} reused (${f.simulation.verify.mismatches} of ${f.simulation.verify.rechecked} rechecked differ)`],
+    ['seconds (publisher warm-up) / peak RSS MB', `${f.simulation.seconds.toFixed(0)} (${f.simulation.publisherWarmUpSeconds.toFixed(0)}) / ${f.simulation.peakRssMb.toFixed(0)}`],
+  ];
+  process.stdout.write(`\n| figure | value |\n|---|---|\n${rows.map(([name, value]) => `| ${name} | ${value} |`).join('\n')}\n`);
   process.stdout.write(`\nidle poll (304 of an unchanged index, headers counted): ${wire.idlePollBytes} bytes (the request: ${wire.idlePollRequestBytes} bytes) — goal < 1024\n`);
-  if (rows.length === 2) {
-    const [a, b] = rows;
-    process.stdout.write(`origin requests per day: ${a.originRequestsPerDay.toFixed(1)} at ${a.phones} phones, ${b.originRequestsPerDay.toFixed(1)} at ${b.phones} phones (ratio ${(a.originRequestsPerDay / b.originRequestsPerDay).toFixed(3)})\n`);
-  }
 }
 
 async function simulationMode(flags: ReturnType<typeof readFlags>): Promise<void> {
-  const phones = count(flags.phones, '--phones', 1_000_000);
-  const pops = count(flags.pops, '--pops', 20, { max: 255 });
-  const days = count(flags.days, '--days', 3, { max: 14 });
-  if (!Number.isInteger(days) || !Number.isInteger(phones) || !Number.isInteger(pops)) throw new UsageError('--phones, --pops and --days must be whole numbers');
-  const compare = flags.compare === undefined ? undefined : count(flags.compare, '--compare', 100_000);
-  const pollHours = count(flags['poll-hours'], '--poll-hours', 4, { min: 0.25, max: 48 });
-  const jitter = count(flags.jitter, '--jitter', 0.25, { min: 0, max: 0.9 });
-  const tickSeconds = count(flags['tick-seconds'], '--tick-seconds', 60, { max: 3600 });
-  const keysPerFile = count(flags['keys-per-file'], '--keys-per-file', 1000, { max: 750_000 });
-  const seed = count(flags.seed, '--seed', 1, { min: 0, max: 2 ** 31 });
-
-  process.stderr.write(`building real export files of ${keysPerFile} keys and measuring header bytes on the local edge...\n`);
-  const { sizes, sample } = await realFileSizes(keysPerFile);
-  const samplePath = '/v1/440/1796515200-1796518800-00001.zip';
-  const wire = await measureOnLocalEdge(Array.from({ length: 336 }, () => samplePath.slice(1)).join('\n'), samplePath, sample);
-  const base: Omit<FleetConfig, 'phones'> = {
-    pops, days, pollIntervalSeconds: pollHours * 3600, pollJitter: jitter, firstPolls: 'random', tickSeconds,
-    windowSeconds: 3600, scheduleSeconds: 900, marginSeconds: 300, retentionDays: 14,
-    fileSizes: sizes, headerBytes: { notModified: wire.idlePollBytes, index: wire.indexHeaderBytes, file: wire.fileHeaderBytes }, region: '440', seed,
+  const whole = (flag: string, value: number) => {
+    if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number, got ${value}`);
+    return value;
   };
-  const rows: FleetRow[] = [];
-  for (const size of [phones, ...(compare === undefined ? [] : [compare])]) {
-    const bar = progressBar(`${size} phones, simulated hours`);
-    const config: FleetConfig = { ...base, phones: size, onHour: (hour, total) => (hour === 0 ? bar?.start(total, 0) : bar?.update(hour)) };
-    const started = performance.now();
-    const counters = await simulateFleet(config);
-    bar?.stop();
-    rows.push(rowOf(config, counters, (performance.now() - started) / 1000));
-  }
-  printTable(rows, wire);
+  const phones = whole('--phones', count(flags.phones, '--phones', 1_000_000));
+  const pops = whole('--pops', count(flags.pops, '--pops', 190, { max: 100_000 }));
+  const nodesPerSite = whole('--nodes-per-site', count(flags['nodes-per-site'], '--nodes-per-site', 2, { max: 64 }));
+  const days = whole('--days', count(flags.days, '--days', 3, { max: 14 }));
+  const floor = flags['privacy-floor'];
+  if (floor !== undefined && floor !== 'pad' && floor !== 'hold') throw new UsageError(`--privacy-floor must be pad or hold, got ${JSON.stringify(floor)}`);
+  const publisherEnv = { ...process.env, ...(floor ? { KEYFRONT_PRIVACY_FLOOR: floor } : {}) };
+  simulatedPublisherConfig(publisherEnv);
+  const declaration = validateEdgeDeclaration(keyfrontEdge(loadAzureEdgeConfig(process.env).environment), 'azure');
+
+  process.stderr.write('building real export files and measuring header bytes on the local edge...\n');
+  const { bytesPerKey, sample } = await formatBytes();
+  const samplePath = '/v1/440/1796515200-1796518800-00001.zip';
+  const wire = await measureOnLocalEdge(Array.from({ length: 140 }, () => samplePath.slice(1)).join('\n'), samplePath, sample);
+  const config: FleetConfig = {
+    phones,
+    sites: pops,
+    nodesPerSite,
+    siteSkew: count(flags['site-skew'], '--site-skew', 1, { min: 0, max: 3 }),
+    days,
+    warmUpHours: count(flags['warm-up-hours'], '--warm-up-hours', 24, { min: 0, max: 14 * 24 }),
+    publisherWarmUpDays: simulatedPublisherConfig(publisherEnv).fileRetentionDays,
+    tickSeconds: count(flags['tick-seconds'], '--tick-seconds', 60, { max: 3600 }),
+    pollIntervalSeconds: count(flags['poll-hours'], '--poll-hours', 4, { min: 0.25, max: 48 }) * 3600,
+    pollJitter: count(flags.jitter, '--jitter', 0.25, { min: 0, max: 0.9 }),
+    newInstallsPerDay: count(flags['new-installs'], '--new-installs', 0.02, { min: 0, max: 1 }),
+    offlinePerDay: count(flags.offline, '--offline', 0.01, { min: 0, max: 1 }),
+    offlineDaysMax: whole('--offline-days', count(flags['offline-days'], '--offline-days', 14, { max: 30 })),
+    wrongClocks: count(flags['wrong-clocks'], '--wrong-clocks', 0.01, { min: 0, max: 1 }),
+    uploadsPerDay: count(flags['uploads-per-day'], '--uploads-per-day', 1000, { min: 0.1, max: 1_000_000 }),
+    purge: {
+      failureRate: count(flags['purge-failures'], '--purge-failures', 0.05, { min: 0, max: 1 }),
+      outageMinutesPerDay: count(flags['purge-outage-minutes'], '--purge-outage-minutes', 60, { min: 0, max: 1440 }),
+      delayInMs: { min: 0, max: count(flags['purge-delay-minutes'], '--purge-delay-minutes', 20, { min: 0, max: 240 }) * 60_000 },
+    },
+    originLatencyMs: count(flags['origin-latency-ms'], '--origin-latency-ms', 80, { min: 0, max: 60_000 }),
+    originErrorRate: count(flags['origin-errors'], '--origin-errors', 0.001, { min: 0, max: 1 }),
+    publisherEnv,
+    declaration,
+    headerBytes: { notModified: wire.idlePollBytes, index: wire.indexHeaderBytes, file: wire.fileHeaderBytes, error: ERROR_HEADER_BYTES },
+    bytesPerKey,
+    cacheMaxBytes: 256 * 1024 * 1024,
+    seed: count(flags.seed, '--seed', 1, { min: 0, max: 2 ** 31 }),
+  };
+  const started = performance.now();
+  const bar = progressBar('simulated hours');
+  // Without a terminal (a log file), a line every 12 simulated hours.
+  config.onProgress = (hour, total) => {
+    if (bar) return hour === 0 ? bar.start(total, 0) : bar.update(hour);
+    if (hour % 12 === 0) process.stderr.write(`simulated hour ${hour} of ${total}, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  };
+  const result = await simulateFleet(config);
+  bar?.stop();
+  const figures = fleetFigures(config, result, (performance.now() - started) / 1000);
+  printTable(figures, wire);
   const file = flags.json ?? path.join('bench-results', 'fleet.json');
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const [main] = rows;
-  const result = {
-    mode: 'simulation',
-    phones: main.phones, pops: main.pops, days: main.days,
-    edgeShare: main.edgeShare, originRequests: main.originRequests, originRequestsPerDay: main.originRequestsPerDay, bytesPerPhonePerDay: main.bytesPerPhonePerDay,
-    idlePollBytes: wire.idlePollBytes,
-    egress: { gbPerDay: main.egressGbPerDay, costPerDayUsd: main.egressCostPerDayUsd, requestCostPerDayUsd: main.requestCostPerDayUsd, pricePerGbUsd: PRICE_PER_GB, pricePer10kRequestsUsd: PRICE_PER_10K_REQUESTS, priceSource: 'README.md, "The phone": Azure Front Door pricing' },
-    peakRssMb: Math.max(...rows.map((row) => row.peakRssMb)),
-    settings: { pollHours, jitter, tickSeconds, keysPerFile, fileSizes: sizes, seed, windowSeconds: 3600, scheduleSeconds: 900, marginSeconds: 300 },
-    wire,
-    runs: rows,
-  };
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  const settings = { ...config, declaration: undefined, publisherEnv: undefined, onProgress: undefined, headerBytes: config.headerBytes };
+  await writeFile(file, `${JSON.stringify({ mode: 'simulation', ...figures, idlePollBytes: wire.idlePollBytes, wire, bytesPerKey, settings }, null, 2)}\n`);
   process.stdout.write(`wrote ${file}\n`);
+  if (result.verify.mismatches > 0) {
+    process.stderr.write(`bench:fleet: ${result.verify.mismatches} reused file checks disagreed with a real one: the verification memo's assumption does not hold for this client\n`);
+    process.exitCode = 1;
+  }
 }
 
 async function httpMode(flags: ReturnType<typeof readFlags>): Promise<void> {

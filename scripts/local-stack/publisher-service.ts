@@ -36,6 +36,8 @@ export function devPublisherSettings(region: string): Record<string, string> {
     KEYFRONT_REGIONS: region,
     KEYFRONT_WINDOW_SECONDS: '60',
     KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: '5',
+    // A file for every window with keys, padded: an upload shows up within a minute (production holds keys back instead).
+    KEYFRONT_PRIVACY_FLOOR: 'pad',
     KEYFRONT_PUBLISH_LEASE_SECONDS: '15',
     KEYFRONT_PURGE_ATTEMPTS: '2',
     KEYFRONT_PURGE_BACKOFF_MS: '500',

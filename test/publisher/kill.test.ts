@@ -44,6 +44,7 @@ beforeAll(async () => {
     KEYFRONT_COSMOS_CONTAINER: 'kill-test',
     KEYFRONT_STORE_PAGE_SIZE: '5',
     KEYFRONT_MAX_KEYS_PER_FILE: '6', // several files per window
+    KEYFRONT_PRIVACY_FLOOR: 'pad',
     KEYFRONT_MIN_KEYS_PER_FILE: '4', // and padding on the small ones
     KEYFRONT_PADDING_JITTER: '2',
     KEYFRONT_PUBLISH_LEASE_SECONDS: '15',

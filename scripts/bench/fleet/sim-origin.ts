@@ -1,99 +1,101 @@
 /**
- * The exports container as the simulated POPs see it: the region's index in each published version
- * and the export files, answered with the headers the publisher writes (Cache-Control of
- * `publisher/index-file.ts`, an ETag per version, Last-Modified) through an undici `Dispatcher`,
- * so the real edge cache code sits on top of it. Every request that reaches it is counted.
+ * The exports container as the simulated edge sees it: the blobs the real publisher wrote into
+ * its `MemoryBlobWriter` (export files and both index files, with the Content-Type and
+ * Cache-Control the publisher set), answered through an undici `Dispatcher` as Blob storage answers
+ * a Get Blob: an ETag, Last-Modified (when the simulation first saw that version), a 304 to a
+ * matching `If-None-Match` (reached only when the edge does not cache the route), a 404 for a blob
+ * that does not exist. Every request is counted; each draws an origin latency (for request
+ * collapsing at the edge) and, at `errorRate`, fails with a 503 as a throttled account does.
  */
 import { Dispatcher } from 'undici';
-import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE, INDEX_CACHE_CONTROL, INDEX_TXT_CONTENT_TYPE } from '../../../publisher/index-file';
-
-export interface PublishedVersion {
-  /** Index version: its ETag is `"v{version}"`. */
-  version: number;
-  /** Sequence numbers of the files it names: [first, end). */
-  firstFile: number;
-  endFile: number;
-  publishedAtInMs: number;
-  indexBytes: number;
-}
+import type { MemoryBlobWriter } from '../../../publisher/blob/memory-blob-writer';
 
 export interface OriginCounters {
   requests: number;
-  bytes: number;
   indexRequests: number;
   fileRequests: number;
+  notModified: number;
+  errors: number;
+  bytes: number;
 }
 
-/** The path of file `seq` (window `seq`, counted from the simulation's first window). */
-export type FilePath = (seq: number) => string;
-
-const INDEX_ETAG = /^"v(\d+)"$/;
-
-/** The index version an ETag names, or -1. */
-export function versionOfEtag(etag: unknown): number {
-  const match = typeof etag === 'string' ? INDEX_ETAG.exec(etag) : null;
-  return match ? Number(match[1]) : -1;
+export interface SimOriginOptions {
+  /** The container's path on the origin (the route's origin path, e.g. `/exports`). */
+  containerPath: string;
+  /** Share of requests answered 503 ServerBusy. */
+  errorRate: number;
+  /** Latency of one origin request in ms (drawn per request). */
+  latencyInMs: () => number;
+  random: () => number;
+  /** Changes a blob's Cache-Control on the way out (tests: "as if the publisher wrote another s-maxage"). */
+  cacheControlOf?: (blobName: string, written: string | undefined) => string | undefined;
 }
+
+const INDEX = /\/index\.(txt|json)$/;
 
 export class SimOrigin extends Dispatcher {
-  readonly counters: OriginCounters = { requests: 0, bytes: 0, indexRequests: 0, fileRequests: 0 };
-  private readonly versions: PublishedVersion[] = [];
-  private readonly fileIndex = new Map<string, number>();
+  readonly counters: OriginCounters = { requests: 0, indexRequests: 0, fileRequests: 0, notModified: 0, errors: 0, bytes: 0 };
+  /** The latency the last request drew: how long its fill kept the edge's other requests waiting. */
+  lastLatencyInMs = 0;
+  /** When each version of a blob (by ETag) was first seen: its Last-Modified. */
+  private readonly seenAt = new Map<string, number>();
 
   constructor(
-    readonly indexPath: string,
-    private readonly fileBody: (seq: number) => Buffer,
-    private readonly filePublishedAt: (seq: number) => number,
+    private readonly exports: MemoryBlobWriter,
+    private readonly options: SimOriginOptions,
   ) {
     super();
   }
 
-  /** A new index version; the files it names must have been added (`addFile`) before. */
-  publishIndex(version: PublishedVersion): void {
-    this.versions.push(version);
-  }
-
-  addFile(path: string, seq: number): void {
-    this.fileIndex.set(path, seq);
-  }
-
-  current(): PublishedVersion {
-    return this.versions[this.versions.length - 1];
-  }
-
-  version(n: number): PublishedVersion {
-    return this.versions[n];
-  }
-
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    void this.answer(options, handler);
+    return true;
+  }
+
+  private async answer(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): Promise<void> {
     const controller = { abort: () => undefined, pause: () => undefined, resume: () => undefined, paused: false, aborted: false, reason: null } as unknown as Dispatcher.DispatchController;
     this.counters.requests += 1;
+    this.lastLatencyInMs = this.options.latencyInMs();
+    const path = options.path.split('?', 1)[0];
+    const prefix = `${this.options.containerPath}/`;
+    const name = path.startsWith(prefix) ? decodeURIComponent(path.slice(prefix.length)) : '';
+    if (INDEX.test(name)) this.counters.indexRequests += 1;
+    else this.counters.fileRequests += 1;
     const date = new Date(Date.now()).toUTCString();
-    let status = 200;
+    let status: number;
     let headers: Record<string, string>;
     let body: Buffer;
-    if (options.path === this.indexPath) {
-      const current = this.current();
-      this.counters.indexRequests += 1;
-      body = Buffer.alloc(current.indexBytes);
-      headers = { 'content-type': INDEX_TXT_CONTENT_TYPE, 'cache-control': INDEX_CACHE_CONTROL, etag: `"v${current.version}"`, 'last-modified': new Date(current.publishedAtInMs).toUTCString() };
-    } else if (this.fileIndex.has(options.path)) {
-      const seq = this.fileIndex.get(options.path) as number;
-      this.counters.fileRequests += 1;
-      body = this.fileBody(seq);
-      headers = { 'content-type': EXPORT_CONTENT_TYPE, 'cache-control': EXPORT_CACHE_CONTROL, etag: `"f${seq}"`, 'last-modified': new Date(this.filePublishedAt(seq)).toUTCString() };
-    } else {
-      status = 404;
-      body = Buffer.from('<?xml version="1.0"?><Error><Code>BlobNotFound</Code></Error>');
+    const blob = name === '' ? undefined : await this.exports.read(name);
+    if (this.options.random() < this.options.errorRate) {
+      this.counters.errors += 1;
+      status = 503;
+      body = Buffer.from('<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>');
       headers = { 'content-type': 'application/xml' };
+    } else if (!blob) {
+      status = 404;
+      body = Buffer.from('<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>');
+      headers = { 'content-type': 'application/xml' };
+    } else {
+      const seen = this.seenAt.get(`${name}\u0000${blob.etag}`) ?? Date.now();
+      this.seenAt.set(`${name}\u0000${blob.etag}`, seen);
+      const cacheControl = this.options.cacheControlOf ? this.options.cacheControlOf(name, blob.cacheControl) : blob.cacheControl;
+      headers = { 'content-type': blob.contentType ?? 'application/octet-stream', etag: blob.etag, 'last-modified': new Date(seen).toUTCString(), ...(cacheControl ? { 'cache-control': cacheControl } : {}) };
+      const ifNoneMatch = (options.headers as Record<string, string | undefined> | undefined)?.['if-none-match'];
+      if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === blob.etag || tag.trim() === '*')) {
+        this.counters.notModified += 1;
+        status = 304;
+        body = Buffer.alloc(0);
+      } else {
+        status = 200;
+        body = blob.data;
+      }
     }
-    headers = { ...headers, date, 'content-length': String(body.length) };
+    headers = { ...headers, date, ...(status === 304 ? {} : { 'content-length': String(body.length) }) };
     this.counters.bytes += body.length;
     handler.onRequestStart?.(controller, {});
-    handler.onResponseStart?.(controller, status, headers, status === 200 ? 'OK' : 'Not Found');
-    handler.onResponseData?.(controller, body);
+    handler.onResponseStart?.(controller, status, headers, '');
+    if (body.length > 0) handler.onResponseData?.(controller, body);
     handler.onResponseEnd?.(controller, {});
-    return true;
   }
 
   override async close(): Promise<void> {}
