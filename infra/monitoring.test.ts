@@ -7,6 +7,7 @@ import { deploymentNames, deploymentProfile } from './profiles';
 import { compileDeployment } from './template';
 import { METRIC } from '../platform/metrics';
 import { isoDurationMs } from '../test/support/alert-evaluation';
+import { runKql, type KqlRow } from '../test/support/kql';
 
 const ofType = (template: ArmTemplate, type: string): ArmResource[] => template.resources.filter((resource) => resource.type === type);
 const props = (resource: ArmResource) => resource.properties as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -137,5 +138,25 @@ describe('the staleness window, from the publisher schedule', () => {
     // prod: 2 runs of 15 minutes and 9 minutes of deadline = 39, so 45; dev: 3 runs, 54, so 60.
     expect([regionStaleMinutes(THRESHOLDS.prod), regionStaleMinutes(THRESHOLDS.dev)]).toEqual([45, 60]);
     expect(regionStaleMinutes(THRESHOLDS.prod, '0 */5 * * * *', 120)).toBe(15);
+  });
+});
+
+describe("the workbook's edge hit ratio", () => {
+  const panel = WORKBOOK_PANELS.find((item) => item.title.startsWith('Edge hit ratio'))!;
+  const minute = (at: number, requests: number, originRequests: number, percent4xx: number): KqlRow[] => {
+    const TimeGenerated = new Date(Date.UTC(2026, 10, 30, 12, at));
+    const row = (MetricName: string, Total: number, Average: number) => ({ TimeGenerated, ResourceProvider: 'MICROSOFT.CDN', MetricName, Total, Average });
+    return [row('RequestCount', requests, requests), row('OriginRequestCount', originRequests, originRequests), row('Percentage4XX', 0, percent4xx)];
+  };
+  const ratio = (rows: KqlRow[]) => runKql(panel.query, { AzureMetrics: rows }, new Date(Date.UTC(2026, 10, 30, 13)))[0].HitRatioPercent;
+
+  it('is the share of the requests the edge did not refuse that it answered from its cache', () => {
+    // 10,000 reads a minute, 10 to the origin: 99.9%.
+    expect(ratio([...minute(0, 10_000, 10, 0), ...minute(1, 10_000, 10, 0)])).toBe(99.9);
+  });
+
+  it('does not count requests the edge refused (WAF blocks, rate limits: 4xx) as hits', () => {
+    // The same reads plus 10,000 blocked requests a minute: still 99.9%, not 99.95%.
+    expect(ratio([...minute(0, 20_000, 10, 50), ...minute(1, 20_000, 10, 50)])).toBe(99.9);
   });
 });
