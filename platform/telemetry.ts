@@ -255,6 +255,6 @@ export function startTelemetryFromEnvironment(env: NodeJS.ProcessEnv, azFunc: ()
   const settings = readTelemetrySettings(read);
   if (read.problems.length > 0) return current;
   const telemetry = startTelemetry(settings);
-  instrumentAzureFunctions(azFunc(), telemetry);
+  if (telemetry.enabled) instrumentAzureFunctions(azFunc(), telemetry);
   return telemetry;
 }
