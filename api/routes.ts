@@ -52,10 +52,9 @@ export function pathOf(route: RouteDefinition): string {
 export function bindRoute(route: ApiRoute, api: ApiRuntime): HttpHandler {
   const spanName = `${route.methods[0]} ${pathOf(route)}`;
   if (route.probe) return (request, context) => handle(request, context, NOT_RECORDING);
-  // One span per request, under the host's trace when it passes one.
+  // One span per request, under the host's request span in Azure (made active by the Functions instrumentation).
   return function traced(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const traceParent = context.traceContext?.traceParent;
-    return traceOperation(spanName, traceParent ? { traceParent } : {}, (span) => handle(request, context, span));
+    return traceOperation(spanName, {}, (span) => handle(request, context, span));
   };
 
   async function handle(request: HttpRequest, context: InvocationContext, span: OperationSpan): Promise<HttpResponseInit> {

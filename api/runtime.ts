@@ -7,7 +7,7 @@ import { version } from '../package.json';
 import type { ApiConfig } from './config';
 import { createLogger, type Logger } from '../platform/log';
 import { noopMetrics, type Metrics } from '../platform/metrics';
-import { countFailures } from '../platform/metrics-failures';
+import { recordCalls } from '../platform/metrics-calls';
 import { AttestationVerifier } from './attestation/verifier';
 import { CertificateVerifier } from './upload/certificate';
 import { UploadLatencies } from './upload/chaff-latency';
@@ -55,8 +55,8 @@ export function createStore(config: ApiConfig): ExposureStore {
 
 export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions = {}): ApiRuntime {
   const metrics = options.metrics ?? noopMetrics;
-  // Failures counted only where they are recorded: no wrapper on the store otherwise.
-  const store = metrics === noopMetrics ? (options.store ?? createStore(config)) : countFailures(options.store ?? createStore(config), metrics.storeError);
+  // Calls timed and failures counted only where they are recorded: no wrapper on the store otherwise.
+  const store = metrics === noopMetrics ? (options.store ?? createStore(config)) : recordCalls(options.store ?? createStore(config), metrics.storeCall);
   const logger = options.logger ?? createLogger('api', { level: config.logLevel });
   const now = options.now ?? (() => new Date());
   const healthCacheInMs = options.healthCacheInMs ?? 5000;

@@ -2,10 +2,12 @@
 import { API_VERSIONS } from './api-versions';
 import type { ArmResource, ArmTemplate } from './arm';
 import { checkTemplate } from './check';
-import { FRONT_DOOR_LOG_CATEGORIES, THRESHOLDS, WORKBOOK_PANELS } from './monitoring';
+import { FRONT_DOOR_LOG_CATEGORIES, logAlerts, regionStaleMinutes, schedulePeriodMinutes, THRESHOLDS, WORKBOOK_PANELS } from './monitoring';
 import { deploymentNames, deploymentProfile } from './profiles';
 import { compileDeployment } from './template';
 import { METRIC } from '../platform/metrics';
+import { isoDurationMs } from '../test/support/alert-evaluation';
+import { runKql, type KqlRow } from '../test/support/kql';
 
 const ofType = (template: ArmTemplate, type: string): ArmResource[] => template.resources.filter((resource) => resource.type === type);
 const props = (resource: ArmResource) => resource.properties as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -41,25 +43,33 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     expect(metricAlert.dependsOn).toEqual(expect.arrayContaining([actionGroupId]));
   });
 
-  it('alerts on publish lag, a silent publisher, purge failures and upload refusal spikes, over the workspace, with the profile thresholds', () => {
+  it('alerts on failing uploads and register calls, stale regions, publishing, purges, store, blob and signing errors, over the workspace, each with its runbook', () => {
     const rules = new Map(ofType(template, 'Microsoft.Insights/scheduledQueryRules').map((rule) => [rule.name.slice(profile.namePrefix.length + 1), rule]));
-    expect([...rules.keys()].sort()).toEqual(['publish-lag', 'publisher-silent', 'purge-failures', 'upload-refusal-spike']);
+    expect([...rules.keys()]).toEqual(logAlerts(thresholds).map((alert) => alert.name));
+    expect([...rules.keys()].sort()).toEqual(['blob-errors', 'publish-lag', 'publisher-silent', 'purge-failures', 'region-stale', 'register-failures', 'signing-failures', 'store-errors', 'upload-failures', 'upload-refusal-spike', 'uploads-all-failing']);
     const criterion = (rule: string) => props(rules.get(rule)!).criteria.allOf[0];
     for (const rule of rules.values()) {
       expect(rule.kind).toBe('LogAlert');
       expect(props(rule).scopes).toEqual([workspaceId]);
       expect(props(rule).enabled).toBe(true);
-      expect(props(rule).description.length).toBeGreaterThan(40);
+      // A runbook: what it means and where to look.
+      expect(props(rule).description.length).toBeGreaterThan(150);
+      expect(props(rule).windowSize).toMatch(/^PT(5|10|15|30|45)M$|^PT[1-6]H$|^P[12]D$/);
     }
+    expect(criterion('upload-failures')).toMatchObject({ operator: 'GreaterThan', threshold: thresholds.uploadFailedPercent, metricMeasureColumn: 'FailedPercent' });
+    expect(criterion('upload-failures').query).toContain(`Failed + Stored >= ${thresholds.minimumUploads}`);
+    expect(criterion('uploads-all-failing')).toMatchObject({ operator: 'GreaterThanOrEqual', threshold: thresholds.allUploadsFailing, metricMeasureColumn: 'Failed', timeAggregation: 'Total' });
+    expect(criterion('region-stale')).toMatchObject({ metricMeasureColumn: 'Runs', dimensions: [{ name: 'Region', operator: 'Include', values: ['*'] }] });
+    expect(isoDurationMs(props(rules.get('region-stale')!).windowSize)).toBe(regionStaleMinutes(thresholds) * 60_000);
     expect(criterion('publish-lag')).toMatchObject({ operator: 'GreaterThan', threshold: thresholds.publishLagSeconds, metricMeasureColumn: 'LagSeconds', timeAggregation: 'Maximum', dimensions: [{ name: 'Region', operator: 'Include', values: ['*'] }] });
     expect(criterion('publish-lag').query).toContain(`Name == '${METRIC.publishLag.name}'`);
+    expect(props(rules.get('publish-lag')!).description).toContain(METRIC.storeDuration.name);
     expect(criterion('publisher-silent')).toMatchObject({ operator: 'LessThan', threshold: 1, metricMeasureColumn: 'Runs' });
-    expect(props(rules.get('publisher-silent')!).windowSize).toBe(`PT${thresholds.publisherSilentMinutes}M`);
-    expect(criterion('publisher-silent').query).toContain(`Name == '${METRIC.publishRuns.name}'`);
     expect(criterion('purge-failures')).toMatchObject({ operator: 'GreaterThan', threshold: thresholds.purgeFailuresPerHour });
-    expect(criterion('purge-failures').query).toContain(`Name == '${METRIC.purgeFailures.name}'`);
     expect(criterion('upload-refusal-spike')).toMatchObject({ operator: 'GreaterThan', threshold: thresholds.uploadRefusedPercent, metricMeasureColumn: 'RefusedPercent' });
     expect(criterion('upload-refusal-spike').query).toContain(`Uploads >= ${thresholds.minimumUploads}`);
+    expect(criterion('store-errors').query).toContain(`Name == '${METRIC.storeDuration.name}'`);
+    expect(criterion('signing-failures').query).toContain(`Name == '${METRIC.signingFailures.name}'`);
   });
 
   it("alerts on the edge's 5xx rate with a metric alert on the Front Door profile", () => {
@@ -74,7 +84,7 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     expect(alert.dependsOn).toEqual(expect.arrayContaining([profileId]));
   });
 
-  it('sends Front Door access, health-probe and WAF logs, and the Key Vault audit log, to the workspace', () => {
+  it("sends Front Door's health-probe log and metrics (not its access or WAF log), and the Key Vault audit log, to the workspace", () => {
     const settings = ofType(template, 'Microsoft.Insights/diagnosticSettings');
     const edge = settings.find((setting) => setting.scope === `Microsoft.Cdn/profiles/${names.frontDoorProfile}`)!;
     expect(props(edge).workspaceId).toBe(workspaceId);
@@ -99,7 +109,7 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     const text = queries.map((query) => query.query).join('\n');
     for (const metric of [METRIC.uploads, METRIC.certificateFailures, METRIC.publishLag]) expect(text).toContain(`'${metric.name}'`);
     expect(text).not.toContain('FrontDoorAccessLog');
-    expect(text).toContain("MetricName in ('RequestCount', 'OriginRequestCount')");
+    expect(text).toContain("MetricName in ('RequestCount', 'OriginRequestCount', 'Percentage4XX')");
     expect(text).toMatch(/HitRatioPercent/);
     expect(text).toMatch(/OriginRequests/);
   });
@@ -108,5 +118,45 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     const known = new Set<string>(Object.values(METRIC).map((metric) => metric.name));
     const text = JSON.stringify(template.resources.filter((resource) => resource.type.startsWith('Microsoft.Insights/')));
     for (const used of text.match(/keyfront\.[a-z.]+[a-z]/g) ?? []) expect(known.has(used)).toBe(true);
+  });
+});
+
+describe('the staleness window, from the publisher schedule', () => {
+  it.each([
+    ['0 */15 * * * *', 15],
+    ['0 */5 * * * *', 5],
+    ['0 * * * * *', 1],
+  ])('%s runs every %i minutes', (schedule, minutes) => {
+    expect(schedulePeriodMinutes(schedule)).toBe(minutes);
+  });
+
+  it.each(['0 0 * * * *', '0 */7 * * * *', '*/10 * * * * *', '0 */15 9-17 * * *', 'hourly'])('refuses %s, which is not every N minutes, naming it', (schedule) => {
+    expect(() => schedulePeriodMinutes(schedule)).toThrow(schedule);
+  });
+
+  it('allows the runs a profile may miss plus a run deadline, rounded up to an alert window', () => {
+    // prod: 2 runs of 15 minutes and 9 minutes of deadline = 39, so 45; dev: 3 runs, 54, so 60.
+    expect([regionStaleMinutes(THRESHOLDS.prod), regionStaleMinutes(THRESHOLDS.dev)]).toEqual([45, 60]);
+    expect(regionStaleMinutes(THRESHOLDS.prod, '0 */5 * * * *', 120)).toBe(15);
+  });
+});
+
+describe("the workbook's edge hit ratio", () => {
+  const panel = WORKBOOK_PANELS.find((item) => item.title.startsWith('Edge hit ratio'))!;
+  const minute = (at: number, requests: number, originRequests: number, percent4xx: number): KqlRow[] => {
+    const TimeGenerated = new Date(Date.UTC(2026, 10, 30, 12, at));
+    const row = (MetricName: string, Total: number, Average: number) => ({ TimeGenerated, ResourceProvider: 'MICROSOFT.CDN', MetricName, Total, Average });
+    return [row('RequestCount', requests, requests), row('OriginRequestCount', originRequests, originRequests), row('Percentage4XX', 0, percent4xx)];
+  };
+  const ratio = (rows: KqlRow[]) => runKql(panel.query, { AzureMetrics: rows }, new Date(Date.UTC(2026, 10, 30, 13)))[0].HitRatioPercent;
+
+  it('is the share of the requests the edge did not refuse that it answered from its cache', () => {
+    // 10,000 reads a minute, 10 to the origin: 99.9%.
+    expect(ratio([...minute(0, 10_000, 10, 0), ...minute(1, 10_000, 10, 0)])).toBe(99.9);
+  });
+
+  it('does not count requests the edge refused (WAF blocks, rate limits: 4xx) as hits', () => {
+    // The same reads plus 10,000 blocked requests a minute: still 99.9%, not 99.95%.
+    expect(ratio([...minute(0, 20_000, 10, 50), ...minute(1, 20_000, 10, 50)])).toBe(99.9);
   });
 });

@@ -306,8 +306,10 @@ function monitoringBase(profile: DeploymentProfile, names: DeploymentNames): Arm
     res('Microsoft.Insights/components', names.appInsights, {
       location: LOCATION,
       kind: 'web',
-      // Workspace-based; local auth off: the apps send telemetry with their identity.
-      properties: { Application_Type: 'web', WorkspaceResourceId: workspaceId, DisableLocalAuth: true, IngestionMode: 'LogAnalytics' },
+      // Workspace-based; local auth off: the apps send telemetry with their identity. IP masking stays on
+      // (DisableIpMasking false, the default, written so nobody mistakes it): an address that reached
+      // App Insights would be used for its city and then stored as 0.0.0.0 ("Geolocation and IP address handling").
+      properties: { Application_Type: 'web', WorkspaceResourceId: workspaceId, DisableLocalAuth: true, DisableIpMasking: false, IngestionMode: 'LogAnalytics' },
       dependsOn: [workspaceId],
     }),
   ];
@@ -346,6 +348,8 @@ function commonSettings(names: DeploymentNames, site: string, slot: boolean): Se
     { name: 'AzureWebJobsStorage__queueServiceUri', value: `https://${names.hostAccount}.queue.core.windows.net` },
     { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: `[reference(${inner(insightsId)}, '${apiVersionOf('Microsoft.Insights/components')}').ConnectionString]` },
     { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' },
+    // No SDK statistics to Microsoft from the host's exporter either ("Statsbeat in Application Insights"); the app sets it itself.
+    { name: 'APPLICATIONINSIGHTS_STATSBEAT_DISABLED', value: 'true' },
     { name: 'KEYFRONT_STORE', value: 'cosmos' },
     { name: 'KEYFRONT_COSMOS_ENDPOINT', value: `[reference(${inner(resourceId('Microsoft.DocumentDB/databaseAccounts', names.cosmosAccount))}, '${apiVersionOf('Microsoft.DocumentDB/databaseAccounts')}').documentEndpoint]` },
     { name: 'KEYFRONT_COSMOS_DATABASE', value: DEFAULT_DATABASE_ID },

@@ -73,6 +73,39 @@ describe('metrics', () => {
     expect(of('keyfront.publish.duration')).toEqual([[{}, expect.objectContaining({ count: 1, sum: 12.5 })]]);
   });
 
+  it('times store and blob calls by operation and result, counts their errors, and counts signing failures', async () => {
+    const reader = new TestReader();
+    const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
+    metrics.storeCall('insert', 0.02);
+    metrics.storeCall('insert', 0.5, 'StoreUnavailableError');
+    metrics.blobCall('write', 0.1);
+    metrics.signingFailure('RestError');
+    const recorded = points((await reader.collect()).resourceMetrics);
+    const of = (name: string) => recorded.filter((point) => point.name === name).map((p) => [p.unit, p.attributes, p.value]);
+    expect(of('keyfront.store.duration')).toEqual(expect.arrayContaining([
+      ['s', { operation: 'insert', result: 'failed' }, expect.objectContaining({ count: 1, sum: 0.5 })],
+      ['s', { operation: 'insert', result: 'ok' }, expect.objectContaining({ count: 1, sum: 0.02 })],
+    ]));
+    expect(of('keyfront.store.duration')).toHaveLength(2);
+    expect(of('keyfront.store.errors')).toEqual([['{error}', { operation: 'insert', error: 'StoreUnavailableError' }, 1]]);
+    expect(of('keyfront.blob.duration')).toEqual([['s', { operation: 'write', result: 'ok' }, expect.objectContaining({ count: 1, sum: 0.1 })]]);
+    expect(of('keyfront.blob.errors')).toEqual([]);
+    expect(of('keyfront.signing.failures')).toEqual([['{call}', { error: 'RestError' }, 1]]);
+  });
+
+  it("records each region's last success time at every run of it, and none before its first success", async () => {
+    const reader = new TestReader();
+    const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
+    const run = (region: string, status: 'done' | 'failed', endedAtInMs: number) => metrics.publishRegion({ region, status, fileCount: 0, keyCount: 0, purged: null, filesDeleted: 0, keysDeleted: 0 }, endedAtInMs);
+    run('440', 'done', 1_000_000_000_400);
+    run('441', 'failed', 1_000_000_000_400);
+    const gauge = async () => points((await reader.collect()).resourceMetrics).filter((point) => point.name === 'keyfront.publish.success.time').map((p) => [p.attributes, p.value]);
+    expect(await gauge()).toEqual([[{ region: '440' }, 1_000_000_000]]);
+    // Failing since: the time stays that of the last success, so its age grows.
+    run('440', 'failed', 1_000_000_900_000);
+    expect(await gauge()).toEqual([[{ region: '440' }, 1_000_000_000]]);
+  });
+
   it('noopMetrics records nothing and costs nothing to call', () => {
     for (const method of Object.values(noopMetrics)) expect((method as () => unknown)()).toBeUndefined();
   });

@@ -24,6 +24,11 @@ export const METRIC = {
   cleanupDeletions: { name: 'keyfront.cleanup.deletions', unit: '{item}', description: 'Expired export files and old keys deleted, by region and kind (file, key).' },
   storeErrors: { name: 'keyfront.store.errors', unit: '{error}', description: 'Exposure store operations that failed, by operation and error name.' },
   blobErrors: { name: 'keyfront.blob.errors', unit: '{error}', description: 'Blob storage operations that failed, by operation and error name.' },
+  // Latency as histograms: their count is the call rate and their failed share the error rate (the store and blob alerts).
+  storeDuration: { name: 'keyfront.store.duration', unit: 's', description: 'Exposure store (Cosmos DB) calls: how long each took, by operation and result (ok, failed).' },
+  blobDuration: { name: 'keyfront.blob.duration', unit: 's', description: 'Blob storage calls: how long each took, by operation and result (ok, failed).' },
+  publishSuccessTime: { name: 'keyfront.publish.success.time', unit: 's', description: "Unix time of a region's last successful run that this instance saw, recorded at each of its runs (a gauge)." },
+  signingFailures: { name: 'keyfront.signing.failures', unit: '{call}', description: 'Signing calls (Key Vault in production) that failed, by error name.' },
 } as const;
 
 export type UploadResult = 'stored' | 'chaff' | 'refused' | 'failed';
@@ -50,12 +55,18 @@ export interface Metrics {
   certificateFailure(reason: string): void;
   /** One upload's device attestation, checked in report or enforce mode (no device data: three words). */
   attestation(mode: string, platform: string, code: string): void;
-  /** One region of a publisher run. */
-  publishRegion(figures: RegionRunFigures): void;
+  /** One region of a publisher run; `endedAtInMs` (default: now) is a `done` region's success time. */
+  publishRegion(figures: RegionRunFigures, endedAtInMs?: number): void;
   /** A whole publisher run, all regions. */
   publishRun(durationSeconds: number): void;
   storeError(operation: string, errorName: string): void;
   blobError(operation: string, errorName: string): void;
+  /** One exposure store call: its duration and, when it failed, its error's name (counted in `storeError` too). */
+  storeCall(operation: string, seconds: number, errorName?: string): void;
+  /** One Blob storage call, the same way. */
+  blobCall(operation: string, seconds: number, errorName?: string): void;
+  /** A signing call that failed (the signer's error name). */
+  signingFailure(errorName: string): void;
 }
 
 const nothing = (): void => undefined;
@@ -71,11 +82,15 @@ export const noopMetrics: Metrics = {
   publishRun: nothing,
   storeError: nothing,
   blobError: nothing,
+  storeCall: nothing,
+  blobCall: nothing,
+  signingFailure: nothing,
 };
 
 /**
  * Metrics on an OpenTelemetry meter. Counters and histograms are created once; recording costs
- * one small attribute object per call (the per-request path makes at most three calls).
+ * one small attribute object per call (the per-request path makes at most three calls, plus one
+ * per store call).
  */
 export function createMetrics(meter: Meter): Metrics {
   const counter = (spec: { name: string; unit: string; description: string }) => meter.createCounter(spec.name, { unit: spec.unit, description: spec.description });
@@ -95,6 +110,12 @@ export function createMetrics(meter: Meter): Metrics {
   const cleanupDeletions = counter(METRIC.cleanupDeletions);
   const storeErrors = counter(METRIC.storeErrors);
   const blobErrors = counter(METRIC.blobErrors);
+  const storeDuration = histogram(METRIC.storeDuration);
+  const blobDuration = histogram(METRIC.blobDuration);
+  const publishSuccessTime = meter.createGauge(METRIC.publishSuccessTime.name, { unit: METRIC.publishSuccessTime.unit, description: METRIC.publishSuccessTime.description });
+  const signingFailures = counter(METRIC.signingFailures);
+  /** Each region's last successful run (Unix s) this instance saw: a region failing since is stale by its age. */
+  const lastSuccess = new Map<string, number>();
   const INSERTED: Attributes = { kind: 'inserted' };
   const REVISED: Attributes = { kind: 'revised' };
   return {
@@ -106,7 +127,7 @@ export function createMetrics(meter: Meter): Metrics {
     register: (result, code) => register.add(1, { result, code }),
     certificateFailure: (reason) => certificateFailures.add(1, { reason }),
     attestation: (mode, platform, code) => attestations.add(1, { mode, platform, code }),
-    publishRegion: (figures) => {
+    publishRegion: (figures, endedAtInMs = Date.now()) => {
       const region: Attributes = { region: figures.region };
       publishRuns.add(1, { region: figures.region, status: figures.status });
       // Zeros too: a run that found nothing is a data point, so that silence means no runs.
@@ -119,9 +140,21 @@ export function createMetrics(meter: Meter): Metrics {
       }
       if (figures.filesDeleted > 0) cleanupDeletions.add(figures.filesDeleted, { region: figures.region, kind: 'file' });
       if (figures.keysDeleted > 0) cleanupDeletions.add(figures.keysDeleted, { region: figures.region, kind: 'key' });
+      if (figures.status === 'done') lastSuccess.set(figures.region, Math.round(endedAtInMs / 1000));
+      const succeeded = lastSuccess.get(figures.region);
+      if (succeeded !== undefined) publishSuccessTime.record(succeeded, region);
     },
     publishRun: (durationSeconds) => publishDuration.record(durationSeconds),
     storeError: (operation, errorName) => storeErrors.add(1, { operation, error: errorName }),
     blobError: (operation, errorName) => blobErrors.add(1, { operation, error: errorName }),
+    storeCall: (operation, seconds, errorName) => {
+      storeDuration.record(seconds, { operation, result: errorName === undefined ? 'ok' : 'failed' });
+      if (errorName !== undefined) storeErrors.add(1, { operation, error: errorName });
+    },
+    blobCall: (operation, seconds, errorName) => {
+      blobDuration.record(seconds, { operation, result: errorName === undefined ? 'ok' : 'failed' });
+      if (errorName !== undefined) blobErrors.add(1, { operation, error: errorName });
+    },
+    signingFailure: (errorName) => signingFailures.add(1, { error: errorName }),
   };
 }

@@ -16,6 +16,8 @@ export const DROPPED_ATTRIBUTES: ReadonlySet<string> = new Set([
   'client.socket.address',
   'client.socket.port',
   'http.client_ip',
+  // The exporter's explicit override of the location IP (ai.location.ip), which App Insights would geolocate.
+  'microsoft.client.ip',
   'net.peer.ip',
   'net.peer.port',
   'net.sock.peer.addr',

@@ -1,10 +1,11 @@
 /**
  * One span per operation (an API request, a publisher run), the span the operation's log lines
- * and dependencies hang under. In Azure Functions the host passes its W3C `traceparent` in the
- * invocation context: the span continues that trace, so the host's records and ours share one
- * operation id. With telemetry off, nothing is created.
+ * and dependencies hang under. In Azure Functions the host's trace context is made active around
+ * each invocation by the Azure Functions instrumentation (platform/telemetry.ts): the span continues
+ * that trace, so the host's records and ours share one operation id. With telemetry off, nothing is
+ * created.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { tracingEnabled } from './telemetry';
 
 /** What an operation may say about itself: low-cardinality words and counts, never key data, ids or addresses. */
@@ -20,8 +21,11 @@ export interface OperationSpan {
 export const NOT_RECORDING: OperationSpan = { set: () => undefined, fail: () => undefined, succeed: () => undefined };
 
 export interface OperationOptions {
-  /** The Functions host's `traceContext.traceParent`, when there is one. */
-  traceParent?: string;
+  /**
+   * An operation of its own (App Insights: a request) even under a parent: a publisher run, which
+   * the host starts from its timer. Otherwise the span is a request only when nothing encloses it.
+   */
+  request?: boolean;
   attributes?: Attributes;
 }
 
@@ -39,14 +43,15 @@ function errorName(error: unknown): string {
 }
 
 /**
- * Runs `operation` inside a span named `name`: a server span (App Insights: a request) unless it
- * runs inside another span (the local host's HTTP span), then an internal one. A throw marks the
- * span failed with the error's name and is rethrown.
+ * Runs `operation` inside a span named `name`: a server span (App Insights: a request) when nothing
+ * encloses it or `options.request` says so; inside another span an internal one. An API request in
+ * Azure runs inside the host's own HTTP request span (the host records the request: one row in
+ * AppRequests, ours under it). A throw marks the span failed with the error's name and is rethrown.
  */
 export async function traceOperation<T>(name: string, options: OperationOptions, operation: (span: OperationSpan) => Promise<T>): Promise<T> {
   if (!tracingEnabled()) return operation(NOT_RECORDING);
-  const parent = options.traceParent ? propagation.extract(ROOT_CONTEXT, { traceparent: options.traceParent }) : context.active();
-  const kind = trace.getSpan(parent) && !options.traceParent ? SpanKind.INTERNAL : SpanKind.SERVER;
+  const parent = context.active();
+  const kind = options.request || !trace.getSpan(parent) ? SpanKind.SERVER : SpanKind.INTERNAL;
   return trace.getTracer('keyfront').startActiveSpan(name, { kind, ...(options.attributes ? { attributes: options.attributes } : {}) }, parent, async (span) => {
     try {
       return await operation(operationSpan(span));

@@ -1,6 +1,6 @@
 import { noopMetrics } from './metrics';
 import { SettingsReader } from './settings';
-import { AUTHENTICATION_STRING_ENV, connectionStringProblem, CONNECTION_STRING_ENV, currentTelemetry, distroOptions, parseAuthenticationString, readTelemetrySettings, startTelemetry, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING } from './telemetry';
+import { AUTHENTICATION_STRING_ENV, connectionStringProblem, CONNECTION_STRING_ENV, currentTelemetry, distroOptions, instrumentAzureFunctions, parseAuthenticationString, readTelemetrySettings, startTelemetry, startTelemetryFromEnvironment, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING } from './telemetry';
 import { PrivacySpanProcessor } from './telemetry-privacy';
 
 const KEY = '2f6a3b0c-1d2e-4f50-8a9b-0c1d2e3f4a5b';
@@ -49,6 +49,22 @@ describe('startTelemetry', () => {
     expect([telemetry.enabled, telemetry.metrics]).toEqual([false, noopMetrics]);
     expect(currentTelemetry()).toBe(telemetry);
   });
+
+  it("from the environment, starts nothing on a bad value (the app's configuration refuses it next, naming it) and asks for @azure/functions only when it started", () => {
+    const azFunc = jest.fn();
+    expect(startTelemetryFromEnvironment({ [CONNECTION_STRING_ENV]: 'InstrumentationKey=nope' }, azFunc).enabled).toBe(false);
+    expect(startTelemetryFromEnvironment({}, azFunc).enabled).toBe(false);
+    expect(azFunc).not.toHaveBeenCalled();
+  });
+
+  it('registers the Azure Functions instrumentation only with telemetry on, inside the Functions worker', () => {
+    const azFunc = { app: { setup: jest.fn(), hook: { appTerminate: jest.fn() } } } as unknown as typeof import('@azure/functions');
+    expect(instrumentAzureFunctions(azFunc)).toBe(false);
+    const on = { enabled: true, metrics: noopMetrics, flush: async () => undefined, shutdown: async () => undefined };
+    // Here there is no @azure/functions-core: not the worker.
+    expect(instrumentAzureFunctions(azFunc, on)).toBe(false);
+    expect(azFunc.app.hook.appTerminate).not.toHaveBeenCalled();
+  });
 });
 
 describe("the distro's options", () => {
@@ -59,6 +75,10 @@ describe("the distro's options", () => {
     expect(options).toMatchObject({ enableLiveMetrics: false, samplingRatio: 1, tracesPerSecond: 0 });
     expect(options.azureMonitorExporterOptions).toMatchObject({ connectionString: `InstrumentationKey=${KEY}`, disableOfflineStorage: false });
     expect(options.azureMonitorExporterOptions).not.toHaveProperty('credential');
+  });
+
+  it('trace no Azure SDK call (their URLs name Cosmos items)', () => {
+    expect(options.instrumentationOptions!.azureSdk).toEqual({ enabled: false });
   });
 
   it('trace no health probe and no raw outgoing HTTP', () => {

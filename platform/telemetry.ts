@@ -3,15 +3,20 @@
  * metrics to Application Insights when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set, and
  * nothing is set up otherwise (handlers then record into `noopMetrics`). Privacy is enforced
  * here, whatever an instrumentation records: the `PrivacySpanProcessor` scrubs every span
- * before export, live metrics (which stream request details) stay off, and incoming health
- * probes are not traced. Every operation is sampled; raw outgoing HTTP is not traced (its URLs
- * would name Cosmos items), and the store and blob error counters stand for the dependencies.
+ * before export, live metrics (which stream request details) stay off, incoming health probes
+ * are not traced, and no SDK statistics go to Microsoft. Every operation is sampled; raw outgoing
+ * HTTP and the Azure SDKs are not traced (their URLs would name Cosmos items): the store and blob
+ * call histograms stand for the dependencies.
+ *
+ * In a Function App, `startTelemetryFromEnvironment` runs first of all (platform/telemetry-first.ts)
+ * and registers the Azure Functions instrumentation, as "Use OpenTelemetry with Azure Functions"
+ * (learn.microsoft.com/azure/azure-functions/opentelemetry-howto) describes for JavaScript.
  */
 import { metrics as otelMetrics, trace } from '@opentelemetry/api';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
 import type { TokenCredential } from '@azure/core-auth';
 import { createMetrics, noopMetrics, type Metrics } from './metrics';
-import type { SettingsReader } from './settings';
+import { SettingsReader } from './settings';
 import { PrivacySpanProcessor } from './telemetry-privacy';
 
 export const CONNECTION_STRING_ENV = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
@@ -133,7 +138,16 @@ function managedIdentity(entraId: { clientId?: string }): TokenCredential {
   return entraId.clientId ? new ManagedIdentityCredential({ clientId: entraId.clientId }) : new ManagedIdentityCredential();
 }
 
-/** The distro's options: our processor, no live metrics, no trace of health probes. */
+/**
+ * SDK statistics ("statsbeat") the exporter would send to a Microsoft endpoint, off: the documented
+ * switch (`APPLICATIONINSIGHTS_STATSBEAT_DISABLED`, "Statsbeat in Application Insights") turns off
+ * the non-essential part, and the exporter reads the older `APPLICATION_INSIGHTS_NO_STATSBEAT`
+ * (@azure/monitor-opentelemetry-exporter, `LEGACY_ENV_DISABLE_STATSBEAT`) to send none at all.
+ * Both are read from the environment when the exporter is made, so they are set before.
+ */
+export const STATSBEAT_OFF: Readonly<Record<string, string>> = { APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', APPLICATION_INSIGHTS_NO_STATSBEAT: 'true' };
+
+/** The distro's options: our processor, no live metrics, no trace of health probes, raw HTTP or the Azure SDKs. */
 export function distroOptions(settings: Required<Pick<TelemetrySettings, 'connectionString'>> & TelemetrySettings, options: TelemetryOptions = {}): AzureMonitorOpenTelemetryOptions {
   return {
     azureMonitorExporterOptions: {
@@ -149,6 +163,8 @@ export function distroOptions(settings: Required<Pick<TelemetrySettings, 'connec
     tracesPerSecond: 0,
     spanProcessors: [new PrivacySpanProcessor()],
     instrumentationOptions: {
+      // The apps are bundled, so the SDK instrumentation could not hook them anyway; off everywhere, the same locally.
+      azureSdk: { enabled: false },
       http: {
         enabled: true,
         // Probes arrive every 30 s from every edge location: counted by the edge, not traced here.
@@ -179,6 +195,7 @@ async function flushProviders(): Promise<void> {
  */
 export function startTelemetry(settings: TelemetrySettings, options: TelemetryOptions = {}): Telemetry {
   if (current.enabled || settings.connectionString === undefined) return current;
+  Object.assign(process.env, STATSBEAT_OFF);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when telemetry is on
   const distro = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
   distro.useAzureMonitor(distroOptions({ ...settings, connectionString: settings.connectionString }, options));
@@ -197,4 +214,47 @@ export function startTelemetry(settings: TelemetrySettings, options: TelemetryOp
     },
   };
   return current;
+}
+
+/** `@azure/functions`, as the instrumentation and the hooks below use it. */
+type AzureFunctions = typeof import('@azure/functions');
+
+/**
+ * In the Functions Node.js worker (it provides `@azure/functions-core`), registers the Azure Functions
+ * instrumentation on `azFunc` ("Use OpenTelemetry with Azure Functions": `@azure/functions-opentelemetry-instrumentation`).
+ * It tells the host that this worker exports its own telemetry (the `WorkerOpenTelemetryEnabled`
+ * capability) and makes the host's trace context active around every invocation, so each span of
+ * ours joins the host's operation. The apps are bundled, so the module is handed over with
+ * `registerAzFunc` (the package's README: patching cannot see a module it does not load). An
+ * `appTerminate` hook flushes what is buffered when the host stops the worker. Answers whether it
+ * registered anything.
+ */
+export function instrumentAzureFunctions(azFunc: AzureFunctions, telemetry: Telemetry = current): boolean {
+  if (!telemetry.enabled) return false;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- provided by the Functions worker only
+    require('@azure/functions-core');
+  } catch {
+    return false;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when telemetry is on, inside the worker
+  const { AzureFunctionsInstrumentationESM } = require('@azure/functions-opentelemetry-instrumentation') as typeof import('@azure/functions-opentelemetry-instrumentation');
+  // Made after the distro set up the global providers, which an instrumentation takes when it is constructed.
+  new AzureFunctionsInstrumentationESM().registerAzFunc(azFunc);
+  azFunc.app.hook.appTerminate(() => telemetry.shutdown());
+  return true;
+}
+
+/**
+ * What a Function App runs before anything else: its two telemetry settings read from `env`,
+ * telemetry started, and the Functions instrumentation registered. A bad value starts nothing
+ * here: the app's own configuration load, next, refuses it and names the variable.
+ */
+export function startTelemetryFromEnvironment(env: NodeJS.ProcessEnv, azFunc: () => AzureFunctions): Telemetry {
+  const read = new SettingsReader(env, [TELEMETRY_SETTING, TELEMETRY_AUTH_SETTING]);
+  const settings = readTelemetrySettings(read);
+  if (read.problems.length > 0) return current;
+  const telemetry = startTelemetry(settings);
+  if (telemetry.enabled) instrumentAzureFunctions(azFunc(), telemetry);
+  return telemetry;
 }

@@ -1,24 +1,25 @@
 /**
- * Entry of the publisher Function App: settings validated at start-up, then one timer function,
- * `publishExports`, on KEYFRONT_PUBLISH_SCHEDULE. This app has no inbound HTTP and is the only
- * identity allowed to sign with the Key Vault key.
+ * Entry of the publisher Function App: telemetry first (platform/telemetry-first.ts), settings
+ * validated at start-up, then one timer function, `publishExports`, on KEYFRONT_PUBLISH_SCHEDULE.
+ * This app has no inbound HTTP and is the only identity allowed to sign with the Key Vault key.
  */
+import '../platform/telemetry-first';
 import { app } from '@azure/functions';
 import { loadPublisherConfig } from './config';
 import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
 import { publishSiteOnStart, readSiteBuild, SITE_BUILD_DIR } from './site';
 import { createPublishExportsHandler } from './timer';
-import { countingFailures } from './run-telemetry';
-import { startTelemetry } from '../platform/telemetry';
+import { recordingCalls } from './run-telemetry';
+import { currentTelemetry } from '../platform/telemetry';
 
 const config = loadPublisherConfig(process.env);
-const { metrics } = startTelemetry(config.telemetry);
+const { metrics } = currentTelemetry();
 let publisher: Promise<PublisherInstance> | undefined;
 
 /** Created on the first tick and kept: clients and the signer are reused by later ticks of this instance. */
 function getPublisher(): Promise<PublisherInstance> {
   publisher ??= createPublisher(config).then(async (created) => {
-    const instance = countingFailures(created, metrics);
+    const instance = recordingCalls(created, metrics);
     await prepareStorage(instance);
     await publishSiteOnStart(instance, config, () => readSiteBuild(SITE_BUILD_DIR));
     return instance;

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../platform/log';
 import type { Metrics, RegionRunFigures } from '../platform/metrics';
-import { countFailures } from '../platform/metrics-failures';
+import { countFailures, recordCalls } from '../platform/metrics-calls';
 import { traceOperation } from '../platform/telemetry-spans';
 import type { PublishRun, PublisherDeps, RegionOutcome } from './run';
 
@@ -28,8 +28,6 @@ export function regionFigures(outcome: RegionOutcome, endedAt: number): RegionRu
 export interface RunTelemetry {
   metrics: Metrics;
   logger: Logger;
-  /** The Functions host's trace parent, when there is one. */
-  traceParent?: string;
   /** The clock in ms (tests pass their own). */
   now?: () => number;
 }
@@ -37,12 +35,13 @@ export interface RunTelemetry {
 /** Runs `run` (a `publishExports` call) in a span, then records and logs its figures. */
 export async function publishWithTelemetry(run: () => Promise<PublishRun>, telemetry: RunTelemetry): Promise<PublishRun> {
   const now = telemetry.now ?? Date.now;
-  return traceOperation('publish exports', telemetry.traceParent ? { traceParent: telemetry.traceParent } : {}, async (span) => {
+  // A request of its own, under the host's invocation when the Functions instrumentation made it active.
+  return traceOperation('publish exports', { request: true }, async (span) => {
     const started = now();
     const result = await run();
     const ended = now();
     const regions = result.regions.map((outcome) => regionFigures(outcome, ended));
-    for (const figures of regions) telemetry.metrics.publishRegion(figures);
+    for (const figures of regions) telemetry.metrics.publishRegion(figures, ended);
     const durationSeconds = (ended - started) / 1000;
     telemetry.metrics.publishRun(durationSeconds);
     span.set('keyfront.regions', regions.length);
@@ -55,7 +54,17 @@ export async function publishWithTelemetry(run: () => Promise<PublishRun>, telem
   });
 }
 
-/** `deps` whose store and blob containers count their failures (`keyfront.store.errors`, `keyfront.blob.errors`). */
-export function countingFailures<T extends Pick<PublisherDeps, 'store' | 'exports' | 'state'>>(deps: T, metrics: Metrics): T {
-  return { ...deps, store: countFailures(deps.store, metrics.storeError), exports: countFailures(deps.exports, metrics.blobError), state: countFailures(deps.state, metrics.blobError) };
+/**
+ * `deps` whose store and blob containers record their calls (`keyfront.store.duration`,
+ * `keyfront.blob.duration`, and their errors) and whose signer counts its failures
+ * (`keyfront.signing.failures`).
+ */
+export function recordingCalls<T extends Pick<PublisherDeps, 'store' | 'exports' | 'state' | 'signer'>>(deps: T, metrics: Metrics): T {
+  return {
+    ...deps,
+    store: recordCalls(deps.store, metrics.storeCall),
+    exports: recordCalls(deps.exports, metrics.blobCall),
+    state: recordCalls(deps.state, metrics.blobCall),
+    signer: countFailures(deps.signer, (_operation, error) => metrics.signingFailure(error)),
+  };
 }

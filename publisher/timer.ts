@@ -17,7 +17,7 @@ export function createPublishExportsHandler(getPublisher: () => Promise<Publishe
     const publisher = await getPublisher();
     const logger = publisher.logger.child({ invocationId: context.invocationId });
     if (timer.isPastDue) logger.warn('the timer is past due: the previous run took longer than the schedule, or the app was down');
-    const run = await publishWithTelemetry(() => publishExports({ ...publisher, logger }, { abortSignal: AbortSignal.timeout(publisher.settings.deadlineSeconds * 1000 + ABORT_AFTER_DEADLINE_IN_MS) }), { metrics, logger, traceParent: context.traceContext?.traceParent });
+    const run = await publishWithTelemetry(() => publishExports({ ...publisher, logger }, { abortSignal: AbortSignal.timeout(publisher.settings.deadlineSeconds * 1000 + ABORT_AFTER_DEADLINE_IN_MS) }), { metrics, logger });
     const failed = run.regions.filter((outcome) => outcome.status === 'failed');
     if (failed.length > 0) throw new Error(`publishing failed for ${failed.map((o) => `${o.region} (${o.error ?? 'unknown'})`).join(', ')}; the next run continues from what was recorded`);
   };

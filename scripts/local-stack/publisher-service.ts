@@ -18,7 +18,7 @@ import { LogOnlyPurger } from '../../publisher/purgers/log-only';
 import type { Purger, PurgeOptions } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { createPublisher, prepareStorage } from '../../publisher/setup';
-import { countingFailures, publishWithTelemetry } from '../../publisher/run-telemetry';
+import { recordingCalls, publishWithTelemetry } from '../../publisher/run-telemetry';
 import { currentTelemetry } from '../../platform/telemetry';
 import { publishSiteOnStart } from '../../publisher/site';
 import { generateSigningKeyPair } from '../commands/keys';
@@ -93,7 +93,7 @@ export async function startPublisherService(context: StackContext, env: Env = co
     const logger = createLogger('publisher', { level: config.logLevel });
     const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
     const { metrics } = currentTelemetry();
-    const publisher = countingFailures(await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) }), metrics);
+    const publisher = recordingCalls(await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) }), metrics);
     await prepareStorage(publisher);
     await publishSiteOnStart(publisher, config, buildSite);
 

@@ -22,10 +22,8 @@ export async function startTelemetryService(_context: StackContext, env: NodeJS.
   if (settings.connectionString === undefined) {
     return { name: 'telemetry', url: 'off', description: 'set APPLICATIONINSIGHTS_CONNECTION_STRING to export traces and metrics (README "Telemetry")', stop: async () => undefined };
   }
-  // The distro reads these itself: a role name for the one local process, and no SDK statistics sent to Microsoft from a dev machine.
+  // The distro reads it itself: a role name for the one local process (SDK statistics are off in every process: platform/telemetry.ts).
   env.OTEL_SERVICE_NAME ??= 'keyfront-local';
-  // The exporter reads only the legacy name to turn statsbeat off entirely (APPLICATIONINSIGHTS_STATSBEAT_DISABLED keeps its essential part).
-  env.APPLICATION_INSIGHTS_NO_STATSBEAT ??= 'true';
   const telemetry = startTelemetry(settings, { offlineStorage: false });
   return {
     name: 'telemetry',

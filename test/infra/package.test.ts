@@ -8,10 +8,11 @@ import { devApiEnvironment } from '../../scripts/local-stack/dev-material';
 import { createDevMaterial, REGION } from '../support/api-fixture';
 import { ALL_METHODS, ROUTES } from '../../api/routes';
 import { buildAppPackage, type AppPackage } from '../../infra/package';
-import { FUNCTION_TIMEOUT } from '../../infra/host/host-json';
+import { FUNCTION_TIMEOUT, TELEMETRY_MODE } from '../../infra/host/host-json';
 import { NODE_VERSION } from '../../infra/template';
 import { nodeBinary } from '../support/node-binary';
 import { loadPackage, readZip } from './functions-host-stand-in';
+import { levelOf } from './functions-host-telemetry';
 
 jest.setTimeout(120_000);
 
@@ -41,6 +42,18 @@ describe('deploy package: the zips', () => {
     // The Node the apps run (WEBSITE_NODE_DEFAULT_VERSION ~22) is the one the package declares.
     expect(JSON.parse(entries.get('package.json')!.toString())).toMatchObject({ name: `keyfront-${app}`, main: 'dist/index.js', engines: { node: `>=${NODE_VERSION.slice(1)}` } });
     expect(JSON.parse(entries.get('host.json')!.toString())).toMatchObject({ version: '2.0', functionTimeout: FUNCTION_TIMEOUT[app] });
+  });
+
+  it.each(['api', 'publisher'] as const)("%s.zip's host.json hands the host's telemetry to OpenTelemetry and records the app's Information lines, not the host's per-request ones", async (app) => {
+    const hostJson = JSON.parse((await readZip(app === 'api' ? api.zip : publisher.zip)).get('host.json')!.toString()) as { telemetryMode: string; logging: { logLevel: Record<string, string>; applicationInsights?: unknown } };
+    expect(hostJson.telemetryMode).toBe(TELEMETRY_MODE);
+    // Ignored in this mode ("Use OpenTelemetry with Azure Functions"): not written, so nobody believes it applies.
+    expect(hostJson.logging.applicationInsights).toBeUndefined();
+    const level = (category: string) => levelOf(category, hostJson.logging.logLevel);
+    // The app writes its JSON lines to stdout, which the host logs as Host.Function.Console at Information.
+    expect(level('Host.Function.Console')).toBe('Information');
+    // ASP.NET Core's request lines (with URLs) and "Executing 'Functions.x'" stay out; warnings and errors come in.
+    expect([level('Microsoft.AspNetCore.Hosting.Diagnostics'), level(`Function.${app === 'api' ? 'publish' : 'publishExports'}`), level('Host.Startup')]).toEqual(['Warning', 'Warning', 'Warning']);
   });
 
   it('api.zip contains no signer and no Key Vault client; publisher.zip does (the check can see them)', async () => {

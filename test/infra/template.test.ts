@@ -143,7 +143,7 @@ describe('deploy compile: prod', () => {
       expect(site.identity).toEqual({ type: 'SystemAssigned' });
       expect(site.properties).toMatchObject({ httpsOnly: true, siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' } });
       const settings = settingsOf(site);
-      expect(settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: `[parameters('packageUrls')['${site.name}']]`, WEBSITE_NODE_DEFAULT_VERSION: '~22', FUNCTIONS_EXTENSION_VERSION: '~4', FUNCTIONS_WORKER_RUNTIME: 'node', 'AzureWebJobsStorage__blobServiceUri': 'https://kfprodhost.blob.core.windows.net', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' });
+      expect(settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: `[parameters('packageUrls')['${site.name}']]`, WEBSITE_NODE_DEFAULT_VERSION: '~22', FUNCTIONS_EXTENSION_VERSION: '~4', FUNCTIONS_WORKER_RUNTIME: 'node', 'AzureWebJobsStorage__blobServiceUri': 'https://kfprodhost.blob.core.windows.net', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true' });
       expect(settingsOf(one(prod, 'Microsoft.Web/sites/slots', `${site.name}/staging`)).WEBSITE_RUN_FROM_PACKAGE).toBe(`[parameters('packageUrls')['${site.name}/staging']]`);
       expect(settings.AzureWebJobsStorage).toBeUndefined();
       expect(settings.APPLICATIONINSIGHTS_CONNECTION_STRING).toContain("resourceId('Microsoft.Insights/components', 'kfprod-insights')");
@@ -254,7 +254,7 @@ describe('deploy compile: prod', () => {
   });
 
   it('Application Insights is workspace-based with local auth off; Elastic Premium hosts the apps', () => {
-    expect(one(prod, 'Microsoft.Insights/components', 'kfprod-insights').properties).toMatchObject({ WorkspaceResourceId: "[resourceId('Microsoft.OperationalInsights/workspaces', 'kfprod-logs')]", DisableLocalAuth: true });
+    expect(one(prod, 'Microsoft.Insights/components', 'kfprod-insights').properties).toMatchObject({ WorkspaceResourceId: "[resourceId('Microsoft.OperationalInsights/workspaces', 'kfprod-logs')]", DisableLocalAuth: true, DisableIpMasking: false });
     expect(ofType(prod, 'Microsoft.Web/serverfarms').map((plan) => plan.sku)).toEqual([
       { name: 'EP1', tier: 'ElasticPremium' },
       { name: 'EP1', tier: 'ElasticPremium' },

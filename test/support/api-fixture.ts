@@ -7,11 +7,11 @@
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { loadApiConfig, type ApiConfig } from '../../api/config';
 import { createLogger } from '../../platform/log';
+import type { Metrics } from '../../platform/metrics';
 import type { UploadKey } from '../../api/upload/upload';
 import { bindRoute, ROUTES } from '../../api/routes';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import type { ExposureStore } from '../../exposures/exposure-store';
-import type { Metrics } from '../../platform/metrics';
 import { MemoryExposureStore } from '../../exposures/memory-store';
 import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../../scripts/local-stack/dev-material';
 import { randomDailyKeys } from '../../scripts/local-stack/dev-keys';
@@ -30,7 +30,7 @@ export interface FixtureOptions {
   material?: DevMaterial;
   /** The runtime's wait (chaff answers wait as long as real uploads take). */
   sleep?: (ms: number) => Promise<void>;
-  /** What the runtime records its figures with (none by default). */
+  /** Where the runtime records its figures (default: nowhere). */
   metrics?: Metrics;
 }
 

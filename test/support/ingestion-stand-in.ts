@@ -52,6 +52,12 @@ export interface ArrivedMetric {
   properties: Record<string, string>;
 }
 
+/** An envelope with what the ingestion endpoint knows of its sending: the connection's address. */
+export interface Received {
+  envelope: Envelope;
+  senderAddress: string;
+}
+
 export interface IngestionStandIn {
   /** For `APPLICATIONINSIGHTS_CONNECTION_STRING`. */
   connectionString: string;
@@ -59,6 +65,8 @@ export interface IngestionStandIn {
   /** The certificate to trust (`TelemetryOptions.ca`, or `NODE_EXTRA_CA_CERTS`). */
   ca: Buffer;
   envelopes: Envelope[];
+  /** The same envelopes, in order, with their senders' addresses (what geolocation falls back on). */
+  received: Received[];
   /** Every decoded body, as text: what the privacy scan reads. */
   bodies: string[];
   spans(): ArrivedSpan[];
@@ -98,6 +106,7 @@ function metricsOf(envelope: Envelope): ArrivedMetric[] {
 export async function startIngestionStandIn(options: { port?: number; onEnvelope?: (envelope: Envelope) => void; onBody?: (text: string) => void } = {}): Promise<IngestionStandIn> {
   const ca = readFileSync(path.join(TLS_DIR, 'loopback-cert.pem'));
   const envelopes: Envelope[] = [];
+  const received: Received[] = [];
   const bodies: string[] = [];
   const server: Server = createServer({ key: readFileSync(path.join(TLS_DIR, 'loopback-key.pem')), cert: ca }, (req, res) => {
     const answer = (status: number, body: unknown) => {
@@ -113,19 +122,21 @@ export async function startIngestionStandIn(options: { port?: number; onEnvelope
     req.on('end', () => {
       if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://stand-in').pathname !== '/v2.1/track') return answer(404, { error: 'only POST /v2.1/track' });
       if (size > MAX_BODY_BYTES) return answer(413, { error: 'body too large' });
-      let received: Envelope[];
+      let arrived: Envelope[];
       try {
         const raw = Buffer.concat(chunks);
         const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-        received = parseBody(text);
+        arrived = parseBody(text);
         bodies.push(text);
         options.onBody?.(text);
       } catch (error) {
         return answer(400, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: (error as Error).message }] });
       }
-      envelopes.push(...received);
-      for (const envelope of received) options.onEnvelope?.(envelope);
-      answer(200, { itemsReceived: received.length, itemsAccepted: received.length, errors: [] });
+      envelopes.push(...arrived);
+      const senderAddress = req.socket.remoteAddress ?? '';
+      for (const envelope of arrived) received.push({ envelope, senderAddress });
+      for (const envelope of arrived) options.onEnvelope?.(envelope);
+      answer(200, { itemsReceived: arrived.length, itemsAccepted: arrived.length, errors: [] });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -138,6 +149,7 @@ export async function startIngestionStandIn(options: { port?: number; onEnvelope
     url,
     ca,
     envelopes,
+    received,
     bodies,
     spans: () => envelopes.map(spanOf).filter((span): span is ArrivedSpan => span !== undefined),
     metrics: (name) => envelopes.flatMap(metricsOf).filter((metric) => name === undefined || metric.name === name),

@@ -14,7 +14,7 @@ import { createLogger } from '../../platform/log';
 import { startTelemetry, type Telemetry } from '../../platform/telemetry';
 import { decodeBase64 } from '../../proto/tek';
 import { publishExports } from '../../publisher/run';
-import { countingFailures, publishWithTelemetry } from '../../publisher/run-telemetry';
+import { recordingCalls, publishWithTelemetry } from '../../publisher/run-telemetry';
 import { startApiHost, type ApiHost } from '../../scripts/local-stack/api-host';
 import { createApiFixture, dailyKeys, type ApiFixture } from '../support/api-fixture';
 import { send, type HttpAnswer } from '../support/http-api';
@@ -42,8 +42,6 @@ describe('telemetry exported to the ingestion stand-in', () => {
 
   beforeAll(async () => {
     standIn = await startIngestionStandIn();
-    // As the local stack does: no SDK statistics to Microsoft's endpoint (and no timer left behind).
-    process.env.APPLICATION_INSIGHTS_NO_STATSBEAT = 'true';
     telemetry = startTelemetry({ connectionString: standIn.connectionString }, { ca: standIn.ca, offlineStorage: false });
     store = new MemoryExposureStore();
     const now = () => new Date();
@@ -73,7 +71,7 @@ describe('telemetry exported to the ingestion stand-in', () => {
     secrets.push(secret, userUuid, String(body.verificationPayload), String(body.hmacKey), String(answers.stored.json.revisionToken));
 
     const publisherLogger = createLogger('publisher', { level: 'info', write: (line) => logs.push(line) });
-    const deps = countingFailures(harnessDeps(harness, store, { windowSeconds: 60, safetyMarginSeconds: 5 }, { logger: publisherLogger }), telemetry.metrics);
+    const deps = recordingCalls(harnessDeps(harness, store, { windowSeconds: 60, safetyMarginSeconds: 5 }, { logger: publisherLogger }), telemetry.metrics);
     // `now` ahead only closes the window of the uploads; their embargo ended by the wall clock.
     await publishWithTelemetry(() => publishExports(deps, { now: new Date(Date.now() + 180_000) }), { metrics: telemetry.metrics, logger: publisherLogger });
     await telemetry.shutdown();

@@ -1,4 +1,4 @@
-import { countFailures } from './metrics-failures';
+import { countFailures, recordCalls } from './metrics-calls';
 
 class Seam {
   value = 7;
@@ -62,5 +62,35 @@ describe('countFailures', () => {
     };
     await expect(seam.read(false)).rejects.toThrow('injected');
     expect(failures).toEqual(['read:RangeError']);
+  });
+});
+
+describe('recordCalls', () => {
+  it('times every call until it settles or its iteration ends, with the error name of a failure; an abort is not a call', async () => {
+    const calls: Array<[string, string | undefined]> = [];
+    const durations: number[] = [];
+    const target = new Seam();
+    const seam = recordCalls(target, (operation, seconds, error) => {
+      calls.push([operation, error]);
+      durations.push(seconds);
+    });
+    expect(await seam.read(false)).toBe(7);
+    await expect(seam.read(true)).rejects.toThrow('down');
+    expect(seam.check(false)).toBe(7);
+    for await (const item of seam.list(-1)) expect(item).toBeLessThan(3);
+    for await (const item of seam.list(-1)) if (item === 0) break;
+    await expect((async () => {
+      for await (const item of seam.list(2)) expect(item).toBeLessThan(2);
+    })()).rejects.toThrow('gone');
+    await expect(seam.stopped()).rejects.toThrow('aborted');
+    expect(calls).toEqual([['read', undefined], ['read', 'StoreUnavailableError'], ['check', undefined], ['list', undefined], ['list', undefined], ['list', 'RestError']]);
+    for (const seconds of durations) expect(seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('measures a slow call as slow', async () => {
+    const durations: number[] = [];
+    const seam = recordCalls({ wait: () => new Promise((resolve) => setTimeout(resolve, 60)) }, (_operation, seconds) => durations.push(seconds));
+    await seam.wait();
+    expect(durations[0]).toBeGreaterThanOrEqual(0.05);
   });
 });
