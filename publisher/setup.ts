@@ -16,7 +16,7 @@ import { AzureBlobWriter } from './blob/azure-blob-writer';
 import { BlobServiceGeoReplication } from './geo-replication';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
-import { publisherSettings, type PublisherDeps } from './run';
+import { publisherSettings, type PublisherDeps } from './publisher-deps';
 import { FrontDoorPurger } from './purgers/front-door';
 import { LocalEdgePurger } from './purgers/local-edge';
 import { LogOnlyPurger } from './purgers/log-only';

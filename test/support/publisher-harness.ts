@@ -18,7 +18,7 @@ import type { BlobWriter } from '../../publisher/blob/blob-writer';
 import { indexJsonName, indexTxtName, parseExportFileName, regionPrefix } from '../../publisher/export-names';
 import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE, type IndexJson } from '../../publisher/index-file';
 import type { Purger } from '../../publisher/purgers/purger';
-import type { PublisherDeps, PublisherSettings } from '../../publisher/run';
+import type { PublisherDeps, PublisherSettings } from '../../publisher/publisher-deps';
 import { LocalSigner } from '../../publisher/signers/local';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
