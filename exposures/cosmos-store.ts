@@ -94,8 +94,10 @@ export function toStoreError(error: unknown, operation: string): unknown {
     const retryAfterInMs = typeof failure.retryAfterInMs === 'number' && failure.retryAfterInMs > 0 ? failure.retryAfterInMs : 1000;
     return new StoreUnavailableError(`Cosmos DB throttled ${operation}`, retryAfterInMs, { cause: error });
   }
+  // The SDK's own request timeout (`connectionPolicy.requestTimeout`).
+  if (failure.name === 'TimeoutError' || code === 'TimeoutError') return new StoreUnavailableError(`Cosmos DB did not answer in time (${operation})`, 1000, { cause: error });
   const network = typeof code === 'string' && /^E[A-Z_]+$/.test(code);
-  if ((typeof code === 'number' && TRANSIENT_STATUS.has(code)) || network || failure.name === 'TimeoutError') {
+  if ((typeof code === 'number' && TRANSIENT_STATUS.has(code)) || network) {
     return new StoreUnavailableError(`Cosmos DB could not ${operation}: ${network ? code : `status ${String(code ?? failure.name)}`}`, 1000, { cause: error });
   }
   return error;

@@ -40,6 +40,11 @@ describe('withDeadline', () => {
     await expect(already).rejects.toBe(reason);
   });
 
+  it("reads an AbortError nobody asked for as the SDK's own request timeout: a DependencyTimeoutError too", async () => {
+    const sdkTimeout = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+    await expect(withDeadline(bound, async () => Promise.reject(sdkTimeout))).rejects.toThrow('Blob storage did not answer in 50 ms (Put Blob exports/a.zip)');
+  });
+
   it("passes the call's own failure through", async () => {
     await expect(withDeadline(bound, async () => Promise.reject(new Error('412 ConditionNotMet')))).rejects.toThrow('412 ConditionNotMet');
   });

@@ -58,9 +58,13 @@ class Deadline {
     return this.controller.signal;
   }
 
-  arm(): void {
+  timeoutError(): DependencyTimeoutError {
     const { dependency, operation, timeoutInMs } = this.bound;
-    this.timer = setTimeout(() => this.controller.abort(new DependencyTimeoutError(dependency, operation, timeoutInMs)), timeoutInMs);
+    return new DependencyTimeoutError(dependency, operation, timeoutInMs);
+  }
+
+  arm(): void {
+    this.timer = setTimeout(() => this.controller.abort(this.timeoutError()), this.bound.timeoutInMs);
     // A pending bound never keeps a process alive on its own.
     this.timer.unref();
   }
@@ -88,8 +92,11 @@ class Deadline {
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          // An SDK's AbortError after our abort says less than the reason itself.
-          reject(signal.aborted ? signal.reason : error);
+          // An SDK's AbortError after our abort says less than the reason itself; one nobody asked
+          // for is the SDK's own request timeout (`requestOptions.timeout`), cut short as ours would be.
+          if (signal.aborted) reject(signal.reason);
+          else if ((error as Error | undefined)?.name === 'AbortError') reject(this.timeoutError());
+          else reject(error);
         },
       );
     });

@@ -92,7 +92,7 @@ export const SETTINGS = {
   blobTimeoutMs: {
     env: 'KEYFRONT_BLOB_TIMEOUT_MS',
     default: '30000',
-    description: 'Bound of one Blob storage operation (a file of up to 16 MB, a listing page, the manifest), retries included; each try gets half. Storage silent past it: the run stops, names Blob storage, and the next run continues. Lease renewals get a sixth of the lease.',
+    description: 'Bound of one Blob storage operation (a file of up to 16 MB, a listing page, the manifest), retries included; the service is asked to give up on a try after half of it. Storage silent past it: the run stops, names Blob storage, and the next run continues. Lease renewals get a sixth of the lease.',
   },
   exportContainer: { env: 'KEYFRONT_EXPORT_CONTAINER', default: 'exports', description: 'Public container of the export files and index.' },
   stateContainer: { env: 'KEYFRONT_STATE_CONTAINER', default: 'publisher-state', description: 'Private container of the publisher manifest and lock.' },
@@ -105,7 +105,7 @@ export const SETTINGS = {
   signer: { env: 'KEYFRONT_SIGNER', default: 'local', description: 'local (PEM file) or key-vault.' },
   signingKeyFile: { env: 'KEYFRONT_SIGNING_KEY_FILE', description: 'Local signer: P-256 private key PEM (default {data dir}/signing-private.pem).' },
   keyVaultKeyId: { env: 'KEYFRONT_KEY_VAULT_KEY_ID', description: 'Key Vault signer: https://{vault}.vault.azure.net/keys/{name}/{version}.' },
-  keyVaultTimeoutMs: { env: 'KEYFRONT_KEY_VAULT_TIMEOUT_MS', default: '10000', description: 'Key Vault signer: bound of one signature (token, key read, sign request), retries included; each request gets half.' },
+  keyVaultTimeoutMs: { env: 'KEYFRONT_KEY_VAULT_TIMEOUT_MS', default: '10000', description: 'Key Vault signer: bound of one signature (token, key read, sign request), retries included; also the timeout of each request.' },
   signatureKeyId: { env: 'KEYFRONT_SIGNATURE_KEY_ID', default: '440', description: 'SignatureInfo verification_key_id (e.g. the MCC).' },
   signatureKeyVersion: { env: 'KEYFRONT_SIGNATURE_KEY_VERSION', default: 'v1', description: 'SignatureInfo verification_key_version.' },
   purger: { env: 'KEYFRONT_PURGER', default: 'none', description: 'none (log only), local-edge or front-door.' },

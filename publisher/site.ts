@@ -162,7 +162,7 @@ export async function signingPublicKey(config: Pick<PublisherConfig, 'signer'>, 
   const client = new KeyClient(id.vaultUrl, credential(), clientOptions);
   const { timeoutInMs } = config.signer;
   const bound = { dependency: 'Key Vault', operation: `read the key ${id.name}/${id.version ?? ''}`, timeoutInMs };
-  const key = await withDeadline(bound, (abortSignal) => client.getKey(id.name, { version: id.version, abortSignal, requestOptions: { timeout: Math.ceil(timeoutInMs / 2) } }));
+  const key = await withDeadline(bound, (abortSignal) => client.getKey(id.name, { version: id.version, abortSignal, requestOptions: { timeout: timeoutInMs } }));
   const { crv, x, y } = key.key ?? {};
   if (crv !== 'P-256' || !x || !y) throw new SitePublishError(`the Key Vault key ${id.name} is not a P-256 key`);
   return createPublicKey({ key: { kty: 'EC', crv, x: Buffer.from(x).toString('base64url'), y: Buffer.from(y).toString('base64url') }, format: 'jwk' });

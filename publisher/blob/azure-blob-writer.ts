@@ -2,9 +2,10 @@
  * `BlobWriter` on Azure Blob storage (`@azure/storage-blob`), used as is against Azurite. Every
  * operation is bounded (`timeoutInMs`, KEYFRONT_BLOB_TIMEOUT_MS): the SDK has no timeout by default,
  * and a storage account that stops answering would hold a publisher run, and its lock, for as long
- * as the outage lasts. Each try gets half the bound (the SDK's `tryTimeoutInMs`), so one stalled
- * connection is retried on another within it; past the bound the operation fails with a
- * `DependencyTimeoutError` naming Blob storage.
+ * as the outage lasts. Past the bound the operation is aborted and fails with a
+ * `DependencyTimeoutError` naming Blob storage. Each try asks the service to give up after half of
+ * it (`tryTimeoutInMs`, sent as the operation's `timeout` parameter), so a slow service answers
+ * 500 OperationTimedOut in time for the SDK to retry within the bound.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, RestError, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
@@ -40,12 +41,14 @@ export interface AzureBlobWriterOptions {
 }
 
 /**
- * Pipeline options of a Blob client whose operations are bounded by `timeoutInMs`: each try at
- * most half of it, short retry delays, so that a retry fits in the bound (StorageRetryOptions).
+ * Pipeline options of a Blob client whose operations are bounded by `timeoutInMs`: the service
+ * gives up on a try after half of it (whole seconds, at least one: the `timeout` parameter of Blob
+ * operations), and retry delays are short, so that a retry fits in the bound
+ * (learn.microsoft.com/javascript/api/@azure/storage-blob/storageretryoptions).
  */
 export function blobPipelineOptions(timeoutInMs: number): StoragePipelineOptions {
   const retryDelayInMs = Math.max(1, Math.min(1000, Math.round(timeoutInMs / 10)));
-  return { retryOptions: { tryTimeoutInMs: Math.ceil(timeoutInMs / 2), maxTries: 3, retryDelayInMs, maxRetryDelayInMs: Math.max(retryDelayInMs, Math.min(4000, Math.round(timeoutInMs / 4))) } };
+  return { retryOptions: { tryTimeoutInMs: Math.max(1000, Math.ceil(timeoutInMs / 2)), maxTries: 3, retryDelayInMs, maxRetryDelayInMs: Math.max(retryDelayInMs, Math.min(4000, Math.round(timeoutInMs / 4))) } };
 }
 
 export class AzureBlobWriter implements BlobWriter {

@@ -2,8 +2,10 @@
  * The production signer: an ES256 key in Azure Key Vault (HSM-backed). The private key never
  * leaves the vault; we send SHA-256 of export.bin and get back the raw r||s, which GAEN wants as DER.
  * A signature is bounded (`timeoutInMs`, KEYFRONT_KEY_VAULT_TIMEOUT_MS): the token, the key read
- * and the sign request, retries included; each request gets half of it (`requestOptions.timeout`
- * of the SDK's OperationOptions, learn.microsoft.com/javascript/api/@azure/core-client/operationrequestoptions).
+ * and the sign request, retries included; each request has the same timeout in the SDK too
+ * (`requestOptions.timeout` of its OperationOptions,
+ * learn.microsoft.com/javascript/api/@azure/core-client/operationrequestoptions), which fails it
+ * without a retry.
  */
 import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
@@ -46,7 +48,7 @@ export class KeyVaultSigner implements Signer {
     for (const part of partsOf(data)) hash.update(part);
     const digest = hash.digest();
     const bound = { dependency: 'Key Vault', operation: `sign with ${this.keyPath}`, timeoutInMs: this.timeoutInMs, abortSignal: options.abortSignal };
-    const result = await withDeadline(bound, (abortSignal) => this.client.sign('ES256', digest, { abortSignal, requestOptions: { timeout: Math.ceil(this.timeoutInMs / 2) } }));
+    const result = await withDeadline(bound, (abortSignal) => this.client.sign('ES256', digest, { abortSignal, requestOptions: { timeout: this.timeoutInMs } }));
     return derFromRawSignature(result.result);
   }
 }
