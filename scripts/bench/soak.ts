@@ -281,7 +281,7 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
     await mkdir(path.dirname(path.resolve(options.plot)), { recursive: true });
-    await writeFile(options.plot, plotOf(result.series.rssMiB, result.series.latencyPerMinute, warmUpEndsAt, loadEndedAt, `keyfront soak: ${options.minutes} min, ${options.uploadsPerMinute} uploads/min, ${options.phones} phones every ~${options.syncSeconds} s, ${cpus().length} cores (load average ${result.machine.loadAverageAtStart[0]} at start)`));
+    await writeFile(options.plot, plotOf(result.series.rssMiB, result.series.latencyPerMinute, { loadStartedAt, warmUpEndsAt, loadEndedAt, endedAt: since() }, `keyfront soak: ${options.minutes} min, ${options.uploadsPerMinute} uploads/min, ${options.phones} phones every ~${options.syncSeconds} s, ${cpus().length} cores (load average ${result.machine.loadAverageAtStart[0]} at start)`));
     printTable(result);
     process.stdout.write(`\nwrote ${options.json} and ${options.plot}\n`);
   } finally {
@@ -291,17 +291,19 @@ async function main(): Promise<void> {
   }
 }
 
-function plotOf(rssMiB: Record<string, Array<number[]>>, latency: Partial<Record<RouteName, Array<{ at: number; p50Ms: number; p99Ms: number }>>>, warmUpEndsAt: number, loadEndedAt: number, title: string): string {
-  const minutes = (seconds: number) => seconds / 60;
+/** The plot: RSS per process and p99 per route over the minutes of the load (one time line). */
+function plotOf(rssMiB: Record<string, Array<number[]>>, latency: Partial<Record<RouteName, Array<{ at: number; p50Ms: number; p99Ms: number }>>>, times: { loadStartedAt: number; warmUpEndsAt: number; loadEndedAt: number; endedAt: number }, title: string): string {
+  const minutes = (seconds: number) => (seconds - times.loadStartedAt) / 60;
   const rssSeries: Series[] = Object.entries(rssMiB).map(([name, points]) => ({ name, points: points.map(([at, mib]) => [minutes(at), mib] as const) }));
-  const latencySeries: Series[] = Object.entries(latency).flatMap(([route, points]) => [{ name: `${route} p99`, points: points!.map((p) => [minutes(p.at), p.p99Ms] as const) }]);
+  const latencySeries: Series[] = Object.entries(latency).map(([route, points]) => ({ name: `${route} p99`, points: points!.map((p) => [minutes(p.at), p.p99Ms] as const) }));
   const markers = [
-    { x: minutes(warmUpEndsAt), label: 'end of warm-up' },
-    { x: minutes(loadEndedAt), label: 'uploads stop' },
+    { x: minutes(times.warmUpEndsAt), label: 'end of warm-up' },
+    { x: minutes(times.loadEndedAt), label: 'uploads stop' },
   ];
+  const xRange = [Math.min(0, ...rssSeries.flatMap((series) => series.points.map(([x]) => x))), minutes(times.endedAt)] as const;
   return svgDocument(title, [
-    { title: 'RSS per process (MiB)', xLabel: 'minutes', yLabel: 'MiB', series: rssSeries, markers },
-    { title: 'p99 latency per route, per minute (ms, log scale; time to the answer through the edge)', xLabel: 'minutes', yLabel: 'ms', series: latencySeries, logY: true, markers },
+    { title: 'RSS per process (MiB)', xLabel: 'minutes of load', yLabel: 'MiB', series: rssSeries, markers, xRange },
+    { title: 'p99 latency per route, per minute (ms, log scale; to the answer, through the edge)', xLabel: 'minutes of load', yLabel: 'ms', series: latencySeries, logY: true, markers, xRange },
   ]);
 }
 
@@ -332,7 +334,7 @@ function printTable(result: {
     if (!r) continue;
     const h = result.handles[name];
     const errorLines = (result.logs[name]?.levels.error ?? 0) + (result.logs[name]?.levels.stderr ?? 0);
-    out(`| ${name}${OWN.includes(name) ? '' : ' (stand-in)'} | ${r.startMiB} | ${r.afterWarmUpMiB} | ${r.endMiB} | ${r.peakMiB} | ${r.growthAfterWarmUpPercent}% | ${h?.afterWarmUp?.total ?? '-'} | ${h?.end?.total ?? '-'} | ${name === 'load' || name === 'azurite' ? '-' : errorLines} |`);
+    out(`| ${name}${OWN.includes(name) ? '' : name === 'load' ? ' (the phones)' : ' (stand-in)'} | ${r.startMiB} | ${r.afterWarmUpMiB} | ${r.endMiB} | ${r.peakMiB} | ${r.growthAfterWarmUpPercent}% | ${h?.afterWarmUp?.total ?? '-'} | ${h?.end?.total ?? '-'} | ${name === 'load' || name === 'azurite' ? '-' : errorLines} |`);
   }
   out('');
   out('| route (after warm-up) | requests | errors | p50 ms | p99 ms | max ms |');

@@ -18,6 +18,8 @@ export interface Chart {
   series: readonly Series[];
   /** A logarithmic y axis (latencies spread over decades). */
   logY?: boolean;
+  /** The x axis's range (charts stacked over one time line share it); default: the data's. */
+  xRange?: readonly [number, number];
   markers?: ReadonlyArray<{ x: number; label: string }>;
 }
 
@@ -47,13 +49,13 @@ function chartSvg(chart: Chart, top: number, colorOffset: number): string {
   const width = WIDTH - MARGIN.left - MARGIN.right;
   const height = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
   const points = chart.series.flatMap((series) => series.points);
-  const maxX = Math.max(1, ...points.map(([x]) => x));
+  const [minX, maxX] = chart.xRange ?? [Math.min(0, ...points.map(([x]) => x)), Math.max(1, ...points.map(([x]) => x))];
   const ys = points.map(([, y]) => y).filter((y) => (chart.logY ? y > 0 : true));
   const maxY = Math.max(chart.logY ? 10 : 1, ...ys);
   const minLog = chart.logY ? Math.floor(Math.log10(Math.max(0.1, Math.min(...ys, maxY)))) : 0;
   const maxLog = chart.logY ? Math.ceil(Math.log10(maxY)) : 0;
   const yTop = chart.logY ? maxY : maxY * 1.1;
-  const sx = (x: number) => MARGIN.left + (x / maxX) * width;
+  const sx = (x: number) => MARGIN.left + ((x - minX) / (maxX - minX)) * width;
   const sy = chart.logY
     ? (y: number) => top + MARGIN.top + height - ((Math.log10(Math.max(y, 10 ** minLog)) - minLog) / Math.max(1, maxLog - minLog)) * height
     : (y: number) => top + MARGIN.top + height - (y / yTop) * height;
@@ -66,7 +68,7 @@ function chartSvg(chart: Chart, top: number, colorOffset: number): string {
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + width}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${y + 4}" font-size="11" text-anchor="end">${label(tick)}</text>`);
   }
-  for (const tick of linearTicks(maxX, 8)) {
+  for (const tick of linearTicks(maxX, 8).filter((tick) => tick >= minX)) {
     const x = sx(tick);
     parts.push(`<line x1="${x}" x2="${x}" y1="${top + MARGIN.top}" y2="${top + MARGIN.top + height}" stroke="#f0f0f0"/>`);
     parts.push(`<text x="${x}" y="${top + MARGIN.top + height + 16}" font-size="11" text-anchor="middle">${label(tick)}</text>`);
@@ -77,7 +79,9 @@ function chartSvg(chart: Chart, top: number, colorOffset: number): string {
   for (const marker of chart.markers ?? []) {
     const x = sx(marker.x);
     parts.push(`<line x1="${x}" x2="${x}" y1="${top + MARGIN.top}" y2="${top + MARGIN.top + height}" stroke="#555" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${x + 4}" y="${top + MARGIN.top + 12}" font-size="11" fill="#555">${escape(marker.label)}</text>`);
+    // Labels of markers near the right edge go to the line's left, clear of the legend.
+    const right = x > MARGIN.left + width * 0.8;
+    parts.push(`<text x="${right ? x - 4 : x + 4}" y="${top + MARGIN.top + 12}" font-size="11" fill="#555" text-anchor="${right ? 'end' : 'start'}">${escape(marker.label)}</text>`);
   }
   // Lines and legend.
   chart.series.forEach((series, i) => {

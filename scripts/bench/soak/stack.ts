@@ -121,6 +121,8 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
       Object.assign(stack, (await started).stack);
       services.push(service);
     }
+    // Every service sees every entry, as with `npm start`'s one stack object.
+    for (const child of children) child.send({ type: 'stack', stack } satisfies ServiceRequest);
   } catch (error) {
     await stop();
     throw error;
