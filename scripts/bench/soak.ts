@@ -28,8 +28,8 @@ import { readDevMaterial } from '../local-stack/dev-material';
 import { rssFigures, rssOf, type RssFigures, type RssSample } from './soak/memory';
 import { svgDocument, type Series } from './soak/plot';
 import { quantile, RouteRecorder, type RouteFigures, type RouteName } from './soak/routes';
+import { handleCounts } from './soak/handles';
 import type { ServiceSample } from './soak/service-process';
-import { handleCounts } from './soak/service-process';
 import { startSoakStack, type SoakStack } from './soak/stack';
 
 class UsageError extends Error {}

@@ -17,6 +17,7 @@ import { loadLocalStackConfig } from '../../local-stack/config';
 import { startPublisherService } from '../../local-stack/publisher-service';
 import type { RunningService, StackContext } from '../../local-stack/service';
 import { STACK_SERVICES } from '../../local-stack/services';
+import { handleCounts } from './handles';
 
 export type ServiceRequest =
   | { type: 'start'; service: string; stack: Record<string, unknown>; publishIntervalInMs?: number }
@@ -37,13 +38,6 @@ export type ServiceReply = { type: 'started'; stack: Record<string, unknown> } |
 
 function reply(message: ServiceReply): void {
   process.send?.(message);
-}
-
-/** Open handles by kind. */
-export function handleCounts(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
 }
 
 let running: RunningService | undefined;
