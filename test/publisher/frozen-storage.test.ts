@@ -4,14 +4,15 @@
  * the next run after the dependency returns publishes every key exactly once. Storage is frozen by
  * a TCP switch in front of Azurite that stops forwarding (connections stay open, nothing answers),
  * right when the run sends its second export file: the issue's `keyfront publish --once`, as a
- * real process. The store (Cosmos DB) and the geo-replication statistics are frozen the same way.
+ * real process. Each Blob operation alone, the store (Cosmos DB) and the geo-replication
+ * statistics are frozen the same way.
  */
 import { spawn } from 'node:child_process';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosExposureStore } from '../../exposures/cosmos-store';
 import type { ExposureStore } from '../../exposures/exposure-store';
-import { blobPipelineOptions } from '../../publisher/blob/azure-blob-writer';
+import { AzureBlobWriter, blobPipelineOptions } from '../../publisher/blob/azure-blob-writer';
 import { BlobServiceGeoReplication, replicatedFiles } from '../../publisher/geo-replication';
 import { manifestBlobName } from '../../publisher/manifest';
 import { publishExports } from '../../publisher/run';
@@ -116,6 +117,36 @@ it('storage frozen mid-run: `publish --once` exits non-zero within the Blob boun
   await expectConsistent(view, h.publicKey);
   expectComplete(view, { keys: keys.map((e) => hex(e.tek.keyData)) });
 }, 90_000);
+
+it('every Blob operation ends within its bound when storage stops answering, naming Blob storage and the operation', async () => {
+  const writer = AzureBlobWriter.fromConnectionString(azuriteConnectionString(`http://127.0.0.1:${storage.port}/devstoreaccount1`), 'exports', { timeoutInMs: 300 });
+  await writer.create('frozen/a.txt', Buffer.from('a'), { contentType: 'text/plain' });
+  storage.freeze();
+  try {
+    const started = performance.now();
+    const failures = await Promise.all([
+      writer.create('frozen/b.txt', Buffer.from('b'), { contentType: 'text/plain' }).catch((error: Error) => error.message),
+      writer.read('frozen/a.txt').catch((error: Error) => error.message),
+      (async () => {
+        for await (const blob of writer.list('frozen/')) void blob;
+      })().catch((error: Error) => error.message),
+      writer.delete('frozen/a.txt').catch((error: Error) => error.message),
+      writer.acquireLease('frozen/a.txt', 15).catch((error: Error) => error.message),
+      writer.ensureContainer({ publicRead: true }).catch((error: Error) => error.message),
+    ]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(failures).toEqual([
+      'Blob storage did not answer in 300 ms (Put Blob exports/frozen/b.txt)',
+      'Blob storage did not answer in 300 ms (Get Blob exports/frozen/a.txt)',
+      'Blob storage did not answer in 300 ms (List Blobs exports/frozen/*)',
+      'Blob storage did not answer in 300 ms (Delete Blob exports/frozen/a.txt)',
+      'Blob storage did not answer in 300 ms (Lease Blob (acquire) exports/frozen/a.txt)',
+      'Blob storage did not answer in 300 ms (Create Container exports)',
+    ]);
+  } finally {
+    storage.thaw();
+  }
+});
 
 it('the store frozen mid-run: the run fails within the store bound naming Cosmos DB, and the next run publishes every key exactly once', async () => {
   const region = 'fz2';
