@@ -25,12 +25,13 @@ import { auditPublished } from '../drills/local/audit';
 import { PhoneFleet } from '../drills/local/fleet';
 import { phoneAgent, UploadLoad } from '../drills/local/upload-load';
 import { readDevMaterial } from '../local-stack/dev-material';
+import { CosmosProber, type CosmosProbe } from './soak/cosmos-probe';
 import { rssFigures, rssOf, type RssFigures, type RssSample } from './soak/memory';
 import { svgDocument, type Series } from './soak/plot';
 import { quantile, RouteRecorder, type RouteFigures, type RouteName } from './soak/routes';
 import { handleCounts } from './soak/handles';
 import type { ServiceSample } from './soak/service-process';
-import { startSoakStack, type SoakStack } from './soak/stack';
+import { startSoakStack, type PublisherRunLine, type SoakStack } from './soak/stack';
 
 class UsageError extends Error {}
 
@@ -79,7 +80,7 @@ function readOptions(argv: string[]): SoakOptions {
     minutes,
     json: values.json ?? path.join('bench-results', 'soak.json'),
     plot: values.plot ?? path.join('bench-results', 'soak.svg'),
-    uploadsPerMinute: number(values['uploads-per-minute'], '--uploads-per-minute', 30, 1, 600),
+    uploadsPerMinute: number(values['uploads-per-minute'], '--uploads-per-minute', 10, 1, 600),
     phones: number(values.phones, '--phones', 100, 1, 2000),
     syncSeconds: number(values['sync-seconds'], '--sync-seconds', 30, 1, 3600),
     chaffRate: number(values['chaff-rate'], '--chaff-rate', 0.1, 0, 1),
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
   const settings = { KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: process.env.KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS ?? '15' };
   const stack = await startSoakStack({ dataDir, publishIntervalInMs: options.publishSeconds * 1000, startedAt, settings });
   const agents: Agent[] = [];
+  const probers: CosmosProber[] = [];
   try {
     const edgeUrl = String(stack.stack.edgeUrl);
     const region = String(stack.stack.region);
@@ -133,6 +135,8 @@ async function main(): Promise<void> {
     const publicKeyPem = await readFile(path.join(dataDir, 'signing-public.pem'), 'utf8');
     const exports = AzureBlobWriter.fromConnectionString(String(stack.stack.blobConnectionString), 'exports');
     const recorder = new RouteRecorder(startedAt);
+    const prober = new CosmosProber(String(stack.stack.cosmosEndpoint));
+    probers.push(prober);
     const uploads = new UploadLoad({ baseUrl: edgeUrl, material, concurrency: 1, pauseInMs: 0, wrapFetch: (fetch) => recorder.wrap(fetch) });
     const fleet = new PhoneFleet({
       baseUrl: edgeUrl,
@@ -175,6 +179,7 @@ async function main(): Promise<void> {
     };
 
     await sampleAll();
+    await prober.probe(since());
     log(`load: ${options.uploadsPerMinute} uploads/min, ${options.phones} phones syncing every ~${options.syncSeconds} s (chaff rate ${options.chaffRate}), publisher every ${options.publishSeconds} s, for ${options.minutes} min (warm-up ${options.warmUpMinutes} min)`);
     const loadStartedAt = since();
     const loadEndsAt = loadStartedAt + options.minutes * 60;
@@ -203,6 +208,7 @@ async function main(): Promise<void> {
       warmUpSampled ||= atWarmUp;
       if (since() >= nextReport) {
         nextReport += 60;
+        await prober.probe(since());
         const accepted = uploads.events.filter((e) => e.ok).length;
         const last = (name: ProcessName) => ((rss.get(name)?.at(-1)?.bytes ?? 0) / MIB).toFixed(0);
         log(`minute ${Math.round((since() - loadStartedAt) / 60)}/${options.minutes}: ${accepted} uploads accepted, ${fleet.events.length} syncs, ${recorder.errorCount} errors, publisher runs ${stack.publisherRuns.length}; RSS MiB api ${last('api')} publisher ${last('publisher')} edge ${last('edge')} cosmos ${last('cosmos')} azurite ${last('azurite')}`);
@@ -264,7 +270,9 @@ async function main(): Promise<void> {
         p50Ms: quantile(runDurations, 0.5),
         p99Ms: quantile(runDurations, 0.99),
       },
-      logs: Object.fromEntries(stack.services.map((service) => [service.name, { levels: service.logLevels, firstErrors: service.errorMessages }])),
+      logs: Object.fromEntries(stack.services.map((service) => [service.name, { levels: service.logLevels, firstErrors: service.errorMessages, firstWarnings: service.warnMessages }])),
+      publisherRuns: runs.map((run) => ({ ...run, at: Math.round(run.at) })),
+      cosmosProbes: prober.probes,
       rss: rssResult,
       rssGoal: Object.fromEntries(OWN.map((name) => [name, (rssResult[name]?.growthAfterWarmUpPercent ?? Infinity) < 10])),
       handles: Object.fromEntries(handles),
@@ -281,18 +289,26 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
     await mkdir(path.dirname(path.resolve(options.plot)), { recursive: true });
-    await writeFile(options.plot, plotOf(result.series.rssMiB, result.series.latencyPerMinute, { loadStartedAt, warmUpEndsAt, loadEndedAt, endedAt: since() }, `keyfront soak: ${options.minutes} min, ${options.uploadsPerMinute} uploads/min, ${options.phones} phones every ~${options.syncSeconds} s, ${cpus().length} cores (load average ${result.machine.loadAverageAtStart[0]} at start)`));
+    await writeFile(options.plot, plotOf(result.series.rssMiB, result.series.latencyPerMinute, runs, prober.probes, { loadStartedAt, warmUpEndsAt, loadEndedAt, endedAt: since() }, `keyfront soak: ${options.minutes} min, ${options.uploadsPerMinute} uploads/min, ${options.phones} phones every ~${options.syncSeconds} s, ${cpus().length} cores (load average ${result.machine.loadAverageAtStart[0]} at start)`));
     printTable(result);
     process.stdout.write(`\nwrote ${options.json} and ${options.plot}\n`);
   } finally {
     await Promise.all(agents.map((agent) => agent.close().catch(() => undefined)));
+    for (const prober of probers) prober.close();
     await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-/** The plot: RSS per process and p99 per route over the minutes of the load (one time line). */
-function plotOf(rssMiB: Record<string, Array<number[]>>, latency: Partial<Record<RouteName, Array<{ at: number; p50Ms: number; p99Ms: number }>>>, times: { loadStartedAt: number; warmUpEndsAt: number; loadEndedAt: number; endedAt: number }, title: string): string {
+/** The plot: RSS per process, p99 per route, publisher runs and the emulator's probes over the minutes of the load (one time line). */
+function plotOf(
+  rssMiB: Record<string, Array<number[]>>,
+  latency: Partial<Record<RouteName, Array<{ at: number; p50Ms: number; p99Ms: number }>>>,
+  runs: readonly PublisherRunLine[],
+  probes: readonly CosmosProbe[],
+  times: { loadStartedAt: number; warmUpEndsAt: number; loadEndedAt: number; endedAt: number },
+  title: string,
+): string {
   const minutes = (seconds: number) => (seconds - times.loadStartedAt) / 60;
   const rssSeries: Series[] = Object.entries(rssMiB).map(([name, points]) => ({ name, points: points.map(([at, mib]) => [minutes(at), mib] as const) }));
   const latencySeries: Series[] = Object.entries(latency).map(([route, points]) => ({ name: `${route} p99`, points: points!.map((p) => [minutes(p.at), p.p99Ms] as const) }));
@@ -304,6 +320,19 @@ function plotOf(rssMiB: Record<string, Array<number[]>>, latency: Partial<Record
   return svgDocument(title, [
     { title: 'RSS per process (MiB)', xLabel: 'minutes of load', yLabel: 'MiB', series: rssSeries, markers, xRange },
     { title: 'p99 latency per route, per minute (ms, log scale; to the answer, through the edge)', xLabel: 'minutes of load', yLabel: 'ms', series: latencySeries, logY: true, markers, xRange },
+    {
+      title: 'publisher runs, and the Cosmos emulator probed once a minute (ms, log scale)',
+      xLabel: 'minutes of load',
+      yLabel: 'ms',
+      logY: true,
+      markers,
+      xRange,
+      series: [
+        { name: 'publisher run (duration)', points: runs.map((run) => [minutes(run.at), run.durationInMs] as const) },
+        { name: 'emulator: count query', points: probes.filter((p) => p.queryMs >= 0).map((p) => [minutes(p.at), p.queryMs] as const), dashed: true },
+        { name: 'emulator: point read', points: probes.filter((p) => p.pointReadMs >= 0).map((p) => [minutes(p.at), p.pointReadMs] as const), dashed: true },
+      ],
+    },
   ]);
 }
 

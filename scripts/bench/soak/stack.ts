@@ -35,6 +35,8 @@ export interface SoakService {
   logLevels: Record<string, number>;
   /** The first error lines (message only). */
   errorMessages: string[];
+  /** The first warnings (message and reason only). */
+  warnMessages: string[];
   sample(): Promise<ServiceSample>;
 }
 
@@ -109,6 +111,7 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
         pid: child.pid!,
         logLevels: {},
         errorMessages: [],
+        warnMessages: [],
         sample: async () => {
           const reply = nextReply(child, (r): r is Extract<ServiceReply, { type: 'sample' }> => r.type === 'sample', 10_000, `${name} sample`);
           child.send({ type: 'sample' } satisfies ServiceRequest);
@@ -134,6 +137,7 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
 interface LogLine {
   level?: string;
   message?: string;
+  error?: { message?: string };
   durationInMs?: number;
   regions?: Array<{ status: string; fileCount: number; keyCount: number; purged: boolean | null }>;
 }
@@ -149,7 +153,9 @@ function readLog(child: ChildProcess, service: SoakService, runs: PublisherRunLi
     }
     const level = line.level ?? 'unparsed';
     service.logLevels[level] = (service.logLevels[level] ?? 0) + 1;
-    if ((level === 'error' || level === 'unparsed') && service.errorMessages.length < 10) service.errorMessages.push(line.message ?? '');
+    const said = `${line.message ?? ''}${line.error?.message ? `: ${line.error.message}` : ''}`;
+    if ((level === 'error' || level === 'unparsed') && service.errorMessages.length < 10) service.errorMessages.push(said);
+    if (level === 'warn' && service.warnMessages.length < 10) service.warnMessages.push(said);
     if (line.message === 'publisher run' && line.regions) {
       runs.push({
         at: (performance.now() - startedAt) / 1000,
