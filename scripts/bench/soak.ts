@@ -154,27 +154,28 @@ async function main(): Promise<void> {
     });
 
     const rss = new Map<ProcessName, RssSample[]>();
-    const heap = new Map<ProcessName, Array<{ at: number; bytes: number }>>();
-    const record = (name: ProcessName, bytes: number | undefined, heapUsed?: number) => {
+    // Beside RSS, V8's heap and the memory outside it (Buffers, zlib, TLS): which of them grows, if RSS does.
+    const heap = new Map<ProcessName, Array<{ at: number; heapUsed: number; external: number }>>();
+    const record = (name: ProcessName, bytes: number | undefined, js?: { heapUsed: number; external: number }) => {
       if (bytes === undefined) return;
       const at = since();
       if (!rss.has(name)) rss.set(name, []);
       rss.get(name)!.push({ at, bytes });
-      if (heapUsed === undefined) return;
+      if (js === undefined) return;
       if (!heap.has(name)) heap.set(name, []);
-      heap.get(name)!.push({ at, bytes: heapUsed });
+      heap.get(name)!.push({ at, ...js });
     };
     const handles = new Map<string, { afterWarmUp?: HandleSnapshot; end?: HandleSnapshot }>();
     const sampleAll = async (handleMoment?: 'afterWarmUp' | 'end') => {
       const samples = await sampleServices(stack);
       for (const [name, sample] of samples) {
-        record(name as ProcessName, rssOf(stack.services.find((s) => s.name === name)!.pid) ?? sample.rss, sample.heapUsed);
+        record(name as ProcessName, rssOf(stack.services.find((s) => s.name === name)!.pid) ?? sample.rss, sample);
         if (handleMoment) handles.set(name, { ...handles.get(name), [handleMoment]: snapshot(sample.handles) });
       }
       const azurite = stack.azuritePid();
       if (azurite !== undefined) record('azurite', rssOf(azurite));
       const own = process.memoryUsage();
-      record('load', own.rss, own.heapUsed);
+      record('load', own.rss, own);
       if (handleMoment) handles.set('load', { ...handles.get('load'), [handleMoment]: snapshot(handleCounts()) });
     };
 
@@ -281,7 +282,8 @@ async function main(): Promise<void> {
       edgeMetrics,
       series: {
         rssMiB: Object.fromEntries([...rss].map(([name, samples]) => [name, samples.map((s) => [Math.round(s.at), Math.round((s.bytes / MIB) * 10) / 10])])),
-        heapUsedMiB: Object.fromEntries([...heap].map(([name, samples]) => [name, samples.map((s) => [Math.round(s.at), Math.round((s.bytes / MIB) * 10) / 10])])),
+        heapUsedMiB: Object.fromEntries([...heap].map(([name, samples]) => [name, samples.map((s) => [Math.round(s.at), Math.round((s.heapUsed / MIB) * 10) / 10])])),
+        externalMiB: Object.fromEntries([...heap].map(([name, samples]) => [name, samples.map((s) => [Math.round(s.at), Math.round((s.external / MIB) * 10) / 10])])),
         latencyPerMinute: recorder.series(60),
       },
     };
