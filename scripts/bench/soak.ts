@@ -46,9 +46,10 @@ interface SoakOptions {
   publishSeconds: number;
   sampleSeconds: number;
   warmUpMinutes: number;
+  windowMarginSeconds: number;
 }
 
-const USAGE = `usage: npm run bench:soak -- --minutes M [--json FILE] [--plot FILE] [--uploads-per-minute N] [--phones N] [--sync-seconds S] [--chaff-rate R] [--publish-seconds S] [--sample-seconds S] [--warm-up-minutes W]`;
+const USAGE = `usage: npm run bench:soak -- --minutes M [--json FILE] [--plot FILE] [--uploads-per-minute N] [--phones N] [--sync-seconds S] [--chaff-rate R] [--publish-seconds S] [--sample-seconds S] [--warm-up-minutes W] [--window-margin-seconds S]`;
 
 function number(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -65,7 +66,8 @@ function readOptions(argv: string[]): SoakOptions {
       strict: true,
       options: {
         minutes: { type: 'string' }, json: { type: 'string' }, plot: { type: 'string' }, 'uploads-per-minute': { type: 'string' }, phones: { type: 'string' }, 'sync-seconds': { type: 'string' },
-        'chaff-rate': { type: 'string' }, 'publish-seconds': { type: 'string' }, 'sample-seconds': { type: 'string' }, 'warm-up-minutes': { type: 'string' }, help: { type: 'boolean' },
+        'chaff-rate': { type: 'string' }, 'publish-seconds': { type: 'string' }, 'sample-seconds': { type: 'string' }, 'warm-up-minutes': { type: 'string' }, 'window-margin-seconds': { type: 'string' },
+        help: { type: 'boolean' },
       },
     }).values;
   } catch (error) {
@@ -87,6 +89,7 @@ function readOptions(argv: string[]): SoakOptions {
     publishSeconds: number(values['publish-seconds'], '--publish-seconds', 30, 5, 600),
     sampleSeconds: number(values['sample-seconds'], '--sample-seconds', 10, 1, 300),
     warmUpMinutes: number(values['warm-up-minutes'], '--warm-up-minutes', Math.min(5, minutes / 5), 0, minutes),
+    windowMarginSeconds: number(values['window-margin-seconds'], '--window-margin-seconds', 15, 0, 600),
   };
 }
 
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
   log(`starting the stack (each service in its own process; data in ${dataDir})`);
   // `npm start`'s settings, but a window margin beyond the API's store deadline (5 s): an upload
   // stored at the end of that deadline must still find its window open (README "Benchmarks").
-  const settings = { KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: process.env.KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS ?? '15' };
+  const settings = { KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: String(options.windowMarginSeconds) };
   const stack = await startSoakStack({ dataDir, publishIntervalInMs: options.publishSeconds * 1000, startedAt, settings });
   const agents: Agent[] = [];
   const probers: CosmosProber[] = [];
