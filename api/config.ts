@@ -12,6 +12,7 @@ import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type 
 import type { JwksSettings } from './upload/certificate-jwks';
 import { ATTESTATION_MODES, ATTESTATION_SETTINGS, readAttestationSettings, type AttestationMode, type AttestationSettings } from './attestation/settings';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
+import { STORE_TIMEOUT_DESCRIPTION } from '../exposures/cosmos-client';
 
 /** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
 export interface VersionedKeys {
@@ -87,7 +88,7 @@ export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, description: 'Database id.' },
   { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, description: 'Container id (partition key /pk).' },
   { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), description: 'Logical partitions per region; fixed for the life of the container (the publisher must use the same).' },
-  { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', description: 'Deadline of the store work of one request; past it: 503.' },
+  { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '5000', description: STORE_TIMEOUT_DESCRIPTION },
   { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
   TELEMETRY_SETTING,
   TELEMETRY_AUTH_SETTING,

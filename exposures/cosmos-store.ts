@@ -9,7 +9,8 @@
  * The number of shards is fixed for the life of a container (it decides where a key lives).
  */
 import { setMaxListeners } from 'node:events';
-import type { Container, CosmosClient, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
+import type { Container, CosmosClient, FeedResponse, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
+import { DependencyTimeoutError, withDeadline, withPageDeadline } from '../platform/deadline';
 import { tekFromJson, tekToJson, type TekJson } from '../proto/tek';
 import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
 
@@ -85,6 +86,7 @@ const TRANSIENT_STATUS = new Set([408, 410, 449, 500, 502, 503, 504]);
  */
 export function toStoreError(error: unknown, operation: string): unknown {
   if (error instanceof StoreUnavailableError) return error;
+  if (error instanceof DependencyTimeoutError) return new StoreUnavailableError(error.message, 1000, { cause: error });
   const failure = error as { name?: string; code?: unknown; retryAfterInMs?: number; message?: string } | undefined;
   if (!failure || typeof failure !== 'object' || failure.name === 'AbortError') return error;
   const { code } = failure;
@@ -92,8 +94,10 @@ export function toStoreError(error: unknown, operation: string): unknown {
     const retryAfterInMs = typeof failure.retryAfterInMs === 'number' && failure.retryAfterInMs > 0 ? failure.retryAfterInMs : 1000;
     return new StoreUnavailableError(`Cosmos DB throttled ${operation}`, retryAfterInMs, { cause: error });
   }
+  // The SDK's own request timeout (`connectionPolicy.requestTimeout`).
+  if (failure.name === 'TimeoutError' || code === 'TimeoutError') return new StoreUnavailableError(`Cosmos DB did not answer in time (${operation})`, 1000, { cause: error });
   const network = typeof code === 'string' && /^E[A-Z_]+$/.test(code);
-  if ((typeof code === 'number' && TRANSIENT_STATUS.has(code)) || network || failure.name === 'TimeoutError') {
+  if ((typeof code === 'number' && TRANSIENT_STATUS.has(code)) || network) {
     return new StoreUnavailableError(`Cosmos DB could not ${operation}: ${network ? code : `status ${String(code ?? failure.name)}`}`, 1000, { cause: error });
   }
   return error;
@@ -133,17 +137,46 @@ export interface CosmosExposureStoreOptions {
   container: Container;
   /** Logical partitions per region; fixed for the life of the container. */
   shards?: number;
+  /**
+   * Bound of each request (a point operation, a page of a query), the SDK's retries included: with
+   * endpoint discovery on, as in Azure, the SDK retries a read that timed out on every region up to
+   * 120 times. Past it: `StoreUnavailableError` naming Cosmos DB. Unset: only the caller's signal
+   * bounds a call (the API's request deadline, shared by the requests of one moment).
+   */
+  timeoutInMs?: number;
+}
+
+/** The dependency's name in errors and logs. */
+export const COSMOS_DB = 'Cosmos DB';
+
+/** A Cosmos query's pages as an iterator (`fetchNext` until `hasMoreResults` says no). */
+function pagesOf<T>(query: { hasMoreResults(): boolean; fetchNext(): Promise<FeedResponse<T>> }): AsyncIterator<FeedResponse<T>> {
+  return { next: async () => (query.hasMoreResults() ? { done: false, value: await query.fetchNext() } : { done: true, value: undefined }) };
 }
 
 export class CosmosExposureStore implements ExposureStore {
   readonly container: Container;
   readonly shards: number;
+  readonly timeoutInMs: number | undefined;
 
   constructor(options: CosmosExposureStoreOptions) {
     const shards = options.shards ?? DEFAULT_SHARDS;
     if (!Number.isInteger(shards) || shards < 1 || shards > 1024) throw new RangeError(`shards must be an integer from 1 to 1024, got ${String(shards)}`);
     this.container = options.container;
     this.shards = shards;
+    this.timeoutInMs = options.timeoutInMs;
+  }
+
+  /** One request within the store's bound (when it has one). */
+  private bounded<T>(operation: string, abortSignal: AbortSignal | undefined, call: (abortSignal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    if (this.timeoutInMs === undefined) return call(abortSignal);
+    return withDeadline({ dependency: COSMOS_DB, operation, timeoutInMs: this.timeoutInMs, abortSignal }, call);
+  }
+
+  /** The pages of a query, each within the store's bound (when it has one). */
+  private pages<T>(operation: string, abortSignal: AbortSignal | undefined, open: (abortSignal: AbortSignal | undefined) => { hasMoreResults(): boolean; fetchNext(): Promise<FeedResponse<T>> }): AsyncIterable<FeedResponse<T>> {
+    if (this.timeoutInMs === undefined) return { [Symbol.asyncIterator]: () => pagesOf(open(abortSignal)) };
+    return withPageDeadline({ dependency: COSMOS_DB, operation, timeoutInMs: this.timeoutInMs, abortSignal }, (signal) => pagesOf(open(signal)));
   }
 
   /** The partition key of an exposure: its region and the shard its id hashes to. */
@@ -203,7 +236,7 @@ export class CosmosExposureStore implements ExposureStore {
     const insertedIds: string[] = [];
     await forEachLimited(exposures, CONCURRENCY, options.abortSignal, async (exposure, abortSignal) => {
       try {
-        await this.container.items.create(this.toDocument(exposure), { abortSignal });
+        await this.bounded('create an exposure', abortSignal, (signal) => this.container.items.create(this.toDocument(exposure), { abortSignal: signal }));
         insertedIds.push(exposure.id);
       } catch (error) {
         if (statusOf(error) !== 409) throw toStoreError(error, 'store an exposure');
@@ -217,7 +250,7 @@ export class CosmosExposureStore implements ExposureStore {
     const positions = ids.map((_, i) => i);
     await forEachLimited(positions, CONCURRENCY, options.abortSignal, async (i, abortSignal) => {
       try {
-        const { resource } = await this.container.item(ids[i], this.partitionKeyOf(region, ids[i])).read<ExposureDocument>({ abortSignal });
+        const { resource } = await this.bounded('read an exposure', abortSignal, (signal) => this.container.item(ids[i], this.partitionKeyOf(region, ids[i])).read<ExposureDocument>({ abortSignal: signal }));
         if (resource && resource.region === region) found[i] = this.fromDocument(resource);
       } catch (error) {
         if (statusOf(error) !== 404) throw toStoreError(error, 'read an exposure');
@@ -235,9 +268,11 @@ export class CosmosExposureStore implements ExposureStore {
     const withRevision = exposures.filter((exposure) => exposure.revision !== undefined);
     await forEachLimited(withRevision, CONCURRENCY, options.abortSignal, async (exposure, abortSignal) => {
       try {
-        await this.container.item(exposure.id, this.partitionKeyOf(exposure.region, exposure.id)).patch(
-          { operations: [{ op: 'set', path: '/revision', value: { ...exposure.revision } }], condition: 'FROM c WHERE NOT IS_DEFINED(c.revision)' },
-          { abortSignal },
+        await this.bounded('revise an exposure', abortSignal, (signal) =>
+          this.container.item(exposure.id, this.partitionKeyOf(exposure.region, exposure.id)).patch(
+            { operations: [{ op: 'set', path: '/revision', value: { ...exposure.revision } }], condition: 'FROM c WHERE NOT IS_DEFINED(c.revision)' },
+            { abortSignal: signal },
+          ),
         );
         revised++;
       } catch (error) {
@@ -253,15 +288,19 @@ export class CosmosExposureStore implements ExposureStore {
   private async *query(region: string, where: string, parameters: SqlQuerySpec['parameters'], options: ListOptions): AsyncIterable<Exposure[]> {
     for (const pk of this.partitionKeysOf(region)) {
       const spec: SqlQuerySpec = { query: `SELECT ${FIELDS} FROM c WHERE c.pk = @pk AND ${where}`, parameters: [{ name: '@pk', value: pk }, ...(parameters ?? [])] };
-      const iterator = this.container.items.query<Omit<ExposureDocument, 'pk'>>(spec, { partitionKey: pk, maxItemCount: options.pageSize ?? DEFAULT_PAGE_SIZE, abortSignal: options.abortSignal });
-      while (iterator.hasMoreResults()) {
-        let resources: Omit<ExposureDocument, 'pk'>[];
+      const pages = this.pages(`a page of exposures of ${pk}`, options.abortSignal, (abortSignal) =>
+        this.container.items.query<Omit<ExposureDocument, 'pk'>>(spec, { partitionKey: pk, maxItemCount: options.pageSize ?? DEFAULT_PAGE_SIZE, abortSignal }),
+      );
+      const iterator = pages[Symbol.asyncIterator]();
+      for (;;) {
+        let page: IteratorResult<FeedResponse<Omit<ExposureDocument, 'pk'>>>;
         try {
-          ({ resources } = await iterator.fetchNext());
+          page = await iterator.next();
         } catch (error) {
           throw toStoreError(error, 'list exposures');
         }
-        if (resources.length > 0) yield resources.map((document) => this.fromDocument(document));
+        if (page.done) break;
+        if (page.value.resources.length > 0) yield page.value.resources.map((document) => this.fromDocument(document));
       }
     }
   }
@@ -294,14 +333,14 @@ export class CosmosExposureStore implements ExposureStore {
         };
         let ids: { id: string }[];
         try {
-          ({ resources: ids } = await this.container.items.query<{ id: string }>(spec, { partitionKey: pk, maxItemCount: DEFAULT_PAGE_SIZE, abortSignal: options.abortSignal }).fetchNext());
+          ({ resources: ids } = await this.bounded(`a page of old exposures of ${pk}`, options.abortSignal, (abortSignal) => this.container.items.query<{ id: string }>(spec, { partitionKey: pk, maxItemCount: DEFAULT_PAGE_SIZE, abortSignal }).fetchNext()));
         } catch (error) {
           throw toStoreError(error, 'list old exposures');
         }
         if (ids.length === 0) break;
         await forEachLimited(ids, CONCURRENCY, options.abortSignal, async ({ id }, abortSignal) => {
           try {
-            await this.container.item(id, pk).delete({ abortSignal });
+            await this.bounded('delete an exposure', abortSignal, (signal) => this.container.item(id, pk).delete({ abortSignal: signal }));
             deleted++;
           } catch (error) {
             if (statusOf(error) !== 404) throw toStoreError(error, 'delete an exposure');
@@ -315,7 +354,7 @@ export class CosmosExposureStore implements ExposureStore {
   /** A point read of an id that is never stored: a 404 proves the container answers, for 1 RU. */
   async ping(options: StoreOptions = {}): Promise<void> {
     try {
-      await this.container.item('ping', 'ping').read({ abortSignal: options.abortSignal });
+      await this.bounded('a ping (point read)', options.abortSignal, (abortSignal) => this.container.item('ping', 'ping').read({ abortSignal }));
     } catch (error) {
       if (statusOf(error) === 404) return;
       const mapped = toStoreError(error, 'answer a ping');

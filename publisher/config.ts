@@ -9,6 +9,7 @@ import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type 
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
+import { STORE_TIMEOUT_DESCRIPTION } from '../exposures/cosmos-client';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
 
@@ -55,11 +56,15 @@ export interface PublisherConfig {
     /** The account's read-access secondary endpoint: new files wait for geo-replication before the index names them. */
     secondaryUrl?: string;
     geoReplicationMaxWaitSeconds: number;
+    /** Bound of one Blob operation, its retries included. */
+    timeoutInMs: number;
   };
-  /** The exposure store: the API's Cosmos container, read with the same shard count. */
-  store: { cosmosEndpoint: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; cosmosShards: number };
-  signer: { kind: SignerKind; keyFile: string; keyVaultKeyId?: string; keyId: string; keyVersion: string };
-  purger: { kind: PurgerKind; edgeAdminUrl: string; frontDoor: { subscriptionId?: string; resourceGroup?: string; profileName?: string; endpointName?: string }; attempts: number; backoffInMs: number };
+  /** The exposure store: the API's Cosmos container, read with the same shard count; `timeoutInMs` bounds each request. */
+  store: { cosmosEndpoint: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; cosmosShards: number; timeoutInMs: number };
+  /** `timeoutInMs`: bound of one Key Vault signature. */
+  signer: { kind: SignerKind; keyFile: string; keyVaultKeyId?: string; keyId: string; keyVersion: string; timeoutInMs: number };
+  /** `timeoutInMs`: bound of one request to the purge API. */
+  purger: { kind: PurgerKind; edgeAdminUrl: string; frontDoor: { subscriptionId?: string; resourceGroup?: string; profileName?: string; endpointName?: string }; attempts: number; backoffInMs: number; timeoutInMs: number };
   /** Blob lease on the region's manifest: the lock between publishers. Azure allows 15..60 s. */
   leaseSeconds: number;
   /** A run stops starting new work after this long (the Function App's timeout is longer). */
@@ -100,6 +105,11 @@ export const SETTINGS = {
     description: "The exports account's read-access secondary (https://{account}-secondary.blob.core.windows.net, RA-GRS/RA-GZRS): a new file enters the index once the secondary's Last Sync Time passed it, so a storage failover never serves an index naming a missing file. Unset: no wait (Azurite, LRS).",
   },
   geoReplicationMaxWaitSeconds: { env: 'KEYFRONT_GEO_REPLICATION_MAX_WAIT_SECONDS', default: '900', description: 'Longest wait for geo-replication before a new file is listed anyway (the secondary may be unavailable for hours).' },
+  blobTimeoutMs: {
+    env: 'KEYFRONT_BLOB_TIMEOUT_MS',
+    default: '30000',
+    description: 'Bound of one Blob storage operation (a file of up to 16 MB, a listing page, the manifest), retries included; the service is asked to give up on a try after half of it. Storage silent past it: the run stops, names Blob storage, and the next run continues. Lease renewals get a sixth of the lease.',
+  },
   exportContainer: { env: 'KEYFRONT_EXPORT_CONTAINER', default: 'exports', description: 'Public container of the export files and index.' },
   stateContainer: { env: 'KEYFRONT_STATE_CONTAINER', default: 'publisher-state', description: 'Private container of the publisher manifest and lock.' },
   cosmosEndpoint: { env: 'KEYFRONT_COSMOS_ENDPOINT', required: true, description: 'Cosmos DB account endpoint of the exposure store.' },
@@ -107,9 +117,11 @@ export const SETTINGS = {
   cosmosDatabase: { env: 'KEYFRONT_COSMOS_DATABASE', default: DEFAULT_DATABASE_ID, description: 'Cosmos DB database.' },
   cosmosContainer: { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, description: 'Cosmos DB container of the exposures.' },
   cosmosShards: { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), description: 'Logical partitions per region: the same number the API writes with.' },
+  storeTimeoutMs: { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '10000', description: STORE_TIMEOUT_DESCRIPTION },
   signer: { env: 'KEYFRONT_SIGNER', default: 'local', description: 'local (PEM file) or key-vault.' },
   signingKeyFile: { env: 'KEYFRONT_SIGNING_KEY_FILE', description: 'Local signer: P-256 private key PEM (default {data dir}/signing-private.pem).' },
   keyVaultKeyId: { env: 'KEYFRONT_KEY_VAULT_KEY_ID', description: 'Key Vault signer: https://{vault}.vault.azure.net/keys/{name}/{version}.' },
+  keyVaultTimeoutMs: { env: 'KEYFRONT_KEY_VAULT_TIMEOUT_MS', default: '10000', description: 'Key Vault signer: bound of one signature (token, key read, sign request), retries included; also the timeout of each request.' },
   signatureKeyId: { env: 'KEYFRONT_SIGNATURE_KEY_ID', default: '440', description: 'SignatureInfo verification_key_id (e.g. the MCC).' },
   signatureKeyVersion: { env: 'KEYFRONT_SIGNATURE_KEY_VERSION', default: 'v1', description: 'SignatureInfo verification_key_version.' },
   purger: { env: 'KEYFRONT_PURGER', default: 'none', description: 'none (log only), local-edge or front-door.' },
@@ -120,6 +132,11 @@ export const SETTINGS = {
   frontDoorEndpoint: { env: 'KEYFRONT_FRONT_DOOR_ENDPOINT', description: 'front-door purger: AFD endpoint name.' },
   purgeAttempts: { env: 'KEYFRONT_PURGE_ATTEMPTS', default: '4', description: 'Attempts per purge before the next run takes it over.' },
   purgeBackoffMs: { env: 'KEYFRONT_PURGE_BACKOFF_MS', default: '2000', description: 'First retry delay of a purge; doubles each attempt.' },
+  purgeTimeoutMs: {
+    env: 'KEYFRONT_PURGE_TIMEOUT_MS',
+    default: '10000',
+    description: "Bound of one request to the purge API (the local edge's admin; Front Door: the purge request and each poll of its operation, which itself may take minutes); past it the attempt fails and is retried.",
+  },
   leaseSeconds: { env: 'KEYFRONT_PUBLISH_LEASE_SECONDS', default: '60', description: 'Lock lease duration (15..60, renewed while a run works).' },
   deadlineSeconds: { env: 'KEYFRONT_PUBLISH_DEADLINE_SECONDS', default: '540', description: 'A run starts no new work after this long (the next run continues).' },
   siteFingerprintUrl: {
@@ -184,6 +201,7 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     blobAccountUrl: read.optional(S.blobAccountUrl.env, (n) => read.url(n)),
     blobSecondaryUrl: read.optional(S.blobSecondaryUrl.env, (n) => read.url(n)),
     geoReplicationMaxWaitSeconds: int(S.geoReplicationMaxWaitSeconds, 0, 86400),
+    blobTimeoutMs: int(S.blobTimeoutMs, 100, 600000),
     exportContainer: name(S.exportContainer, CONTAINER, 'a container name (3-63 of a-z, 0-9, -)'),
     stateContainer: name(S.stateContainer, CONTAINER, 'a container name (3-63 of a-z, 0-9, -)'),
     cosmosEndpoint: read.optional(S.cosmosEndpoint.env, (n) => read.url(n)),
@@ -191,9 +209,11 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     cosmosDatabase: name(S.cosmosDatabase, COSMOS_NAME, 'a database name'),
     cosmosContainer: name(S.cosmosContainer, COSMOS_NAME, 'a container name'),
     cosmosShards: int(S.cosmosShards, 1, 1024),
+    storeTimeoutMs: int(S.storeTimeoutMs, 100, 600000),
     signer: read.oneOf<SignerKind>(S.signer.env, ['local', 'key-vault']),
     signingKeyFile: read.string(S.signingKeyFile.env),
     keyVaultKeyId: read.optional(S.keyVaultKeyId.env, (n) => read.url(n)),
+    keyVaultTimeoutMs: int(S.keyVaultTimeoutMs, 100, 600000),
     signatureKeyId: name(S.signatureKeyId, SIGNATURE_ID, 'of [A-Za-z0-9_]{1,32}'),
     signatureKeyVersion: name(S.signatureKeyVersion, SIGNATURE_ID, 'of [A-Za-z0-9_]{1,32}'),
     purger: read.oneOf<PurgerKind>(S.purger.env, ['none', 'local-edge', 'front-door']),
@@ -204,6 +224,7 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     frontDoorEndpoint: read.string(S.frontDoorEndpoint.env),
     purgeAttempts: int(S.purgeAttempts, 1, 20),
     purgeBackoffMs: int(S.purgeBackoffMs, 0, 600000),
+    purgeTimeoutMs: int(S.purgeTimeoutMs, 100, 600000),
     leaseSeconds: int(S.leaseSeconds, 15, 60),
     deadlineSeconds: int(S.deadlineSeconds, 10, 86400),
     siteFingerprintUrl: read.optional(S.siteFingerprintUrl.env, (n) => read.url(n)),
@@ -262,15 +283,17 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
       stateContainer: v.stateContainer,
       secondaryUrl: v.blobSecondaryUrl,
       geoReplicationMaxWaitSeconds: v.geoReplicationMaxWaitSeconds,
+      timeoutInMs: v.blobTimeoutMs,
     },
-    store: { cosmosEndpoint: v.cosmosEndpoint!, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase, cosmosContainer: v.cosmosContainer, cosmosShards: v.cosmosShards },
-    signer: { kind: v.signer, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem'), keyVaultKeyId: v.keyVaultKeyId, keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion },
+    store: { cosmosEndpoint: v.cosmosEndpoint!, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase, cosmosContainer: v.cosmosContainer, cosmosShards: v.cosmosShards, timeoutInMs: v.storeTimeoutMs },
+    signer: { kind: v.signer, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem'), keyVaultKeyId: v.keyVaultKeyId, keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion, timeoutInMs: v.keyVaultTimeoutMs },
     purger: {
       kind: v.purger,
       edgeAdminUrl: v.edgeAdminUrl,
       frontDoor: { subscriptionId: v.frontDoorSubscriptionId, resourceGroup: v.frontDoorResourceGroup, profileName: v.frontDoorProfile, endpointName: v.frontDoorEndpoint },
       attempts: v.purgeAttempts,
       backoffInMs: v.purgeBackoffMs,
+      timeoutInMs: v.purgeTimeoutMs,
     },
     leaseSeconds: v.leaseSeconds,
     deadlineSeconds: v.deadlineSeconds,

@@ -7,18 +7,27 @@
  * file it names (the storage drill showed it with a cached index).
  */
 import type { BlobServiceClient } from '@azure/storage-blob';
+import { withDeadline } from '../platform/deadline';
 
 export interface GeoReplication {
   /** Epoch seconds; `undefined` when the secondary cannot say (bootstrap, unavailable, no secondary). */
   lastSyncTime(options?: { abortSignal?: AbortSignal }): Promise<number | undefined>;
 }
 
-/** Get Blob Service Stats on the account's `-secondary` endpoint (RA-GRS / RA-GZRS only). */
+/** Get Blob Service Stats on the account's `-secondary` endpoint (RA-GRS / RA-GZRS only), bounded like any Blob call. */
 export class BlobServiceGeoReplication implements GeoReplication {
-  constructor(private readonly secondary: BlobServiceClient) {}
+  private readonly timeoutInMs: number;
+
+  constructor(
+    private readonly secondary: BlobServiceClient,
+    options: { timeoutInMs?: number } = {},
+  ) {
+    this.timeoutInMs = options.timeoutInMs ?? 30_000;
+  }
 
   async lastSyncTime(options: { abortSignal?: AbortSignal } = {}): Promise<number | undefined> {
-    const stats = await this.secondary.getStatistics({ abortSignal: options.abortSignal });
+    const bound = { dependency: 'Blob storage (secondary)', operation: 'Get Blob Service Stats', timeoutInMs: this.timeoutInMs, abortSignal: options.abortSignal };
+    const stats = await withDeadline(bound, (abortSignal) => this.secondary.getStatistics({ abortSignal }));
     const replication = stats.geoReplication;
     if (!replication || replication.status !== 'live' || !replication.lastSyncOn) return undefined;
     return Math.floor(replication.lastSyncOn.getTime() / 1000);

@@ -114,30 +114,68 @@ describe('holding the lock', () => {
     await dead.release();
   });
 
-  it('retries a renewal that fails for another reason; loses the lock only once two renewal intervals passed without one', async () => {
-    jest.useFakeTimers();
+  /** A container whose leases' renewals fail (rejecting, or never answering) while `renewals` says so. */
+  async function faultyRenewals(renewals: { fail: number; mode: 'reject' | 'silent' }): Promise<BlobWriter> {
     const inner = await container();
-    let failing = 1;
-    const flaky: BlobWriter = Object.assign(Object.create(inner) as BlobWriter, {
+    return Object.assign(Object.create(inner) as BlobWriter, {
       acquireLease: async (name: string, seconds: number): Promise<BlobLease | undefined> => {
         const lease = await inner.acquireLease(name, seconds);
-        return lease && { leaseId: lease.leaseId, release: () => lease.release(), renew: async () => (failing-- > 0 ? Promise.reject(new Error('socket hang up')) : lease.renew()) };
+        const fault = () => (renewals.mode === 'reject' ? Promise.reject(new Error('socket hang up')) : new Promise<never>(() => undefined));
+        return lease && { leaseId: lease.leaseId, release: () => lease.release(), renew: async () => (renewals.fail-- > 0 ? fault() : lease.renew()) };
       },
     });
-    const lines: Array<{ level: string; message: string }> = [];
-    const logger = createLogger('publisher', { write: (line) => lines.push(JSON.parse(line) as { level: string; message: string }) });
-    const lock = (await acquireLock(flaky, NAME, { ...OPTIONS, logger }))!;
+  }
+
+  function recordedLogger() {
+    const lines: Array<{ level: string; message: string; error?: { message?: string } }> = [];
+    return { lines, logger: createLogger('publisher', { write: (line) => lines.push(JSON.parse(line) as (typeof lines)[number]) }) };
+  }
+
+  it('retries a renewal that fails for another reason; loses the lock once the next renewal could end after the lease ran out', async () => {
+    jest.useFakeTimers();
+    const renewals = { fail: 1, mode: 'reject' as const };
+    const { lines, logger } = recordedLogger();
+    const lock = (await acquireLock(await faultyRenewals(renewals), NAME, { ...OPTIONS, logger }))!;
     await jest.advanceTimersByTimeAsync(5000); // fails once
-    await jest.advanceTimersByTimeAsync(5000); // renewed
+    await jest.advanceTimersByTimeAsync(5000); // renewed: the 15-s lease runs from here (10 s)
     expect(lock.signal.aborted).toBe(false);
     expect(lines.map((l) => l.message)).toEqual(['publisher lock renewal failed; retrying']);
-    failing = Infinity;
-    await jest.advanceTimersByTimeAsync(10_000);
+    renewals.fail = Infinity;
+    await jest.advanceTimersByTimeAsync(5000); // 15 s fails: a renewal at 20 s would still end by 22.5 s, before 25 s
     expect(lock.signal.aborted).toBe(false);
-    await jest.advanceTimersByTimeAsync(5000);
+    await jest.advanceTimersByTimeAsync(5000); // 20 s fails: one at 25 s could not end in time
     expect(lock.signal.aborted).toBe(true);
     expect(lines.at(-1)).toMatchObject({ level: 'warn', message: 'publisher lock lost' });
     await lock.release();
+  });
+
+  it('a renewal storage does not answer is cut at a sixth of the lease, and the lock is lost before the lease can run out on the service', async () => {
+    jest.useFakeTimers();
+    const { lines, logger } = recordedLogger();
+    const lock = (await acquireLock(await faultyRenewals({ fail: Infinity, mode: 'silent' }), NAME, { ...OPTIONS, logger }))!;
+    // Renewal at 5 s, cut at 7.5 s: the next one (10 s, cut by 12.5 s) would still end before the lease (15 s).
+    await jest.advanceTimersByTimeAsync(7500);
+    expect(lines.map((l) => l.message)).toEqual(['publisher lock renewal failed; retrying']);
+    expect(lines[0].error?.message).toBe(`Blob storage did not answer in 2.5 s (renew the lease on publisher-state/${NAME})`);
+    expect(lock.signal.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(5000); // 12.5 s: cut again, and the next (15 s) could not end in time
+    expect(lock.signal.aborted).toBe(true);
+    expect((lock.signal.reason as Error).message).toBe(`the lock ${NAME} was lost: Blob storage did not answer in 2.5 s (renew the lease on publisher-state/${NAME})`);
+  });
+
+  it('a release storage does not answer ends within a sixth of the lease (the lease then expires by itself)', async () => {
+    const inner = await container();
+    const silentRelease: BlobWriter = Object.assign(Object.create(inner) as BlobWriter, {
+      acquireLease: async (name: string, seconds: number): Promise<BlobLease | undefined> => {
+        const lease = await inner.acquireLease(name, seconds);
+        return lease && { leaseId: lease.leaseId, renew: () => lease.renew(), release: () => new Promise<never>(() => undefined) };
+      },
+    });
+    jest.useFakeTimers();
+    const lock = (await acquireLock(silentRelease, NAME, OPTIONS))!;
+    const released = lock.release().catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(2500);
+    await expect(released).resolves.toMatchObject({ message: `Blob storage did not answer in 2.5 s (release the lease on publisher-state/${NAME})` });
   });
 
   it('release frees the lease at once and stops renewing', async () => {

@@ -8,7 +8,7 @@ import { silentLogger } from '../platform/log';
 import { MemoryExposureStore } from '../exposures/memory-store';
 import { MemoryBlobWriter } from './blob/memory-blob-writer';
 import { LogOnlyPurger } from './purgers/log-only';
-import type { PublisherDeps, PublisherSettings } from './run';
+import type { PublisherDeps, PublisherSettings } from './publisher-deps';
 import { prepareStorage } from './setup';
 import { LocalSigner } from './signers/local';
 

@@ -8,7 +8,8 @@ import type { Logger } from '../platform/log';
 import type { Metrics, RegionRunFigures } from '../platform/metrics';
 import { countFailures, recordCalls } from '../platform/metrics-calls';
 import { traceOperation } from '../platform/telemetry-spans';
-import type { PublishRun, PublisherDeps, RegionOutcome } from './run';
+import type { PublisherDeps } from './publisher-deps';
+import type { PublishRun, RegionOutcome } from './run';
 
 /** One region's figures; the lag counts to `endedAt` (ms), after the index was written and purged, and only when files became visible. */
 export function regionFigures(outcome: RegionOutcome, endedAt: number): RegionRunFigures {

@@ -9,7 +9,8 @@
 import { INDEX_CACHE_GRACE_SECONDS } from './index-file';
 import { createMemoryPublisher, type MemoryPublisher } from './memory-publisher';
 import { readManifest } from './manifest';
-import { publishExports, type PublisherSettings, type PublishOptions } from './run';
+import type { PublisherSettings } from './publisher-deps';
+import { publishExports, type PublishOptions } from './run';
 import type { PublishStep } from './steps';
 import { DAY, expectComplete, expectConsistent, exposuresInWindow, hex, HOUR, readPublished, RecordingPurger, T0, TEST_SETTINGS } from '../test/support/publisher-harness';
 

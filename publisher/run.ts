@@ -22,69 +22,11 @@
  * index names only recorded files; the next run finishes a half-published range by publishing
  * only the keys its files do not carry yet (`RangePublisher`).
  */
-import type { Logger } from '../platform/log';
-import type { ExposureStore } from '../exposures/exposure-store';
-import type { Signer } from '../proto/signer';
-import type { BlobWriter } from './blob/blob-writer';
-import type { PrivacyFloorMode, PublisherConfig } from './config';
-import type { ReplicationGate } from './geo-replication';
 import { acquireLock } from './lock';
 import { emptyManifest, manifestBlobName } from './manifest';
-import type { FloorRandom } from './privacy-floor';
-import type { Purger } from './purgers/purger';
-import type { RangeSettings } from './range-publisher';
-import { refreshSitePage, type SiteRefresh, type SiteSettings } from './site';
+import type { PublisherDeps } from './publisher-deps';
+import { refreshSitePage, type SiteRefresh } from './site';
 import { beginRegionRun, cleanUp, EMPTY_SUMMARY, publishNewRanges, purgeIndex, reached, recheckEarlyRanges, writeIndex, type RegionSummary, type StepHook } from './steps';
-import type { WindowSettings } from './windows';
-
-export interface PublisherSettings extends RangeSettings, WindowSettings {
-  regions: string[];
-  privacyFloor: PrivacyFloorMode;
-  maxHoldSeconds: number;
-  fileRetentionDays: number;
-  keyRetentionDays: number;
-  leaseSeconds: number;
-  deadlineSeconds: number;
-  purgeAttempts: number;
-  purgeBackoffInMs: number;
-}
-
-export function publisherSettings(config: PublisherConfig): PublisherSettings {
-  return {
-    regions: config.regions,
-    windowSeconds: config.windowSeconds,
-    safetyMarginSeconds: config.safetyMarginSeconds,
-    privacyFloor: config.privacyFloor,
-    minKeysPerFile: config.minKeysPerFile,
-    paddingJitter: config.paddingJitter,
-    maxHoldSeconds: config.maxHoldSeconds,
-    maxKeysPerFile: config.maxKeysPerFile,
-    storePageSize: config.storePageSize,
-    fileRetentionDays: config.fileRetentionDays,
-    keyRetentionDays: config.keyRetentionDays,
-    leaseSeconds: config.leaseSeconds,
-    deadlineSeconds: config.deadlineSeconds,
-    purgeAttempts: config.purger.attempts,
-    purgeBackoffInMs: config.purger.backoffInMs,
-  };
-}
-
-export interface PublisherDeps {
-  store: ExposureStore;
-  /** The public export container. */
-  exports: BlobWriter;
-  /** The private state container (manifests, locks). */
-  state: BlobWriter;
-  signer: Signer;
-  purger: Purger;
-  logger: Logger;
-  settings: PublisherSettings;
-  random?: FloorRandom;
-  /** The exports account's geo-replication: new files enter the index once replicated (absent: at once). */
-  replication?: ReplicationGate;
-  /** The transparency page: renewed after each run when set (the timer, the CLI and the local stack set it). */
-  site?: SiteSettings;
-}
 
 export interface PublishOptions {
   /** The publisher's clock: which windows are closed (`--now` moves it), nothing else. Default: the wall clock. */

@@ -1,10 +1,11 @@
 /**
  * Wires a publisher from its settings: the Cosmos store, the two Blob containers, the signer and
- * the purger, each the Azure implementation or the local one the settings choose. Entry points
- * (the timer function, the CLI, the local stack) call this once; callers that already hold a
- * dependency (an emulator store, a test purger) pass it in.
+ * the purger, each the Azure implementation or the local one the settings choose, each call to
+ * them bounded by its `..._TIMEOUT_MS` setting. Entry points (the timer function, the CLI, the
+ * local stack) call this once; callers that already hold a dependency (an emulator store, a test
+ * purger) pass it in, bounded as they choose.
  */
-import { CosmosClient } from '@azure/cosmos';
+import type { CosmosClient } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type Logger } from '../platform/log';
@@ -12,11 +13,12 @@ import { CosmosExposureStore } from '../exposures/cosmos-store';
 import type { ExposureStore } from '../exposures/exposure-store';
 import type { Signer } from '../proto/signer';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { AzureBlobWriter } from './blob/azure-blob-writer';
+import { createCosmosClient } from '../exposures/cosmos-client';
+import { AzureBlobWriter, blobPipelineOptions } from './blob/azure-blob-writer';
 import { BlobServiceGeoReplication } from './geo-replication';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
-import { publisherSettings, type PublisherDeps } from './run';
+import { publisherSettings, type PublisherDeps } from './publisher-deps';
 import { FrontDoorPurger } from './purgers/front-door';
 import { LocalEdgePurger } from './purgers/local-edge';
 import { LogOnlyPurger } from './purgers/log-only';
@@ -40,23 +42,24 @@ export interface PublisherInstance extends PublisherDeps {
 }
 
 function blobWriter(config: PublisherConfig, container: string, credential: () => TokenCredential): AzureBlobWriter {
-  if (config.blob.connectionString) return AzureBlobWriter.fromConnectionString(config.blob.connectionString, container);
-  return AzureBlobWriter.fromAccountUrl(config.blob.accountUrl!, credential(), container);
+  const options = { timeoutInMs: config.blob.timeoutInMs };
+  if (config.blob.connectionString) return AzureBlobWriter.fromConnectionString(config.blob.connectionString, container, options);
+  return AzureBlobWriter.fromAccountUrl(config.blob.accountUrl!, credential(), container, options);
 }
 
 export async function createSigner(config: PublisherConfig, credential: () => TokenCredential): Promise<Signer> {
   const identity = { keyId: config.signer.keyId, keyVersion: config.signer.keyVersion };
-  if (config.signer.kind === 'key-vault') return new KeyVaultSigner(config.signer.keyVaultKeyId!, credential(), identity);
+  if (config.signer.kind === 'key-vault') return new KeyVaultSigner(config.signer.keyVaultKeyId!, credential(), identity, {}, { timeoutInMs: config.signer.timeoutInMs });
   return LocalSigner.fromPemFile(config.signer.keyFile, identity);
 }
 
 export function createPurger(config: PublisherConfig, logger: Logger, credential: () => TokenCredential): Purger {
   switch (config.purger.kind) {
     case 'local-edge':
-      return new LocalEdgePurger(config.purger.edgeAdminUrl);
+      return new LocalEdgePurger(config.purger.edgeAdminUrl, { timeoutInMs: config.purger.timeoutInMs });
     case 'front-door': {
       const fd = config.purger.frontDoor;
-      return new FrontDoorPurger({ subscriptionId: fd.subscriptionId!, resourceGroupName: fd.resourceGroup!, profileName: fd.profileName!, endpointName: fd.endpointName! }, { credential: credential() });
+      return new FrontDoorPurger({ subscriptionId: fd.subscriptionId!, resourceGroupName: fd.resourceGroup!, profileName: fd.profileName!, endpointName: fd.endpointName! }, { credential: credential(), requestTimeoutInMs: config.purger.timeoutInMs });
     }
     case 'none':
       return new LogOnlyPurger(logger);
@@ -71,8 +74,16 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
   let store = overrides.store;
   if (!store) {
     // In Azure the deployment creates the container; the publisher's identity only reads and deletes items.
-    client = new CosmosClient({ endpoint: config.store.cosmosEndpoint, ...(config.store.cosmosKey ? { key: config.store.cosmosKey } : { aadCredentials: lazyCredential() }) });
-    store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+    const { timeoutInMs } = config.store;
+    client = createCosmosClient({
+      endpoint: config.store.cosmosEndpoint,
+      ...(config.store.cosmosKey ? { key: config.store.cosmosKey } : { credential: lazyCredential() }),
+      // Half the bound per HTTP request, so a stalled one is retried within it; throttling is waited out within it too.
+      requestTimeoutInMs: Math.ceil(timeoutInMs / 2),
+      maxRetries: 9,
+      maxRetryWaitInSeconds: Math.max(1, Math.floor(timeoutInMs / 1000)),
+    });
+    store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs });
   }
   return {
     store,
@@ -84,7 +95,12 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
     settings: publisherSettings(config),
     site: config.site,
     ...(config.blob.secondaryUrl
-      ? { replication: { source: new BlobServiceGeoReplication(new BlobServiceClient(config.blob.secondaryUrl, lazyCredential())), maxWaitSeconds: config.blob.geoReplicationMaxWaitSeconds } }
+      ? {
+          replication: {
+            source: new BlobServiceGeoReplication(new BlobServiceClient(config.blob.secondaryUrl, lazyCredential(), blobPipelineOptions(config.blob.timeoutInMs)), { timeoutInMs: config.blob.timeoutInMs }),
+            maxWaitSeconds: config.blob.geoReplicationMaxWaitSeconds,
+          },
+        }
       : {}),
     close: () => client?.dispose(),
   };

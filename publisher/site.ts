@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient, parseKeyVaultKeyIdentifier, type KeyClientOptions } from '@azure/keyvault-keys';
+import { withDeadline } from '../platform/deadline';
 import type { Logger } from '../platform/log';
 import { ECDSA_P256_SHA256_OID } from '../proto/signature';
 import type { Signer } from '../proto/signer';
@@ -186,7 +187,10 @@ export async function signingPublicKey(config: Pick<PublisherConfig, 'signer'>, 
     }
   }
   const id = parseKeyVaultKeyIdentifier(config.signer.keyVaultKeyId!);
-  const key = await new KeyClient(id.vaultUrl, credential(), clientOptions).getKey(id.name, { version: id.version });
+  const client = new KeyClient(id.vaultUrl, credential(), clientOptions);
+  const { timeoutInMs } = config.signer;
+  const bound = { dependency: 'Key Vault', operation: `read the key ${id.name}/${id.version ?? ''}`, timeoutInMs };
+  const key = await withDeadline(bound, (abortSignal) => client.getKey(id.name, { version: id.version, abortSignal, requestOptions: { timeout: timeoutInMs } }));
   const { crv, x, y } = key.key ?? {};
   if (crv !== 'P-256' || !x || !y) throw new SitePublishError(`the Key Vault key ${id.name} is not a P-256 key`);
   return createPublicKey({ key: { kty: 'EC', crv, x: Buffer.from(x).toString('base64url'), y: Buffer.from(y).toString('base64url') }, format: 'jwk' });

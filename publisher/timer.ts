@@ -7,7 +7,8 @@
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import { noopMetrics, type Metrics } from '../platform/metrics';
-import { publishExports, type PublisherDeps } from './run';
+import type { PublisherDeps } from './publisher-deps';
+import { publishExports } from './run';
 import { publishWithTelemetry } from './run-telemetry';
 
 const ABORT_AFTER_DEADLINE_IN_MS = 30_000;

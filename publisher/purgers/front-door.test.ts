@@ -1,5 +1,6 @@
 import { FrontDoorPurger } from './front-door';
 import { PurgeError } from './purge-error';
+import { TcpSwitch } from '../../scripts/drills/local/tcp-switch';
 import { seedEndpoint, startArmStandIn, type ArmStandIn } from '../../test/support/arm-stand-in';
 
 describe('FrontDoorPurger against the ARM stand-in', () => {
@@ -87,5 +88,26 @@ describe('FrontDoorPurger against the ARM stand-in', () => {
     );
     await expect(stranger.purge(['/v1/*'])).rejects.toMatchObject({ statusCode: 401, retryable: false });
     expect(arm.purges).toEqual([]);
+  });
+
+  it('an ARM endpoint that stops answering: the attempt fails within its request timeout as a retryable timeout naming Front Door', async () => {
+    const armSwitch = new TcpSwitch(Number(new URL(arm.endpoint).port));
+    await armSwitch.on();
+    try {
+      const frozen = new FrontDoorPurger(
+        { subscriptionId: arm.subscriptionId, resourceGroupName: 'rg-keyfront', profileName: 'fd-keyfront', endpointName: 'ep-keyfront' },
+        { credential: arm.credential, clientOptions: { ...arm.clientOptions(), endpoint: `https://127.0.0.1:${armSwitch.port}`, retryOptions: { maxRetries: 0 } }, pollIntervalInMs: 5, requestTimeoutInMs: 300 },
+      );
+      await frozen.purge(['/v1/440/index.txt']);
+      armSwitch.freeze();
+      const started = performance.now();
+      const error = (await frozen.purge(['/v1/440/index.txt']).catch((e: unknown) => e)) as PurgeError;
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(error).toBeInstanceOf(PurgeError);
+      expect(error).toMatchObject({ code: 'timeout', retryable: true, message: "front-door:fd-keyfront/ep-keyfront: Front Door's purge API did not answer in 300 ms" });
+    } finally {
+      armSwitch.thaw();
+      await armSwitch.off();
+    }
   });
 });

@@ -9,6 +9,7 @@
 import { CdnManagementClient, type CdnManagementClientOptionalParams } from '@azure/arm-cdn';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
+import { durationText } from '../../platform/deadline';
 import { checkedContentPaths, isRetryableStatus, PurgeError } from './purge-error';
 import type { Purger, PurgeOptions } from './purger';
 
@@ -28,7 +29,11 @@ export interface FrontDoorPurgerOptions {
   clientOptions?: CdnManagementClientOptionalParams;
   /** Poll interval of the long-running purge when ARM sends no Retry-After; the SDK's 2 s by default. */
   pollIntervalInMs?: number;
+  /** Timeout of each request (the purge request, each poll: `requestOptions.timeout`); 10 s by default. The operation itself may take minutes. */
+  requestTimeoutInMs?: number;
 }
+
+export const DEFAULT_PURGE_REQUEST_TIMEOUT_IN_MS = 10_000;
 
 export class FrontDoorPurger implements Purger {
   readonly name: string;
@@ -45,15 +50,20 @@ export class FrontDoorPurger implements Purger {
   async purge(contentPaths: readonly string[], options: PurgeOptions = {}): Promise<void> {
     const paths = checkedContentPaths(this.name, contentPaths);
     const { resourceGroupName, profileName, endpointName, domains } = this.endpoint;
+    const requestTimeoutInMs = this.options.requestTimeoutInMs ?? DEFAULT_PURGE_REQUEST_TIMEOUT_IN_MS;
     try {
       await this.client.afdEndpoints.beginPurgeContentAndWait(
         resourceGroupName,
         profileName,
         endpointName,
         { contentPaths: paths, ...(domains && domains.length > 0 ? { domains } : {}) },
-        { abortSignal: options.abortSignal, updateIntervalInMs: this.options.pollIntervalInMs },
+        { abortSignal: options.abortSignal, updateIntervalInMs: this.options.pollIntervalInMs, requestOptions: { timeout: requestTimeoutInMs } },
       );
     } catch (error) {
+      // The SDK reports its own request timeout as an abort: only the caller's abort is one.
+      if ((error as Error)?.name === 'AbortError' && !options.abortSignal?.aborted) {
+        throw new PurgeError(`${this.name}: Front Door's purge API did not answer in ${durationText(requestTimeoutInMs)}`, { code: 'timeout', retryable: true, cause: error });
+      }
       throw purgeErrorFrom(this.name, error);
     }
   }

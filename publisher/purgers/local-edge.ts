@@ -5,6 +5,7 @@
  * control-plane operation in Azure too.
  */
 import { request, type Dispatcher } from 'undici';
+import { durationText } from '../../platform/deadline';
 import { checkedContentPaths, isRetryableStatus, PurgeError } from './purge-error';
 import type { Purger, PurgeOptions } from './purger';
 
@@ -34,7 +35,8 @@ export class LocalEdgePurger implements Purger {
   /** Like `purge`, and resolves to the number of cache entries the edge dropped. */
   async purgeEntries(contentPaths: readonly string[], options: PurgeOptions = {}): Promise<number> {
     const paths = checkedContentPaths(this.name, contentPaths);
-    const timeout = AbortSignal.timeout(this.options.timeoutInMs ?? 10_000);
+    const timeoutInMs = this.options.timeoutInMs ?? 10_000;
+    const timeout = AbortSignal.timeout(timeoutInMs);
     const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
     let response: Dispatcher.ResponseData;
     try {
@@ -46,6 +48,7 @@ export class LocalEdgePurger implements Purger {
         dispatcher: this.options.dispatcher,
       });
     } catch (error) {
+      if (timeout.aborted && !options.abortSignal?.aborted) throw new PurgeError(`${this.name}: the local edge admin at ${this.purgeUrl.origin} did not answer in ${durationText(timeoutInMs)}`, { code: 'timeout', retryable: true, cause: error });
       const code = (error as { code?: string }).code ?? (error as Error).name;
       throw new PurgeError(`${this.name}: cannot reach the local edge admin at ${this.purgeUrl.origin} (${code}); is the local stack running?`, { code, retryable: true, cause: error });
     }

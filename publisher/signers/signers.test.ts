@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { buildExport, verifyExport } from '../../proto/codec';
 import { ECDSA_P256_SHA256_OID } from '../../proto/signature';
+import { TcpSwitch } from '../../scripts/drills/local/tcp-switch';
 import { STAND_IN_TOKEN, startKeyVaultStandIn, type KeyVaultStandIn } from '../../test/support/key-vault-stand-in';
 import { KeyVaultSigner } from './key-vault';
 import { LocalSigner } from './local';
@@ -82,5 +83,22 @@ describe('KeyVaultSigner against the Key Vault REST stand-in', () => {
   it('fails with the service error when the key does not exist', async () => {
     const missing = new KeyVaultSigner(`${vault.vaultUrl}/keys/nope/1`, credential, identity, { disableChallengeResourceVerification: true, tlsOptions: { ca: vault.ca }, retryOptions: { maxRetries: 0 } });
     await expect(missing.sign(Buffer.from('data'))).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('a vault that stops answering between two signatures: the second fails within its bound, naming Key Vault and the key', async () => {
+    const vaultSwitch = new TcpSwitch(Number(new URL(vault.vaultUrl).port));
+    await vaultSwitch.on();
+    try {
+      const keyId = vault.keyId.replace(new URL(vault.vaultUrl).host, `127.0.0.1:${vaultSwitch.port}`);
+      const bounded = new KeyVaultSigner(keyId, credential, identity, { disableChallengeResourceVerification: true, tlsOptions: { ca: vault.ca } }, { timeoutInMs: 400 });
+      await bounded.sign(Buffer.from('first'));
+      vaultSwitch.freeze();
+      const started = performance.now();
+      await expect(bounded.sign(Buffer.from('second'))).rejects.toThrow('Key Vault did not answer in 400 ms (sign with keys/export-signing/0123456789abcdef0123456789abcdef)');
+      expect(performance.now() - started).toBeLessThan(1500);
+    } finally {
+      vaultSwitch.thaw();
+      await vaultSwitch.off();
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { regionPrefix } from '../export-names';
 import { publishedFileFromBlob, readManifest, type PublishedFile } from '../manifest';
-import type { PublisherDeps } from '../run';
+import type { PublisherDeps } from '../publisher-deps';
 import type { StepHook } from './boundaries';
 import { EMPTY_SUMMARY, type RegionRun, type RegionState } from './run-state';
 

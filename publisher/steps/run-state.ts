@@ -8,7 +8,7 @@
 import type { Manifest, PublishedFile, RangeRecord } from '../manifest';
 import { writeManifest } from '../manifest';
 import type { RangeDeps, RangeResult } from '../range-publisher';
-import type { PublisherDeps } from '../run';
+import type { PublisherDeps } from '../publisher-deps';
 import type { PublishStep } from './boundaries';
 
 /** What a region run has done so far: the figures of its outcome (the timer and the CLI report them; telemetry records them). */

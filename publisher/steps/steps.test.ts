@@ -9,7 +9,8 @@ import { INDEX_CACHE_GRACE_SECONDS } from '../index-file';
 import { acquireLock } from '../lock';
 import { emptyManifest, manifestBlobName, readManifest } from '../manifest';
 import { createMemoryPublisher, type MemoryPublisher } from '../memory-publisher';
-import { publishExports, type PublisherSettings } from '../run';
+import type { PublisherSettings } from '../publisher-deps';
+import { publishExports } from '../run';
 import { beginRegionRun, cleanUp, publishNewRanges, purgeIndex, recheckEarlyRanges, writeIndex, type PublishStep, type RegionRun, type RegionState } from '.';
 import { DAY, exposureAt, exposuresInWindow, hex, HOUR, readPublished, RecordingPurger, T0, TEST_SETTINGS } from '../../test/support/publisher-harness';
 

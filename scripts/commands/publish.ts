@@ -138,8 +138,8 @@ async function publish(flags: PublishFlags): Promise<void> {
   let emulatorClient: CosmosClient | undefined;
   if (!explicit) {
     // The stack's Cosmos emulator: self-signed certificate on loopback.
-    emulatorClient = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint));
-    overrides.store = new CosmosExposureStore({ container: emulatorClient.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+    emulatorClient = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
+    overrides.store = new CosmosExposureStore({ container: emulatorClient.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs });
   }
   let publisher;
   try {

@@ -21,14 +21,14 @@ export interface CosmosEmulator {
   stop(): Promise<void>;
 }
 
-/** Client options for an emulator endpoint (also used by processes that did not start it). */
-export function cosmosEmulatorClientOptions(endpoint: string): CosmosClientOptions {
+/** Client options for an emulator endpoint (also used by processes that did not start it); `requestTimeoutInMs` per HTTP request (the SDK's default: 60 s). */
+export function cosmosEmulatorClientOptions(endpoint: string, requestTimeoutInMs?: number): CosmosClientOptions {
   return {
     endpoint,
     key: COSMOS_EMULATOR_KEY,
     // The emulator's certificate is self-signed and for "localhost": trusted for this loopback client only.
     agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
-    connectionPolicy: { enableEndpointDiscovery: false },
+    connectionPolicy: { enableEndpointDiscovery: false, ...(requestTimeoutInMs === undefined ? {} : { requestTimeout: requestTimeoutInMs }) },
   };
 }
 

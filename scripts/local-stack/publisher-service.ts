@@ -77,7 +77,7 @@ export async function startPublisherService(context: StackContext, env: Env = co
   if (typeof cosmosEndpoint !== 'string') throw new Error('the publisher service needs the cosmos service started before it');
   const { dataDir, region } = context.config;
   const azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), port: context.config.ports.blob });
-  const client = new CosmosClient(cosmosEmulatorClientOptions(cosmosEndpoint));
+  let client: CosmosClient | undefined;
   try {
     await ensureSigningKey(dataDir);
     const settings = devPublisherSettings(region);
@@ -91,7 +91,8 @@ export async function startPublisherService(context: StackContext, env: Env = co
       KEYFRONT_DATA_DIR: dataDir,
     });
     const logger = createLogger('publisher', { level: config.logLevel });
-    const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards });
+    client = new CosmosClient(cosmosEmulatorClientOptions(cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
+    const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs });
     const { metrics } = currentTelemetry();
     const publisher = recordingCalls(await createPublisher(config, { store, logger, purger: new StackPurger(context.stack, logger) }), metrics);
     await prepareStorage(publisher);
@@ -117,12 +118,12 @@ export async function startPublisherService(context: StackContext, env: Env = co
         stopping.abort();
         await loop;
         publisher.close();
-        client.dispose();
+        client?.dispose();
         await azurite.stop();
       },
     };
   } catch (error) {
-    client.dispose();
+    client?.dispose();
     await azurite.stop();
     throw error;
   }

@@ -1,11 +1,13 @@
 /**
- * A store that is down or throttled: the API answers 503 with Retry-After over HTTP (never a 500
- * with internals), health says so, and the API recovers when the store answers again.
+ * A store that is down, silent or throttled: the API answers 503 with Retry-After over HTTP (never
+ * a 500 with internals, never a request left hanging), health says so, and the API recovers when
+ * the store answers again.
  */
 import { CosmosClient } from '@azure/cosmos';
-import { CosmosExposureStore } from '../../exposures/cosmos-store';
+import { CosmosExposureStore, ensureExposuresContainer } from '../../exposures/cosmos-store';
+import { TcpSwitch } from '../../scripts/drills/local/tcp-switch';
 import { startApiHost } from '../../scripts/local-stack/api-host';
-import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-emulator';
+import { cosmosEmulatorClientOptions, startCosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
 import { freePort } from '../../scripts/local-stack/ports';
 import { createApiFixture, dailyKeys } from '../support/api-fixture';
 import { send } from '../support/http-api';
@@ -16,9 +18,8 @@ function apiClient(endpoint: string): CosmosClient {
   return new CosmosClient({ ...cosmosEmulatorClientOptions(endpoint), connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: 2000, retryOptions: { maxRetryAttemptCount: 0, maxWaitTimeInSeconds: 1 } } });
 }
 
-async function apiOn(endpoint: string) {
-  const client = apiClient(endpoint);
-  const fixture = createApiFixture({ store: new CosmosExposureStore({ container: client.database('keyfront').container('exposures') }) });
+async function apiOn(endpoint: string, client = apiClient(endpoint), env: Record<string, string> = {}) {
+  const fixture = createApiFixture({ store: new CosmosExposureStore({ container: client.database('keyfront').container('exposures') }), env });
   const host = await startApiHost({ runtime: fixture.runtime });
   return {
     fixture,
@@ -56,6 +57,42 @@ describe('the store down or throttled', () => {
     } finally {
       await api.stop();
       await throttling.stop();
+    }
+  });
+
+  it('answers 503 with Retry-After within its store deadline when Cosmos DB stops answering mid-traffic (connections open, nothing comes back), and recovers when it answers', async () => {
+    const emulator = await startCosmosEmulator();
+    await ensureExposuresContainer(emulator.client());
+    const cosmos = new TcpSwitch(emulator.port);
+    await cosmos.on();
+    // The local stack's client: no request timeout of its own below the SDK's 60 s, so only the API's deadline bounds a request.
+    const endpoint = `https://127.0.0.1:${cosmos.port}`;
+    const api = await apiOn(endpoint, new CosmosClient(cosmosEmulatorClientOptions(endpoint)), { KEYFRONT_STORE_TIMEOUT_MS: '500' });
+    // Until the store answers within the deadline (a first TLS connection on a loaded machine may not), as a phone retries.
+    const postUntilAccepted = async () => {
+      let status = 0;
+      for (let attempt = 0; attempt < 10 && status !== 200; attempt++) status = (await api.post()).status;
+      return status;
+    };
+    try {
+      expect(await postUntilAccepted()).toBe(200);
+      cosmos.freeze();
+      const started = performance.now();
+      const answer = await api.post();
+      const tookInMs = performance.now() - started;
+      expect([answer.status, answer.json.code, answer.headers['retry-after']]).toEqual([503, 'store_unavailable', '1']);
+      // The deadline falls 500..550 ms after the request reached the store (requests share a 50-ms slot).
+      expect(tookInMs).toBeGreaterThanOrEqual(450);
+      expect(tookInMs).toBeLessThan(2000);
+      const health = await api.health();
+      expect([health.status, health.json.store]).toEqual([200, 'unavailable']);
+      cosmos.thaw();
+      expect(await postUntilAccepted()).toBe(200);
+    } finally {
+      cosmos.thaw();
+      await api.stop();
+      await cosmos.off();
+      await emulator.stop();
     }
   });
 });

@@ -8,7 +8,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { ExposureStore } from '../../exposures/exposure-store';
 import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
 import { manifestBlobName } from '../../publisher/manifest';
-import { publishExports, type PublisherDeps } from '../../publisher/run';
+import type { PublisherDeps } from '../../publisher/publisher-deps';
+import { publishExports } from '../../publisher/run';
 import type { PublishStep } from '../../publisher/steps';
 import { expectComplete, expectConsistent, exposuresInWindow, harnessDeps, hex, HOUR, readPublished, startPublisherHarness, T0, type PublisherHarness } from '../support/publisher-harness';
 

@@ -8,7 +8,8 @@ import type { Exposure, ExposureStore, ListOptions } from '../../exposures/expos
 import { StoreUnavailableError } from '../../exposures/exposure-store';
 import { INDEX_CACHE_GRACE_SECONDS } from '../../publisher/index-file';
 import { manifestBlobName, type Manifest } from '../../publisher/manifest';
-import { publishExports, type PublisherSettings } from '../../publisher/run';
+import type { PublisherSettings } from '../../publisher/publisher-deps';
+import { publishExports } from '../../publisher/run';
 import type { PublishStep } from '../../publisher/steps';
 import { DAY, expectComplete, expectConsistent, exposuresInWindow, harnessDeps, hex, HOUR, readPublished, startPublisherHarness, T0, type PublisherHarness } from '../support/publisher-harness';
 

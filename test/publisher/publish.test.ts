@@ -10,7 +10,8 @@ import type { BlobWriter } from '../../publisher/blob/blob-writer';
 import { indexJsonName, indexTxtName } from '../../publisher/export-names';
 import { EXPORT_CACHE_CONTROL, INDEX_CACHE_CONTROL, INDEX_CACHE_GRACE_SECONDS, INDEX_JSON_CONTENT_TYPE, INDEX_TXT_CONTENT_TYPE } from '../../publisher/index-file';
 import { manifestBlobName, type Manifest } from '../../publisher/manifest';
-import { publishExports, type PublisherSettings } from '../../publisher/run';
+import type { PublisherSettings } from '../../publisher/publisher-deps';
+import { publishExports } from '../../publisher/run';
 import type { PublishStep } from '../../publisher/steps';
 import { DAY, expectComplete, expectConsistent, exposureAt, exposuresInWindow, harnessDeps, hex, HOUR, readPublished, RecordingPurger, startPublisherHarness, T0, type PublisherHarness } from '../support/publisher-harness';
 

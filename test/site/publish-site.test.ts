@@ -207,7 +207,7 @@ describe('publishing the transparency page', () => {
     const lines: string[] = [];
     const logger = createLogger('publisher', { write: (line) => lines.push(line) });
     const missing = path.join(tmpdir(), 'keyfront-no-such-site-build');
-    const result = await publishSiteOnStart({ ...deps(), logger }, { signer: { kind: 'local', keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7' } }, () => readSiteBuild(missing));
+    const result = await publishSiteOnStart({ ...deps(), logger }, { signer: { kind: 'local', keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7', timeoutInMs: 10_000 } }, () => readSiteBuild(missing));
     expect(result).toBeUndefined();
     expect(lines.join('\n')).toMatch(/the transparency page was not published/);
     expect(await names()).toEqual([]);
@@ -248,7 +248,7 @@ describe('the built page and the signing key, read by the publisher', () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const keyFile = path.join(dir, 'signing-private.pem');
     await writeFile(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const config = { signer: { kind: 'local' as const, keyFile, keyId: '440', keyVersion: 'v1' } };
+    const config = { signer: { kind: 'local' as const, keyFile, keyId: '440', keyVersion: 'v1', timeoutInMs: 10_000 } };
     const noCredential = () => {
       throw new Error('no credential for a local key');
     };
@@ -260,7 +260,7 @@ describe('the built page and the signing key, read by the publisher', () => {
     const vault = await startKeyVaultStandIn();
     try {
       const credential: TokenCredential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-      const key = await signingPublicKey({ signer: { kind: 'key-vault', keyFile: '', keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1' } }, () => credential, {
+      const key = await signingPublicKey({ signer: { kind: 'key-vault', keyFile: '', keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1', timeoutInMs: 10_000 } }, () => credential, {
         disableChallengeResourceVerification: true,
         tlsOptions: { ca: vault.ca },
         retryOptions: { maxRetries: 0 },

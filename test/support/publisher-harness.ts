@@ -18,7 +18,7 @@ import type { BlobWriter } from '../../publisher/blob/blob-writer';
 import { indexJsonName, indexTxtName, parseExportFileName, regionPrefix } from '../../publisher/export-names';
 import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE, type IndexJson } from '../../publisher/index-file';
 import type { Purger } from '../../publisher/purgers/purger';
-import type { PublisherDeps, PublisherSettings } from '../../publisher/run';
+import type { PublisherDeps, PublisherSettings } from '../../publisher/publisher-deps';
 import { LocalSigner } from '../../publisher/signers/local';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { startCosmosEmulator, type CosmosEmulator } from '../../scripts/local-stack/cosmos-emulator';
@@ -101,13 +101,15 @@ export async function startPublisherHarness(options: { cosmos?: boolean } = {}):
 }
 
 /**
- * A data directory whose stack.json points at the harness's emulators, as `npm start` writes it,
- * and the settings for a `keyfront` child process publishing into it (on top of the environment).
+ * A data directory whose stack.json points at the harness's emulators (or at `endpoints` given,
+ * such as a switch in front of Azurite), as `npm start` writes it, and the settings for a
+ * `keyfront` child process publishing into it (on top of the environment).
  */
-export async function stackDataDir(h: PublisherHarness, name: string, settings: Record<string, string>): Promise<{ dataDir: string; env: Record<string, string> }> {
+export async function stackDataDir(h: PublisherHarness, name: string, settings: Record<string, string>, endpoints: { blobConnectionString?: string } = {}): Promise<{ dataDir: string; env: Record<string, string> }> {
   const dataDir = path.join(h.dir, name);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, cosmosEndpoint: h.cosmos!.endpoint, blobConnectionString: h.azurite.connectionString }), { mode: 0o600 });
+  const blobConnectionString = endpoints.blobConnectionString ?? h.azurite.connectionString;
+  await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, cosmosEndpoint: h.cosmos!.endpoint, blobConnectionString }), { mode: 0o600 });
   return { dataDir, env: { KEYFRONT_DATA_DIR: dataDir, KEYFRONT_SIGNING_KEY_FILE: h.privateKeyFile, KEYFRONT_COSMOS_SHARDS: '4', ...settings } };
 }
 

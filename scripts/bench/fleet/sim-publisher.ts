@@ -22,7 +22,8 @@ import { createMemoryPublisher, type MemoryPublisher } from '../../../publisher/
 import { SimExposureStore } from './sim-store';
 import { PurgeError } from '../../../publisher/purgers/purge-error';
 import type { Purger } from '../../../publisher/purgers/purger';
-import { publishExports, publisherSettings } from '../../../publisher/run';
+import { publisherSettings } from '../../../publisher/publisher-deps';
+import { publishExports } from '../../../publisher/run';
 import type { Random } from './random';
 
 const DAY = 86_400;

@@ -9,7 +9,7 @@ import { CosmosExposureStore, ensureExposuresContainer } from '../../../exposure
 import { silentLogger } from '../../../platform/log';
 import { AzureBlobWriter } from '../../../publisher/blob/azure-blob-writer';
 import type { Purger } from '../../../publisher/purgers/purger';
-import type { PublisherDeps, PublisherSettings } from '../../../publisher/run';
+import type { PublisherDeps, PublisherSettings } from '../../../publisher/publisher-deps';
 import { LocalSigner } from '../../../publisher/signers/local';
 import { startCosmosEmulator, type CosmosEmulator } from '../../local-stack/cosmos-emulator';
 

@@ -16,6 +16,10 @@ export interface FleetOptions {
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   now?: () => number;
+  /** Probability that a sync also sends a chaff upload (the client `Phone`'s `chaffRate`; 0 by default). */
+  chaffRate?: number;
+  /** The fetch of phone `i` (default: the global one). */
+  fetchFor?: (phone: number) => (input: string, init?: RequestInit) => Promise<Response>;
 }
 
 export interface SyncEvent {
@@ -37,7 +41,10 @@ export class PhoneFleet {
 
   constructor(private readonly options: FleetOptions) {
     const retry = options.retry ?? { attempts: 6, baseDelayInMs: 200, maxDelayInMs: 3000 };
-    this.phones = Array.from({ length: options.phones }, () => new Phone({ baseUrl: options.baseUrl, region: options.region, key: { publicKey: options.publicKeyPem }, retry }));
+    this.phones = Array.from(
+      { length: options.phones },
+      (_, i) => new Phone({ baseUrl: options.baseUrl, region: options.region, key: { publicKey: options.publicKeyPem }, retry, chaffRate: options.chaffRate, ...(options.fetchFor ? { env: { fetch: options.fetchFor(i) } } : {}) }),
+    );
     this.nextSyncAt = new Float64Array(options.phones);
   }
 

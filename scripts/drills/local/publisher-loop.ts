@@ -4,7 +4,8 @@
  * operator re-points the publisher at a promoted storage account.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { publishExports, type PublisherDeps } from '../../../publisher/run';
+import type { PublisherDeps } from '../../../publisher/publisher-deps';
+import { publishExports } from '../../../publisher/run';
 import { drillPublishNow } from './drill-stack';
 
 export interface PublishRunEvent {

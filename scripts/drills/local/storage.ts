@@ -16,7 +16,7 @@ import { validateEdgeDeclaration } from '../../../edge-config/validate';
 import { openExport } from '../../../proto/codec';
 import { AzureBlobWriter } from '../../../publisher/blob/azure-blob-writer';
 import { LocalEdgePurger } from '../../../publisher/purgers/local-edge';
-import type { PublisherDeps } from '../../../publisher/run';
+import type { PublisherDeps } from '../../../publisher/publisher-deps';
 import { prepareStorage } from '../../../publisher/setup';
 import { startAzurite, type Azurite } from '../../local-stack/azurite';
 import type { Drill, DrillPlan, DrillProgress } from '../plan';

@@ -33,16 +33,20 @@ export interface UploadLoadOptions {
   pauseInMs: number;
   /** Over `UPLOAD_RETRY_POLICY`. */
   retry?: Partial<RetryPolicy>;
+  /** Wraps each phone's fetch (the soak times every request with it). */
+  wrapFetch?: (fetch: PhoneFetch) => PhoneFetch;
 }
 
 /** The drill's phones back off as real ones do, on the drill's time scale (seconds, not a minute). */
 const DRILL_UPLOAD_BACKOFF: Partial<RetryPolicy> = { baseDelayInMs: 250, maxDelayInMs: 4000 };
 
+export type PhoneFetch = (input: string, init?: RequestInit) => Promise<Response>;
+
 /**
  * An HTTP agent whose connections leave from `localAddress` (a loopback address of its own). The
  * connector is ours: undici's `connect.localAddress` option is not passed on to the socket.
  */
-function phoneAgent(localAddress: string): Agent {
+export function phoneAgent(localAddress: string): Agent {
   return new Agent({
     connect: (options, callback) => {
       const socket = connect({ host: options.hostname, port: Number(options.port), localAddress });
@@ -70,14 +74,15 @@ export class UploadLoad {
    * fetch from the next phone's own loopback address (127.0.x.y: each upload is another phone, as
    * the edge's per-client rate limit sees phones), counting the 503s phones receive.
    */
-  private phoneFetch(): (input: string, init?: RequestInit) => Promise<Response> {
+  private phoneFetch(): PhoneFetch {
     const n = this.phonesUsed++ % 60_000;
     const agent = (this.agents[n] ??= phoneAgent(`127.0.${2 + Math.floor(n / 250)}.${1 + (n % 250)}`));
-    return async (input, init) => {
+    const fetch: PhoneFetch = async (input, init) => {
       const response = (await undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as Response;
       this.observe(response);
       return response;
     };
+    return this.options.wrapFetch ? this.options.wrapFetch(fetch) : fetch;
   }
 
   private observe(response: Response): void {
