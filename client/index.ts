@@ -13,5 +13,5 @@ export { emptyState, parseState, type PhoneState } from './state';
 export { syncRegion, type FailedFile, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
 export { chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
 export { type PendingUpload, type UploadOutcome } from './upload-queue';
-export { ECDSA_P256_SHA256_OID, verifyExportFile, type VerifiedExport, type VerifyExpectations } from './verify-export';
+export { ECDSA_P256_SHA256_OID, verifyExportFile, type AcceptedKeys, type SignatureInfoFields, type VerifiedExport, type VerifyExpectations } from './verify-export';
 export { readExportZip } from './zip-reader';

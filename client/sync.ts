@@ -16,16 +16,16 @@ import { MAX_EXPORT_FILE_BYTES } from '../proto/tek';
 import { serverSecondsOf } from './clock';
 import { ClientError, type ClientErrorCode } from './errors';
 import { MAX_INDEX_BYTES, parseExportPath, parseIndex, type ExportPath } from './index-file';
-import type { VerificationKey } from './public-key';
 import { fetchWithRetry, runtimeOf, type ClientEnvironment, type RetryOptions, type RetryPolicy, type Runtime } from './retry';
 import { emptyState, type PhoneState } from './state';
-import { verifyExportFile, type VerifiedExport } from './verify-export';
+import { verifyExportFile, type AcceptedKeys, type VerifiedExport } from './verify-export';
 
 export interface SyncOptions {
   /** The edge's base URL, e.g. `https://keyfront.example` (no trailing slash needed). */
   baseUrl: string;
   region: string;
-  key: VerificationKey;
+  /** The health authority's key, or its keys during a key rotation (a file passes when one of them verifies it). */
+  key: AcceptedKeys;
   env?: ClientEnvironment;
   retry?: Partial<RetryPolicy>;
   onRetry?: RetryOptions['onRetry'];

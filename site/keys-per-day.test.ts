@@ -10,7 +10,7 @@ function verified(start: number, keyCount: number): FileCheck {
     entry,
     path: entry.path,
     status: 'verified',
-    verified: { region: '440', startTimestamp: start, endTimestamp: start + 3600, batchNum: 1, batchSize: 1, keyCount, revisedKeyCount: 0, signatureInfo: { verificationKeyId: '440', verificationKeyVersion: 'v1', signatureAlgorithm: '1.2.840.10045.4.3.2' }, binSha256: '', bytes: 0 },
+    verified: { region: '440', startTimestamp: start, endTimestamp: start + 3600, batchNum: 1, batchSize: 1, keyCount, revisedKeyCount: 0, signatureInfo: { verificationKeyId: '440', verificationKeyVersion: 'v1', signatureAlgorithm: '1.2.840.10045.4.3.2' }, signedBy: [{ verificationKeyId: '440', verificationKeyVersion: 'v1', signatureAlgorithm: '1.2.840.10045.4.3.2' }], binSha256: '', bytes: 0 },
   };
 }
 
