@@ -23,6 +23,8 @@ import type { BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
 import { purgeWithRetry } from './purge';
 import type { Purger } from './purgers/purger';
+import { scheduleOf, type PublisherSigning } from './signers/schedule';
+import type { SignerSetting } from './signers/signer-settings';
 
 /**
  * Where the built page is read from: `dist/site/` at the repository root (`npm run build:site`),
@@ -79,7 +81,7 @@ export class SitePublishError extends Error {
 
 export interface SitePublishDeps {
   exports: BlobWriter;
-  signer: Signer;
+  signer: PublisherSigning;
   purger: Purger;
   logger: Logger;
   settings: { regions: string[]; purgeAttempts: number; purgeBackoffInMs: number };
@@ -145,19 +147,24 @@ export function siteConfig(regions: readonly string[], publicKey: KeyObject, ide
   };
 }
 
+/** The signer the page names: the first that signs files of the first region now. */
+function pageSigner(deps: Pick<SitePublishDeps, 'signer' | 'settings'>): Signer {
+  return scheduleOf(deps.signer).signersFor(deps.settings.regions[0], Math.floor(Date.now() / 1000))[0];
+}
+
 /**
- * The public key of the key the publisher signs with: derived from the local PEM file, or read
- * from Key Vault (the version the signer pins; the publisher's identity needs `keys/get`).
+ * The public key of a signing key: derived from the local PEM file, or read from Key Vault (the
+ * version the setting pins; the publisher's identity needs `keys/get`).
  */
-export async function signingPublicKey(config: Pick<PublisherConfig, 'signer'>, credential: () => TokenCredential, clientOptions: KeyClientOptions = {}): Promise<KeyObject> {
-  if (config.signer.kind === 'local') {
+export async function signingPublicKey(setting: SignerSetting, credential: () => TokenCredential, clientOptions: KeyClientOptions = {}): Promise<KeyObject> {
+  if (setting.keyFile !== undefined) {
     try {
-      return createPublicKey(await readFile(config.signer.keyFile, 'utf8'));
+      return createPublicKey(await readFile(setting.keyFile, 'utf8'));
     } catch (error) {
-      throw new SitePublishError(`cannot read the signing key in ${config.signer.keyFile}: ${(error as Error).message}`);
+      throw new SitePublishError(`cannot read the signing key in ${setting.keyFile}: ${(error as Error).message}`);
     }
   }
-  const id = parseKeyVaultKeyIdentifier(config.signer.keyVaultKeyId!);
+  const id = parseKeyVaultKeyIdentifier(setting.keyVaultKeyId!);
   const key = await new KeyClient(id.vaultUrl, credential(), clientOptions).getKey(id.name, { version: id.version });
   const { crv, x, y } = key.key ?? {};
   if (crv !== 'P-256' || !x || !y) throw new SitePublishError(`the Key Vault key ${id.name} is not a P-256 key`);
@@ -192,10 +199,11 @@ async function writeIfChanged(blobs: BlobWriter, name: string, data: Buffer, abo
 export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKey: KeyObject, options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
   const { abortSignal } = options;
   checkSiteFiles(files);
-  const { verificationKeyId: keyId, verificationKeyVersion: keyVersion } = deps.signer.signatureInfo;
+  const signer = pageSigner(deps);
+  const { verificationKeyId: keyId, verificationKeyVersion: keyVersion } = signer.signatureInfo;
   if (!keyId || !keyVersion) throw new SitePublishError('the signer has no key id and version for the page to name');
   const config = siteConfig(deps.settings.regions, publicKey, { keyId, keyVersion });
-  await checkKeySigns(deps.signer, publicKey, abortSignal);
+  await checkKeySigns(signer, publicKey, abortSignal);
   const written: string[] = [];
   const assets = files.filter((file) => HASHED_NAME.test(file.name));
   for (const file of assets) {
@@ -224,12 +232,14 @@ export async function publishSite(deps: SitePublishDeps, files: readonly SiteFil
  */
 export async function publishSiteOnStart(
   deps: SitePublishDeps,
-  config: Pick<PublisherConfig, 'signer'>,
+  config: Pick<PublisherConfig, 'signers'>,
   loadFiles: () => Promise<SiteFile[]>,
   options: { credential?: () => TokenCredential; abortSignal?: AbortSignal } = {},
 ): Promise<SitePublishResult | undefined> {
   try {
-    const [files, publicKey] = await Promise.all([loadFiles(), signingPublicKey(config, options.credential ?? (() => new DefaultAzureCredential()))]);
+    const { verificationKeyId, verificationKeyVersion } = pageSigner(deps).signatureInfo;
+    const setting = config.signers.find((entry) => entry.keyId === verificationKeyId && entry.keyVersion === verificationKeyVersion) ?? config.signers[0];
+    const [files, publicKey] = await Promise.all([loadFiles(), signingPublicKey(setting, options.credential ?? (() => new DefaultAzureCredential()))]);
     return await publishSite(deps, files, publicKey, { abortSignal: options.abortSignal });
   } catch (error) {
     deps.logger.error('the transparency page was not published; export files are published as usual', { error });

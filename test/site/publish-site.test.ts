@@ -150,7 +150,7 @@ describe('publishing the transparency page', () => {
     const lines: string[] = [];
     const logger = createLogger('publisher', { write: (line) => lines.push(line) });
     const missing = path.join(tmpdir(), 'keyfront-no-such-site-build');
-    const result = await publishSiteOnStart({ ...deps(), logger }, { signer: { kind: 'local', keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7' } }, () => readSiteBuild(missing));
+    const result = await publishSiteOnStart({ ...deps(), logger }, { signers: [{ keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7' }] }, () => readSiteBuild(missing));
     expect(result).toBeUndefined();
     expect(lines.join('\n')).toMatch(/the transparency page was not published/);
     expect(await names()).toEqual([]);
@@ -191,19 +191,19 @@ describe('the built page and the signing key, read by the publisher', () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const keyFile = path.join(dir, 'signing-private.pem');
     await writeFile(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const config = { signer: { kind: 'local' as const, keyFile, keyId: '440', keyVersion: 'v1' } };
+    const setting = { keyFile, keyId: '440', keyVersion: 'v1' };
     const noCredential = () => {
       throw new Error('no credential for a local key');
     };
-    expect((await signingPublicKey(config, noCredential)).export({ type: 'spki', format: 'pem' })).toBe(pair.publicKey.export({ type: 'spki', format: 'pem' }));
-    await expect(signingPublicKey({ signer: { ...config.signer, keyFile: path.join(dir, 'none.pem') } }, noCredential)).rejects.toThrow(/cannot read the signing key in .*none\.pem/);
+    expect((await signingPublicKey(setting, noCredential)).export({ type: 'spki', format: 'pem' })).toBe(pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    await expect(signingPublicKey({ ...setting, keyFile: path.join(dir, 'none.pem') }, noCredential)).rejects.toThrow(/cannot read the signing key in .*none\.pem/);
   });
 
   it('reads the Key Vault key the signer pins (GET /keys/{name}/{version}, documented REST shape)', async () => {
     const vault = await startKeyVaultStandIn();
     try {
       const credential: TokenCredential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-      const key = await signingPublicKey({ signer: { kind: 'key-vault', keyFile: '', keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1' } }, () => credential, {
+      const key = await signingPublicKey({ keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1' }, () => credential, {
         disableChallengeResourceVerification: true,
         tlsOptions: { ca: vault.ca },
         retryOptions: { maxRetries: 0 },
