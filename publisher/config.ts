@@ -149,7 +149,7 @@ export function namesExposureStore(env: Env): boolean {
 }
 
 /** The single-key settings: with KEYFRONT_SIGNERS set, none of them may be. */
-const SINGLE_KEY_SETTINGS = [SETTINGS.signer, SETTINGS.signingKeyFile, SETTINGS.keyVaultKeyId, SETTINGS.signatureKeyId, SETTINGS.signatureKeyVersion];
+export const SINGLE_KEY_SETTINGS: readonly Setting[] = [SETTINGS.signer, SETTINGS.signingKeyFile, SETTINGS.keyVaultKeyId, SETTINGS.signatureKeyId, SETTINGS.signatureKeyVersion];
 
 /**
  * Reads and validates every setting; throws `ConfigError` listing each bad variable. `now` is the

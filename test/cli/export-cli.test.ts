@@ -239,7 +239,7 @@ describe('bad input', () => {
 });
 
 describe('help', () => {
-  it.each([[[]], [['export']], [['export', 'build']], [['export', 'inspect']], [['export', 'verify']], [['keys']], [['keys', 'generate']]])('keyfront %j --help exits 0 with usage', async (words) => {
+  it.each([[[]], [['export']], [['export', 'build']], [['export', 'inspect']], [['export', 'verify']], [['keys']], [['keys', 'generate']], [['keys', 'rotate']], [['keys', 'retire']]])('keyfront %j --help exits 0 with usage', async (words) => {
     const run = await runKeyfront([...words, '--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyfront/);
