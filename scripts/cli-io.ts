@@ -52,6 +52,11 @@ export function parseIsoOption(value: string, option: string, options: { dateOnl
   return date;
 }
 
+/** A repeatable option's values, in the order given (commander's argument parser). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** One line of output on stdout. */
 export function printLine(text: string): void {
   process.stdout.write(`${text}\n`);

@@ -6,8 +6,8 @@ import { exportReport } from '../../proto/export-report';
 import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
-import { readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
+import { collect, parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { perKey, readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
 import { startProgress } from '../cli-progress';
 
 const ID_PATTERN = /^[A-Za-z0-9_]+$/;
@@ -38,10 +38,6 @@ interface BuildFlags {
   out: string;
 }
 
-/** A repeatable option's values, in the order given. */
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /**
  * The signers of `export build`: one per `--private-key`, in order, with the `--key-id` and
@@ -51,9 +47,7 @@ async function signersOf(flags: Pick<BuildFlags, 'privateKey' | 'keyId' | 'keyVe
   const count = flags.privateKey.length;
   const each = (option: string, values: string[]): string[] => {
     for (const value of values) if (!ID_PATTERN.test(value)) throw new CliError(`${option} must match [A-Za-z0-9_]+ (GAEN signature info), got ${JSON.stringify(value)}`);
-    if (values.length === count) return values;
-    if (values.length === 1) return Array.from({ length: count }, () => values[0]);
-    throw new CliError(`${option} is given ${values.length} times for ${count} --private-key: give it once, or once per key in the same order`);
+    return perKey(option, values, count, '--private-key');
   };
   const ids = each('--key-id', flags.keyId);
   const versions = each('--key-version', flags.keyVersion);
