@@ -10,6 +10,7 @@ import { GUID_PATTERN } from '../platform/ids';
 import { ConfigError, REGION_PATTERN, SettingsReader, type Env, type Setting } from '../platform/settings';
 import { readTelemetrySettings, TELEMETRY_AUTH_SETTING, TELEMETRY_SETTING, type TelemetrySettings } from '../platform/telemetry';
 import type { JwksSettings } from './upload/certificate-jwks';
+import { ATTESTATION_MODES, ATTESTATION_SETTINGS, readAttestationSettings, type AttestationMode, type AttestationSettings } from './attestation/settings';
 import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../exposures/cosmos-store';
 
 /** Keys by version; the first listed is the current one (used for new secrets and tokens), the others still verify. */
@@ -31,6 +32,8 @@ export interface HealthAuthority {
   jwks: { keys: JWK[] };
   /** Where it publishes its keys (HTTPS JWKS), read and refreshed as `KEYFRONT_JWKS_*` say; static `jwks` keys work too. */
   jwksUri?: string;
+  /** Device attestation of its uploads, overriding `KEYFRONT_ATTESTATION`. */
+  attestation?: AttestationMode;
 }
 
 export interface StoreSettings {
@@ -56,6 +59,8 @@ export interface ApiConfig {
   certificateMaxAgeSeconds: number;
   /** How the authorities' JWKS URIs are read. */
   jwks: JwksSettings;
+  /** Device attestation: the default mode and the apps (README "Device attestation"). */
+  attestation: AttestationSettings;
   store: StoreSettings;
   logLevel: LogLevel;
   telemetry: TelemetrySettings;
@@ -65,7 +70,7 @@ export { ConfigError, type Setting };
 
 export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_FRONT_DOOR_ID', required: true, description: 'Accepted X-Azure-FDID values (GUIDs, comma-separated: several during a rotation). No way to turn the check off.' },
-  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]} and/or jwksUri:"https://..."}.' },
+  { env: 'KEYFRONT_HEALTH_AUTHORITIES', required: true, description: 'JSON array of {id, issuer, audience, regions[], jwks:{keys:[P-256 public JWKs with kid]} and/or jwksUri:"https://...", attestation?: off|report|enforce}.' },
   { env: 'KEYFRONT_REVISION_TOKEN_KEYS', secret: true, required: true, description: 'AES-256 keys of revision tokens: "version:base64(32 bytes)", comma-separated, current first.' },
   { env: 'KEYFRONT_REGISTER_KEYS', secret: true, description: 'HMAC keys of register secrets: "version:base64(>=32 bytes)", comma-separated, current first. Required when registration is required.' },
   { env: 'KEYFRONT_REGISTRATION_REQUIRED', default: 'true', description: 'Publish needs Authorization: Bearer <secret> and X-User-Uuid from /api/v1/register.' },
@@ -75,6 +80,7 @@ export const API_SETTINGS: readonly Setting[] = [
   { env: 'KEYFRONT_JWKS_DEFAULT_MAX_AGE_SECONDS', default: '3600', description: 'Freshness of a JWKS answered without Cache-Control or Expires (cache headers are honoured up to a day).' },
   { env: 'KEYFRONT_JWKS_MAX_STALE_SECONDS', default: '86400', description: 'How long the last good keys of a jwksUri keep working once stale while it cannot be fetched; then uploads get 503 health_authority_keys_unavailable.' },
   { env: 'KEYFRONT_JWKS_FETCH_TIMEOUT_MS', default: '5000', description: 'Deadline of one JWKS fetch.' },
+  ...ATTESTATION_SETTINGS,
   { env: 'KEYFRONT_STORE', default: 'cosmos', description: '"cosmos", or "memory" (keys are lost on restart: tests and demos only).' },
   { env: 'KEYFRONT_COSMOS_ENDPOINT', description: 'Cosmos DB account endpoint (required for the cosmos store).' },
   { env: 'KEYFRONT_COSMOS_KEY', secret: true, description: 'Account key; leave unset in Azure to use the managed identity.' },
@@ -184,7 +190,17 @@ class ApiSettingsReader extends SettingsReader {
           }
         });
       }
-      authorities.push({ id: String(ha.id), issuer: String(ha.issuer), audience: String(ha.audience), regions: Array.isArray(ha.regions) ? [...ha.regions] : [], jwks: { keys: Array.isArray(keys) ? keys : [] }, ...(typeof jwksUri === 'string' ? { jwksUri } : {}) });
+      const attestation = (ha as { attestation?: unknown }).attestation;
+      if (attestation !== undefined && !(ATTESTATION_MODES as readonly unknown[]).includes(attestation)) this.problems.push(`${where}.attestation must be one of ${ATTESTATION_MODES.join(', ')}, got ${JSON.stringify(attestation)}`);
+      authorities.push({
+        id: String(ha.id),
+        issuer: String(ha.issuer),
+        audience: String(ha.audience),
+        regions: Array.isArray(ha.regions) ? [...ha.regions] : [],
+        jwks: { keys: Array.isArray(keys) ? keys : [] },
+        ...(typeof jwksUri === 'string' ? { jwksUri } : {}),
+        ...((ATTESTATION_MODES as readonly unknown[]).includes(attestation) ? { attestation: attestation as AttestationMode } : {}),
+      });
     });
     return authorities;
   }
@@ -220,12 +236,13 @@ export function loadApiConfig(env: Env): ApiConfig {
   const storeKind = read.oneOf('KEYFRONT_STORE', ['cosmos', 'memory'] as const);
   const endpoint = read.requiredIf('KEYFRONT_COSMOS_ENDPOINT', storeKind === 'cosmos');
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(endpoint)) read.problems.push(`KEYFRONT_COSMOS_ENDPOINT must be an account endpoint such as https://account.documents.azure.com:443/, got ${JSON.stringify(endpoint)}`);
+  const healthAuthorities = read.healthAuthorities('KEYFRONT_HEALTH_AUTHORITIES');
   const config: ApiConfig = {
     frontDoorIds: read.frontDoorIds('KEYFRONT_FRONT_DOOR_ID'),
     registrationRequired,
     registerKeys: read.versionedKeys('KEYFRONT_REGISTER_KEYS', registrationRequired, (key) => (key.length < 32 ? `must be at least 32 bytes, got ${key.length}` : undefined)),
     revisionTokenKeys: read.versionedKeys('KEYFRONT_REVISION_TOKEN_KEYS', true, (key) => (key.length !== 32 ? `must be 32 bytes (AES-256), got ${key.length}` : undefined)),
-    healthAuthorities: read.healthAuthorities('KEYFRONT_HEALTH_AUTHORITIES'),
+    healthAuthorities,
     certificateClockSkewSeconds: read.integer('KEYFRONT_CERTIFICATE_CLOCK_SKEW_SECONDS', 0, 600),
     certificateMaxAgeSeconds: read.integer('KEYFRONT_CERTIFICATE_MAX_AGE_SECONDS', 60, 7 * 86400),
     jwks: {
@@ -234,6 +251,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       maxStaleInMs: read.integer('KEYFRONT_JWKS_MAX_STALE_SECONDS', 0, 7 * 86400) * 1000,
       fetchTimeoutInMs: read.integer('KEYFRONT_JWKS_FETCH_TIMEOUT_MS', 100, 60000),
     },
+    attestation: readAttestationSettings(read, healthAuthorities.flatMap((ha) => (ha.attestation ? [ha.attestation] : []))),
     store: {
       kind: storeKind,
       ...(endpoint === undefined ? {} : { endpoint }),

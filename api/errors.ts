@@ -21,6 +21,18 @@ export const KEY_RULE_CODES = [
   'too_many_keys_same_start',
 ] as const satisfies readonly TekRuleCode[];
 
+/** Device attestation of an upload (README "Device attestation"), each answered 401 in enforce mode. */
+export const ATTESTATION_CODES = [
+  'attestation_required',
+  'attestation_invalid',
+  'attestation_nonce_mismatch',
+  'attestation_app_mismatch',
+  'attestation_device_integrity',
+  'attestation_expired',
+] as const;
+
+export type AttestationCode = (typeof ATTESTATION_CODES)[number];
+
 export const ERROR_CODES = [
   'bad_request',
   'unauthorized',
@@ -33,6 +45,7 @@ export const ERROR_CODES = [
   'health_authority_verification_certificate_invalid',
   'invalid_revision_token',
   ...KEY_RULE_CODES,
+  ...ATTESTATION_CODES,
   'store_unavailable',
   'health_authority_keys_unavailable',
   'internal_error',
@@ -53,6 +66,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   health_authority_verification_certificate_invalid: 401,
   invalid_revision_token: 400,
   ...(Object.fromEntries(KEY_RULE_CODES.map((code) => [code, 400])) as Record<(typeof KEY_RULE_CODES)[number], 400>),
+  ...(Object.fromEntries(ATTESTATION_CODES.map((code) => [code, 401])) as Record<AttestationCode, 401>),
   store_unavailable: 503,
   health_authority_keys_unavailable: 503,
   internal_error: 500,

@@ -8,6 +8,7 @@ import type { ApiConfig } from './config';
 import { createLogger, type Logger } from '../platform/log';
 import { noopMetrics, type Metrics } from '../platform/metrics';
 import { countFailures } from '../platform/metrics-failures';
+import { AttestationVerifier } from './attestation/verifier';
 import { CertificateVerifier } from './upload/certificate';
 import { UploadLatencies } from './upload/chaff-latency';
 import { createCosmosClient } from '../exposures/cosmos-client';
@@ -19,6 +20,8 @@ export interface ApiRuntime {
   config: ApiConfig;
   store: ExposureStore;
   certificates: CertificateVerifier;
+  /** Device attestation of uploads, in each health authority's mode. */
+  attestation: AttestationVerifier;
   logger: Logger;
   /** The figures operators watch (README "Telemetry"); records nothing when telemetry is off. */
   metrics: Metrics;
@@ -62,6 +65,7 @@ export function createApiRuntime(config: ApiConfig, options: ApiRuntimeOptions =
     config,
     store,
     certificates: new CertificateVerifier(config.healthAuthorities, { clockSkewSeconds: config.certificateClockSkewSeconds, maxAgeSeconds: config.certificateMaxAgeSeconds, jwks: config.jwks, jwksDeps: { logger } }),
+    attestation: new AttestationVerifier(config.attestation, metrics, logger),
     logger,
     metrics,
     now,

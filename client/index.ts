@@ -11,7 +11,8 @@ export { base64ToBytes, bytesToBase64, importVerificationKey, type CryptoKey, ty
 export { DEFAULT_RETRY_POLICY, fetchWithRetry, retryAfterInMs, runtimeOf, UPLOAD_RETRY_POLICY, type ClientEnvironment, type RetryPolicy } from './retry';
 export { emptyState, parseState, type PhoneState } from './state';
 export { syncRegion, type FailedFile, type FetchedFile, type SyncOptions, type SyncReport, type SyncResult } from './sync';
-export { chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
+export { attestationDigest, chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
 export { type PendingUpload, type UploadOutcome } from './upload-queue';
+export { ATTESTATION_PLATFORMS, type AttestationPlatform } from '../proto/canonical-upload';
 export { ECDSA_P256_SHA256_OID, verifyExportFile, type AcceptedKeys, type SignatureInfoFields, type VerifiedExport, type VerifyExpectations } from './verify-export';
 export { readExportZip } from './zip-reader';

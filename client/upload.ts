@@ -4,6 +4,7 @@
  * chaff is a request of the same shape and size marked `X-Chaff` (which the API answers like an
  * upload, storing nothing), so that neither size nor rate tells an observer who tested positive.
  */
+import { canonicalUploadDigest, type AttestationPlatform } from '../proto/canonical-upload';
 import { MAX_KEYS_PER_UPLOAD, type TekJson } from '../proto/tek';
 import { ClientError } from './errors';
 import { bytesToBase64 } from './public-key';
@@ -28,6 +29,18 @@ export interface UploadRequest {
   symptomOnsetInterval?: number;
   traveler?: boolean;
   revisionToken?: string;
+  /** Device attestation (README "Device attestation"): the platform, and its payload made for `attestationDigest(request)`. */
+  platform?: AttestationPlatform;
+  deviceVerificationPayload?: string;
+}
+
+/**
+ * What the device attestation of `request` must be bound to: SHA-256 of its canonical form (with
+ * `platform` set). iOS passes it to App Attest as `clientDataHash`; Android to Play Integrity as
+ * the `nonce` of a classic request, in base64url.
+ */
+export function attestationDigest(request: Omit<UploadRequest, 'deviceVerificationPayload'>): Promise<Uint8Array> {
+  return canonicalUploadDigest(request);
 }
 
 export interface UploadResult {
@@ -109,19 +122,28 @@ export async function upload(baseUrl: string, request: UploadRequest, options: W
   return { revisionToken: body.revisionToken, insertedExposures: body.insertedExposures };
 }
 
-/** A made-up upload of the real shape: random keys of recent days, a certificate-sized payload. */
-export function chaffRequest(nowInMs: number, random: () => number): UploadRequest {
+/**
+ * Attestation-sized payloads of chaff, so that chaff of an attesting app pads to as many blocks as
+ * its uploads: Apple's sample attestation object is 7,877 base64 characters (receipt included); a
+ * Play Integrity token, a JWE of a JWS of a verdict of about 1 KB, about 2,000.
+ */
+const CHAFF_ATTESTATION_CHARS: Readonly<Record<AttestationPlatform, number>> = { android: 2000, ios: 7900 };
+
+/** A made-up upload of the real shape: random keys of recent days, a certificate-sized payload (and an attestation-sized one with `attest`). */
+export function chaffRequest(nowInMs: number, random: () => number, attest?: AttestationPlatform): UploadRequest {
   const today = Math.floor(nowInMs / 600_000 / 144) * 144;
   const count = 1 + Math.floor(random() * 14);
   const keys = Array.from({ length: count }, (_, day) => ({ key: bytesToBase64(randomBytes(16)), rollingStartNumber: today - day * 144, rollingPeriod: 144, transmissionRisk: 0 }));
   const jwtPart = (bytes: number) => bytesToBase64(randomBytes(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  return { temporaryExposureKeys: keys, healthAuthorityID: 'chaff', verificationPayload: `${jwtPart(36)}.${jwtPart(280)}.${jwtPart(64)}`, hmacKey: bytesToBase64(randomBytes(32)) };
+  const request: UploadRequest = { temporaryExposureKeys: keys, healthAuthorityID: 'chaff', verificationPayload: `${jwtPart(36)}.${jwtPart(280)}.${jwtPart(64)}`, hmacKey: bytesToBase64(randomBytes(32)) };
+  if (attest) Object.assign(request, { platform: attest, deviceVerificationPayload: bytesToBase64(randomBytes((CHAFF_ATTESTATION_CHARS[attest] * 3) / 4)) });
+  return request;
 }
 
-/** Sends one chaff upload (`X-Chaff: 1`); resolves when the API answered it like an upload. */
-export async function sendChaff(baseUrl: string, options: WriteOptions & { registration?: Registration } = {}): Promise<void> {
+/** Sends one chaff upload (`X-Chaff: 1`; `attest`: shaped as an attested upload of that platform); resolves when the API answered it like an upload. */
+export async function sendChaff(baseUrl: string, options: WriteOptions & { registration?: Registration; attest?: AttestationPlatform } = {}): Promise<void> {
   const runtime = runtimeOf(options.env);
-  const body = paddedBody({ ...chaffRequest(runtime.now(), runtime.random) });
+  const body = paddedBody({ ...chaffRequest(runtime.now(), runtime.random, options.attest) });
   const response = await postJson(baseUrl, '/api/v1/publish', body, { ...callerHeaders(options.registration), 'x-chaff': '1' }, options, {});
   if (response.status !== 200) throw await refused(response, 'the chaff upload');
   await response.body?.cancel().catch(() => undefined);

@@ -24,6 +24,6 @@ describe('keyfront\'s edge declaration and the write API', () => {
   it('keeps the managed WAF rules off the upload fields of random text only, and on every other field', () => {
     for (const field of UPLOAD_RANDOM_FIELDS) expect(PUBLISH_REQUEST_FIELDS).toContain(field);
     const inspected = [...PUBLISH_REQUEST_FIELDS].filter((field) => !(UPLOAD_RANDOM_FIELDS as readonly string[]).includes(field));
-    expect(inspected.sort()).toEqual(['healthAuthorityID', 'symptomOnsetInterval', 'traveler']);
+    expect(inspected.sort()).toEqual(['healthAuthorityID', 'platform', 'symptomOnsetInterval', 'traveler']);
   });
 });

@@ -45,12 +45,12 @@ export const API_METHODS: HttpMethod[] = ['GET', 'POST'];
 export const EXPORT_METHODS: HttpMethod[] = ['GET', 'HEAD'];
 
 /**
- * Upload fields whose values are random bytes in base64 (keys, HMAC key, padding, revision token)
- * or a JWT: signature patterns of the managed rules match such text by chance, and a false block
+ * Upload fields whose values are random bytes in base64 (keys, HMAC key, padding, revision token,
+ * an App Attest object) or a JWT (the certificate, a Play Integrity token): signature patterns of the managed rules match such text by chance, and a false block
  * loses a confirmed case's keys. The API validates these fields strictly itself; every other field
  * and header stays inspected. `StartsWith` covers the nested names of the key objects.
  */
-export const UPLOAD_RANDOM_FIELDS = ['temporaryExposureKeys', 'verificationPayload', 'hmacKey', 'padding', 'revisionToken'] as const;
+export const UPLOAD_RANDOM_FIELDS = ['temporaryExposureKeys', 'verificationPayload', 'hmacKey', 'padding', 'revisionToken', 'deviceVerificationPayload'] as const;
 function uploadExclusions(): WafManagedRuleExclusion[] {
   return UPLOAD_RANDOM_FIELDS.map((field) => ({ matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: field === 'temporaryExposureKeys' ? 'StartsWith' : 'Equals', selector: field }));
 }
@@ -67,13 +67,14 @@ export const SITE_INDEX_PATH = '/site/index.html';
 /**
  * Every path the storage routes serve, in its one spelling and without a query: the names the
  * publisher writes (publisher/export-names.ts: a region of [A-Za-z0-9_-]{1,16}, the index files
- * and `{start}-{end}-{n:05}.zip`), the root and the page's `site/` files. Matched against the raw
+ * and `{start}-{end}-{n:05}.zip`), the root and the page's `site/` files (the built ones, and the
+ * public key `signing-key.pem` the publisher writes beside config.json). Matched against the raw
  * request URI (no transforms), so a percent-encoded, doubled, dotted or re-cased spelling, or any
  * query (Blob storage reads `comp`, `restype`, `snapshot`, `sig`, ...), never reaches the origin or
  * a cache key. The scheme and host are optional so the pattern holds whether the WAF's RequestUri
  * carries them or starts at the path.
  */
-export const READ_PATHS = '^(?:https?://[^/?#]+)?/(?:|v1/[A-Za-z0-9_-]{1,16}/(?:index\\.txt|index\\.json|[0-9]{1,12}-[0-9]{1,12}-[0-9]{5,6}\\.zip)|site/[a-z0-9][a-z0-9.-]{0,99}\\.(?:html|js|css|svg|json))$';
+export const READ_PATHS = '^(?:https?://[^/?#]+)?/(?:|v1/[A-Za-z0-9_-]{1,16}/(?:index\\.txt|index\\.json|[0-9]{1,12}-[0-9]{1,12}-[0-9]{5,6}\\.zip)|site/(?:[a-z0-9][a-z0-9.-]{0,99}\\.(?:html|js|css|svg|json)|signing-key\\.pem))$';
 /** Requests for the write API, by their raw path; everything else goes to the storage routes. */
 const API_PATHS = '^(?:https?://[^/?#]+)?/api/';
 /**

@@ -146,6 +146,9 @@ function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<
       defaultValue: Object.fromEntries(packageUrlKeys(names).map((key) => [key, notReleasedPackageUrl(names, key.split('/')[0])])),
       metadata: { description: 'WEBSITE_RUN_FROM_PACKAGE of each site and slot, by "site" and "site/slot". Set by `deploy apply` to what each runs now, so that applying the template never changes the code a release put there.' },
     },
+    attestation: { type: 'string', defaultValue: 'off', allowedValues: ['off', 'report', 'enforce'], metadata: { description: 'KEYFRONT_ATTESTATION: device attestation of uploads (README "Device attestation"); a health authority\'s "attestation" overrides it.' } },
+    playIntegrityPackageName: { type: 'string', defaultValue: '', metadata: { description: 'KEYFRONT_PLAY_INTEGRITY_PACKAGE_NAME: the Android app whose Play Integrity tokens are accepted (empty: none).' } },
+    appAttestAppId: { type: 'string', defaultValue: '', metadata: { description: 'KEYFRONT_APP_ATTEST_APP_ID: the iOS app (Team ID.bundle ID) whose App Attest attestations are accepted (empty: none).' } },
   };
 }
 
@@ -380,7 +383,7 @@ function secretRef(names: DeploymentNames, secret: string): string {
 }
 
 /** Secrets of the API the operator puts in Key Vault once (README, "Deploy to Azure"). */
-export const API_SECRETS = { revisionTokenKeys: 'revision-token-keys', registerKeys: 'register-keys' } as const;
+export const API_SECRETS = { revisionTokenKeys: 'revision-token-keys', registerKeys: 'register-keys', playIntegrityDecryptionKey: 'play-integrity-decryption-key', playIntegrityVerificationKey: 'play-integrity-verification-key' } as const;
 
 function apiSettings(names: DeploymentNames, site: string, slot: boolean): Setting[] {
   const profileId = resourceId('Microsoft.Cdn/profiles', names.frontDoorProfile);
@@ -393,6 +396,12 @@ function apiSettings(names: DeploymentNames, site: string, slot: boolean): Setti
     { name: 'KEYFRONT_HEALTH_AUTHORITIES', value: "[parameters('healthAuthorities')]" },
     { name: 'KEYFRONT_REVISION_TOKEN_KEYS', value: secretRef(names, API_SECRETS.revisionTokenKeys) },
     { name: 'KEYFRONT_REGISTER_KEYS', value: secretRef(names, API_SECRETS.registerKeys) },
+    { name: 'KEYFRONT_ATTESTATION', value: "[parameters('attestation')]" },
+    { name: 'KEYFRONT_PLAY_INTEGRITY_PACKAGE_NAME', value: "[parameters('playIntegrityPackageName')]" },
+    { name: 'KEYFRONT_APP_ATTEST_APP_ID', value: "[parameters('appAttestAppId')]" },
+    // Read only in report or enforce mode; until the secrets exist the references stay unresolved.
+    { name: 'KEYFRONT_PLAY_INTEGRITY_DECRYPTION_KEY', value: secretRef(names, API_SECRETS.playIntegrityDecryptionKey) },
+    { name: 'KEYFRONT_PLAY_INTEGRITY_VERIFICATION_KEY', value: secretRef(names, API_SECRETS.playIntegrityVerificationKey) },
   ];
 }
 

@@ -30,7 +30,7 @@ describe('metrics', () => {
     }
   });
 
-  it('records uploads, keys, register calls and certificate failures with their attributes', async () => {
+  it('records uploads, keys, register calls, certificate failures and attestations with their attributes', async () => {
     const reader = new TestReader();
     const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
     metrics.upload('stored', 'ok');
@@ -39,6 +39,8 @@ describe('metrics', () => {
     metrics.uploadKeys(14, 0);
     metrics.register('issued', 'ok');
     metrics.certificateFailure('expired');
+    metrics.attestation('enforce', 'ios', 'attestation_nonce_mismatch');
+    metrics.attestation('report', 'none', 'attestation_required');
     metrics.storeError('insert', 'StoreUnavailableError');
     const recorded = points((await reader.collect()).resourceMetrics);
     const of = (name: string) => recorded.filter((point) => point.name === name);
@@ -46,6 +48,10 @@ describe('metrics', () => {
     expect(of('keyfront.upload.keys')).toEqual([expect.objectContaining({ unit: '{key}', attributes: { kind: 'inserted' }, value: expect.objectContaining({ count: 1, sum: 14 }) })]);
     expect(of('keyfront.register').map((p) => [p.attributes, p.value])).toEqual([[{ result: 'issued', code: 'ok' }, 1]]);
     expect(of('keyfront.certificate.failures').map((p) => [p.attributes, p.value])).toEqual([[{ reason: 'expired' }, 1]]);
+    expect(of('keyfront.attestations').map((p) => [p.attributes, p.value])).toEqual([
+      [{ mode: 'enforce', platform: 'ios', code: 'attestation_nonce_mismatch' }, 1],
+      [{ mode: 'report', platform: 'none', code: 'attestation_required' }, 1],
+    ]);
     expect(of('keyfront.store.errors').map((p) => [p.attributes, p.value])).toEqual([[{ operation: 'insert', error: 'StoreUnavailableError' }, 1]]);
   });
 

@@ -13,6 +13,7 @@ export const METRIC = {
   uploadKeys: { name: 'keyfront.upload.keys', unit: '{key}', description: 'Keys a stored upload inserted (new) and revised.' },
   register: { name: 'keyfront.register', unit: '{call}', description: 'Register calls answered, by result (issued, refused, failed) and code.' },
   certificateFailures: { name: 'keyfront.certificate.failures', unit: '{upload}', description: 'Verification certificates refused, by reason.' },
+  attestations: { name: 'keyfront.attestations', unit: '{upload}', description: 'Device attestations checked (report and enforce modes), by mode, platform (android, ios, none) and code (ok or the attestation code).' },
   publishLag: { name: 'keyfront.publish.lag', unit: 's', description: 'From the embargo end of the newest key a run published to the end of that run (index written and purged).' },
   publishFiles: { name: 'keyfront.publish.files', unit: '{file}', description: 'Export files a run wrote, by region.' },
   publishKeys: { name: 'keyfront.publish.keys', unit: '{key}', description: 'Real keys (and revised keys) a run published, by region.' },
@@ -47,6 +48,8 @@ export interface Metrics {
   uploadKeys(inserted: number, revised: number): void;
   register(result: RegisterResult, code: string): void;
   certificateFailure(reason: string): void;
+  /** One upload's device attestation, checked in report or enforce mode (no device data: three words). */
+  attestation(mode: string, platform: string, code: string): void;
   /** One region of a publisher run. */
   publishRegion(figures: RegionRunFigures): void;
   /** A whole publisher run, all regions. */
@@ -63,6 +66,7 @@ export const noopMetrics: Metrics = {
   uploadKeys: nothing,
   register: nothing,
   certificateFailure: nothing,
+  attestation: nothing,
   publishRegion: nothing,
   publishRun: nothing,
   storeError: nothing,
@@ -80,6 +84,7 @@ export function createMetrics(meter: Meter): Metrics {
   const uploadKeys = histogram(METRIC.uploadKeys);
   const register = counter(METRIC.register);
   const certificateFailures = counter(METRIC.certificateFailures);
+  const attestations = counter(METRIC.attestations);
   const publishLag = histogram(METRIC.publishLag);
   const publishFiles = counter(METRIC.publishFiles);
   const publishKeys = counter(METRIC.publishKeys);
@@ -100,6 +105,7 @@ export function createMetrics(meter: Meter): Metrics {
     },
     register: (result, code) => register.add(1, { result, code }),
     certificateFailure: (reason) => certificateFailures.add(1, { reason }),
+    attestation: (mode, platform, code) => attestations.add(1, { mode, platform, code }),
     publishRegion: (figures) => {
       const region: Attributes = { region: figures.region };
       publishRuns.add(1, { region: figures.region, status: figures.status });

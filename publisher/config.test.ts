@@ -35,6 +35,7 @@ describe('publisher settings', () => {
       purger: { kind: 'none', attempts: 4, backoffInMs: 2000 },
       leaseSeconds: 60,
       deadlineSeconds: 540,
+      site: {},
     });
   });
 
@@ -53,8 +54,10 @@ describe('publisher settings', () => {
       KEYFRONT_FRONT_DOOR_PROFILE: 'profile',
       KEYFRONT_FRONT_DOOR_ENDPOINT: 'endpoint',
       KEYFRONT_DATA_DIR: '/var/keyfront',
+      KEYFRONT_SITE_FINGERPRINT_URL: 'https://health.example/exposure-keys/',
     });
     expect(config).toMatchObject({
+      site: { fingerprintUrl: 'https://health.example/exposure-keys' },
       regions: ['JP', '440'],
       windowSeconds: 600,
       privacyFloor: 'hold',
@@ -75,6 +78,8 @@ describe('publisher settings', () => {
     ['KEYFRONT_SIGNATURE_KEY_ID', '440-a', /KEYFRONT_SIGNATURE_KEY_ID must be of \[A-Za-z0-9_\].*, got "440-a"/],
     ['KEYFRONT_EXPORT_CONTAINER', 'Exports', /KEYFRONT_EXPORT_CONTAINER must be a container name.*, got "Exports"/],
     ['KEYFRONT_EDGE_ADMIN_URL', 'ftp://x', /KEYFRONT_EDGE_ADMIN_URL must be an http\(s\) URL.*, got "ftp:\/\/x"/],
+    ['KEYFRONT_SITE_FINGERPRINT_URL', 'http://health.example/key', /KEYFRONT_SITE_FINGERPRINT_URL must be an https URL.*, got "http:\/\/health.example\/key"/],
+    ['KEYFRONT_SITE_FINGERPRINT_URL', 'javascript:alert(1)', /KEYFRONT_SITE_FINGERPRINT_URL must be an http\(s\) URL.*, got "javascript:alert\(1\)"/],
     ['KEYFRONT_PUBLISH_SCHEDULE', '*/5 * * * *', /KEYFRONT_PUBLISH_SCHEDULE must be an NCRONTAB expression of six fields.*, got "\*\/5 \* \* \* \*"/],
   ])('rejects %s=%s, naming the variable', (name, value, message) => {
     expect(problemsOf({ [name]: value }).join('\n')).toMatch(message);

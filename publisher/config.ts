@@ -63,6 +63,8 @@ export interface PublisherConfig {
   leaseSeconds: number;
   /** A run stops starting new work after this long (the Function App's timeout is longer). */
   deadlineSeconds: number;
+  /** The transparency page: where the health authority publishes its key's fingerprint. */
+  site: { fingerprintUrl?: string };
   dataDir: string;
   logLevel: LogLevelSetting;
   telemetry: TelemetrySettings;
@@ -116,6 +118,10 @@ export const SETTINGS = {
   purgeBackoffMs: { env: 'KEYFRONT_PURGE_BACKOFF_MS', default: '2000', description: 'First retry delay of a purge; doubles each attempt.' },
   leaseSeconds: { env: 'KEYFRONT_PUBLISH_LEASE_SECONDS', default: '60', description: 'Lock lease duration (15..60, renewed while a run works).' },
   deadlineSeconds: { env: 'KEYFRONT_PUBLISH_DEADLINE_SECONDS', default: '540', description: 'A run starts no new work after this long (the next run continues).' },
+  siteFingerprintUrl: {
+    env: 'KEYFRONT_SITE_FINGERPRINT_URL',
+    description: "Where the health authority publishes its signing key's fingerprint (https), linked from the transparency page so readers compare it through a channel this server does not control. Unset: the page says it does not know.",
+  },
   dataDir: { env: 'KEYFRONT_DATA_DIR', default: '.data', description: 'Local data directory (signing key, local stack).' },
   logLevel: { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
   telemetryConnectionString: { ...TELEMETRY_SETTING, secret: true },
@@ -202,9 +208,12 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
     purgeBackoffMs: int(S.purgeBackoffMs, 0, 600000),
     leaseSeconds: int(S.leaseSeconds, 15, 60),
     deadlineSeconds: int(S.deadlineSeconds, 10, 86400),
+    siteFingerprintUrl: read.optional(S.siteFingerprintUrl.env, (n) => read.url(n)),
     dataDir: read.required(S.dataDir.env),
     logLevel: read.oneOf<LogLevelSetting>(S.logLevel.env, ['debug', 'info', 'warn', 'error']),
   };
+  // A fingerprint read over plain HTTP could be swapped on the way: comparing with it would prove nothing.
+  if (v.siteFingerprintUrl?.startsWith('http://')) read.invalid(S.siteFingerprintUrl.env, 'an https URL', v.siteFingerprintUrl);
   // Settings that depend on each other, once each is sound on its own.
   if (read.problems.length === 0) {
     if (v.minKeysPerFile + v.paddingJitter > v.maxKeysPerFile) {
@@ -279,6 +288,7 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
     },
     leaseSeconds: v.leaseSeconds,
     deadlineSeconds: v.deadlineSeconds,
+    site: v.siteFingerprintUrl === undefined ? {} : { fingerprintUrl: v.siteFingerprintUrl },
     dataDir: v.dataDir,
     logLevel: v.logLevel,
     telemetry,

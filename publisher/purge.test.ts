@@ -42,7 +42,7 @@ describe('purgeWithRetry', () => {
       ['warn', 'purge failed; retrying'],
       ['warn', 'purge failed; retrying'],
       ['warn', 'purge failed; retrying'],
-      ['info', 'index purged'],
+      ['info', 'edge paths purged'],
     ]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * How the publisher uses a `Purger`: after the index changed, purge its two paths, retrying with
+ * How the publisher uses a `Purger`: after the index (or the page) changed, purge its paths, retrying with
  * exponential backoff. A purge that keeps failing is logged and reported, never thrown: the files
  * and the index are already published and stay so. The run records that the purge is still
  * pending, and the next run purges again before anything else.
@@ -27,7 +27,7 @@ export async function purgeWithRetry(purger: Purger, contentPaths: readonly stri
     try {
       options.abortSignal?.throwIfAborted();
       await purger.purge(contentPaths, { abortSignal: options.abortSignal });
-      options.logger.info('index purged', { purger: purger.name, contentPaths, attempt });
+      options.logger.info('edge paths purged', { purger: purger.name, contentPaths, attempt });
       return true;
     } catch (error) {
       // A purger's `retryable: false` (a rejected request) will not succeed on a second try in this run.

@@ -10,6 +10,9 @@
  *   5. clean up: files leave storage a cache lifetime after the purge that followed their leaving
  *      the index, then old keys leave the store.
  *
+ * Then, with the page configured (`site`), the transparency page is rendered again from the
+ * indexes of every region and written (and purged) only when what it says changed.
+ *
  * `now` (`--now`) only decides which windows are closed. Keys are published once their embargo
  * has ended by the wall clock, and retention (the first window, unlisting, key deletion) counts from
  * `now` or the wall clock, whichever is earlier: a clock ahead never drops or deletes anything early.
@@ -30,6 +33,7 @@ import type { FloorRandom } from './privacy-floor';
 import type { Purger } from './purgers/purger';
 import type { RangeSettings } from './range-publisher';
 import type { PublisherSigning } from './signers/schedule';
+import { refreshSitePage, type SiteRefresh, type SiteSettings } from './site';
 import { beginRegionRun, cleanUp, EMPTY_SUMMARY, publishNewRanges, purgeIndex, reached, recheckEarlyRanges, writeIndex, type RegionSummary, type StepHook } from './steps';
 import type { WindowSettings } from './windows';
 
@@ -79,6 +83,8 @@ export interface PublisherDeps {
   random?: FloorRandom;
   /** The exports account's geo-replication: new files enter the index once replicated (absent: at once). */
   replication?: ReplicationGate;
+  /** The transparency page: renewed after each run when set (the timer, the CLI and the local stack set it). */
+  site?: SiteSettings;
 }
 
 export interface PublishOptions {
@@ -106,6 +112,8 @@ export interface RegionOutcome extends RegionSummary {
 export interface PublishRun {
   now: number;
   regions: RegionOutcome[];
+  /** The transparency page after the run (absent without `site`); `error` when it could not be renewed. */
+  site?: SiteRefresh | { written: false; purged: null; error: string };
 }
 
 /** Publishes every (or the given) region once. Never throws for a region's failure: see each outcome. */
@@ -119,11 +127,22 @@ export async function publishExports(deps: PublisherDeps, options: PublishOption
   for (const region of regions) {
     outcomes.push(await publishRegion(deps, region, now, wallClock, deadlineAt, options));
   }
+  const site = deps.site && !options.abortSignal?.aborted ? await renewSite(deps, options.abortSignal) : undefined;
   // The caller logs the run's one info line, with its duration and publish lag (publisher/run-telemetry.ts).
   deps.logger.debug('publisher run finished', {
     regions: outcomes.map(({ region, status, rangesPublished, filesWritten, indexChanged, purged, filesDeleted, keysDeleted }) => ({ region, status, rangesPublished, files: filesWritten.length, indexChanged, purged, filesDeleted, keysDeleted })),
   });
-  return { now, regions: outcomes };
+  return { now, regions: outcomes, ...(site ? { site } : {}) };
+}
+
+/** The page is renewed from what is published; a failure is logged and left to the next run, never the run's failure. */
+async function renewSite(deps: PublisherDeps, abortSignal?: AbortSignal): Promise<NonNullable<PublishRun['site']>> {
+  try {
+    return await refreshSitePage(deps, { abortSignal });
+  } catch (error) {
+    deps.logger.error('the transparency page was not renewed; the next run tries again', { error });
+    return { written: false, purged: null, error: (error as Error).message };
+  }
 }
 
 async function publishRegion(deps: PublisherDeps, region: string, now: number, wallClock: () => number, deadlineAt: number, options: PublishOptions): Promise<RegionOutcome> {

@@ -94,6 +94,7 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
     purger: overrides.purger ?? createPurger(config, logger, lazyCredential),
     logger,
     settings: publisherSettings(config),
+    site: config.site,
     ...(config.blob.secondaryUrl
       ? { replication: { source: new BlobServiceGeoReplication(new BlobServiceClient(config.blob.secondaryUrl, lazyCredential())), maxWaitSeconds: config.blob.geoReplicationMaxWaitSeconds } }
       : {}),

@@ -2,13 +2,17 @@
  * Publishes the transparency page next to the exports: the built files of `site/` go to the
  * exports container under `site/` (the edge serves `site/index.html` at `/` and the rest at
  * `/site/<name>`), with `site/config.json` telling the page the regions and the signing key it
- * checks every file against.
+ * checks every file against, and `site/signing-key.pem` the key itself for checks by hand.
+ *
+ * `index.html` is rendered at publish time (site-page.ts): it lists every file of every region's
+ * index, so it reads without JavaScript. It is written at start-up from the build, and again after
+ * every publisher run whose index changed what it says (`refreshSitePage`, from the page as stored).
  *
  * Assets carry a content hash in their name and are immutable (create-only, cached a year), so a
- * cached `index.html` always finds the assets it names. `index.html` and `config.json` are the
- * page's index: short cache lifetimes, written last and only when they change, then `/` and
- * `/site/*` are purged. The public key in `config.json` is checked against a signature the signer
- * makes first: the page never announces a key that does not sign the files.
+ * cached `index.html` always finds the assets it names. `index.html`, `config.json` and the key are
+ * the page's index: short cache lifetimes, written last and only when they change, and then only
+ * their own paths are purged. The public key is checked against a signature the signer makes
+ * first: the page never announces a key that does not sign the files.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -19,12 +23,14 @@ import { KeyClient, parseKeyVaultKeyIdentifier, type KeyClientOptions } from '@a
 import type { Logger } from '../platform/log';
 import { ECDSA_P256_SHA256_OID } from '../proto/signature';
 import type { Signer } from '../proto/signer';
-import type { BlobWriter } from './blob/blob-writer';
+import { SIGNING_KEY_PATH, type PageKey } from '../site/page-content';
+import { BlobConditionError, type BlobRequestOptions, type BlobWriter } from './blob/blob-writer';
 import type { PublisherConfig } from './config';
 import { purgeWithRetry } from './purge';
 import type { Purger } from './purgers/purger';
 import { scheduleOf, type PublisherSigning } from './signers/schedule';
 import type { SignerSetting } from './signers/signer-settings';
+import { fillPage, missingSlots, readPageContent, type PageSources } from './site-page';
 
 /**
  * Where the built page is read from: `dist/site/` at the repository root (`npm run build:site`),
@@ -40,10 +46,11 @@ const HASHED_NAME = /^[a-z0-9-]+\.([0-9a-f]{12})\.(js|css|svg)$/;
 
 /** Assets named by their content: cached everywhere for a year, never rewritten. */
 export const SITE_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-/** index.html and config.json: purged when they change; five minutes on the edge bound a lost purge. */
+/** index.html, config.json and the key: purged when they change; five minutes on the edge bound a lost purge. */
 export const SITE_INDEX_CACHE_CONTROL = 'public, max-age=60, s-maxage=300';
-/** The edge paths purged after the page changed. */
-export const SITE_PURGE_PATHS: readonly string[] = ['/', '/site/*'];
+/** Blob name of the public key, written by the publisher (the page links to it; `openssl` reads it). */
+const SIGNING_KEY_NAME = SIGNING_KEY_PATH.slice('/site/'.length);
+const INDEX_HTML = 'index.html';
 
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -51,6 +58,7 @@ const CONTENT_TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
   json: 'application/json; charset=utf-8',
+  pem: 'application/x-pem-file',
 };
 
 /** A file of the built page, named as under `/site/`. */
@@ -79,12 +87,21 @@ export class SitePublishError extends Error {
   override readonly name = 'SitePublishError';
 }
 
+/** What the page says beyond the published files (publisher settings). */
+export interface SiteSettings {
+  /** Where the health authority publishes its key's fingerprint (KEYFRONT_SITE_FINGERPRINT_URL). */
+  fingerprintUrl?: string;
+}
+
 export interface SitePublishDeps {
   exports: BlobWriter;
+  /** The private state container: the manifests' real counts. */
+  state: BlobWriter;
   signer: PublisherSigning;
   purger: Purger;
   logger: Logger;
-  settings: { regions: string[]; purgeAttempts: number; purgeBackoffInMs: number };
+  settings: { regions: string[]; minKeysPerFile: number; purgeAttempts: number; purgeBackoffInMs: number };
+  site?: SiteSettings;
 }
 
 export interface SitePublishResult {
@@ -92,6 +109,14 @@ export interface SitePublishResult {
   written: string[];
   /** `null` when nothing changed and no purge was due. */
   purged: boolean | null;
+}
+
+/** What `refreshSitePage` did: `written` once index.html changed; `purged` as for the index. */
+export interface SiteRefresh {
+  written: boolean;
+  purged: boolean | null;
+  /** Why nothing was written when something was in the way (the page of another build, no page yet). */
+  skipped?: string;
 }
 
 function extensionOf(name: string): string {
@@ -113,7 +138,10 @@ export function checkSiteFiles(files: readonly SiteFile[]): void {
     const hashed = HASHED_NAME.exec(file.name);
     if (hashed && !sha256Hex(file.data).startsWith(hashed[1])) throw new SitePublishError(`site file ${file.name} does not hold the content its name's hash says`);
   }
-  if (!names.has('index.html')) throw new SitePublishError('the site build has no index.html');
+  const index = files.find((file) => file.name === INDEX_HTML);
+  if (!index) throw new SitePublishError('the site build has no index.html');
+  const missing = missingSlots(index.data.toString('utf8'));
+  if (missing.length > 0) throw new SitePublishError(`the site build's index.html lacks the slots the publisher fills: ${missing.join(', ')}`);
 }
 
 /** Reads a built page from a folder (flat: the edge serves no sub-folders). */
@@ -180,21 +208,41 @@ async function checkKeySigns(signer: Signer, publicKey: KeyObject, abortSignal?:
   }
 }
 
-/** Writes an index-like file only if its bytes changed; `true` when written. */
-async function writeIfChanged(blobs: BlobWriter, name: string, data: Buffer, abortSignal?: AbortSignal): Promise<boolean> {
+/** Writes an index-like file only if its bytes changed (`data` computed once the current version is read); `true` when written. */
+async function writeIfChanged(blobs: BlobWriter, name: string, data: Buffer | (() => Promise<Buffer>), abortSignal?: AbortSignal): Promise<boolean> {
   const blobName = SITE_PREFIX + name;
   const current = await blobs.read(blobName, { abortSignal });
+  const bytes = typeof data === 'function' ? await data() : data;
   const content = { contentType: CONTENT_TYPES[extensionOf(name)], cacheControl: SITE_INDEX_CACHE_CONTROL };
-  if (current && current.data.equals(data) && current.contentType === content.contentType && current.cacheControl === content.cacheControl) return false;
+  if (current && current.data.equals(bytes) && current.contentType === content.contentType && current.cacheControl === content.cacheControl) return false;
   // Conditional on the version read: two publisher instances starting together write once each, never a mix.
-  await blobs.replace(blobName, data, content, { ifMatch: current?.etag ?? null, abortSignal });
+  await blobs.replace(blobName, bytes, content, { ifMatch: current?.etag ?? null, abortSignal });
   return true;
 }
 
+/** The edge paths of written page blobs: `/site/<name>`, and `/` too for index.html (the edge serves it at both). */
+export function sitePurgePaths(written: readonly string[]): string[] {
+  return written.flatMap((blobName) => (blobName === SITE_PREFIX + INDEX_HTML ? ['/', `/${blobName}`] : [`/${blobName}`]));
+}
+
+function pageKeyOf(config: SiteConfig): PageKey {
+  const { keyId, keyVersion, algorithm, fingerprintSha256 } = config.signingKey;
+  return { keyId, keyVersion, algorithm, fingerprintSha256 };
+}
+
+function pageSources(deps: SitePublishDeps): PageSources {
+  return { exports: deps.exports, state: deps.state, logger: deps.logger, regions: deps.settings.regions, privacyFloor: deps.settings.minKeysPerFile, fingerprintUrl: deps.site?.fingerprintUrl };
+}
+
+async function purgeSite(deps: SitePublishDeps, written: readonly string[], abortSignal?: AbortSignal): Promise<boolean> {
+  return purgeWithRetry(deps.purger, sitePurgePaths(written), { attempts: deps.settings.purgeAttempts, backoffInMs: deps.settings.purgeBackoffInMs, logger: deps.logger, abortSignal });
+}
+
 /**
- * Writes the page: hashed assets first (create-only), then config.json, then index.html, each
- * only when new or changed; purges `/` and `/site/*` when anything changed. A failed purge is
- * logged (the edge serves the old page at most five more minutes), never thrown.
+ * Writes the page: hashed assets first (create-only), then the key, config.json, and index.html
+ * rendered from the build with what the indexes list now, each only when new or changed; purges
+ * the paths of what changed (assets are new names: nothing cached them). A failed purge is logged
+ * (the edge serves the old page at most five more minutes), never thrown.
  */
 export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKey: KeyObject, options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
   const { abortSignal } = options;
@@ -210,19 +258,53 @@ export async function publishSite(deps: SitePublishDeps, files: readonly SiteFil
     const created = await deps.exports.create(SITE_PREFIX + file.name, file.data, { contentType: CONTENT_TYPES[extensionOf(file.name)], cacheControl: SITE_ASSET_CACHE_CONTROL }, { abortSignal });
     if (created.created) written.push(SITE_PREFIX + file.name);
   }
-  // index.html last: it names the assets, as the export index names files already written.
-  const others = files.filter((file) => !HASHED_NAME.test(file.name) && file.name !== 'index.html');
-  const indexLike = [...others, { name: 'config.json', data: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) }, files.find((file) => file.name === 'index.html')!];
-  for (const file of indexLike) {
-    if (await writeIfChanged(deps.exports, file.name, file.data, abortSignal)) written.push(SITE_PREFIX + file.name);
+  const changed = (name: string) => written.push(SITE_PREFIX + name);
+  for (const file of files.filter((candidate) => !HASHED_NAME.test(candidate.name) && candidate.name !== INDEX_HTML)) {
+    if (await writeIfChanged(deps.exports, file.name, file.data, abortSignal)) changed(file.name);
   }
+  if (await writeIfChanged(deps.exports, SIGNING_KEY_NAME, Buffer.from(config.signingKey.publicKeyPem), abortSignal)) changed(SIGNING_KEY_NAME);
+  if (await writeIfChanged(deps.exports, 'config.json', Buffer.from(`${JSON.stringify(config, null, 2)}\n`), abortSignal)) changed('config.json');
+  // index.html last: it names the assets, as the export index names files already written. Read before the indexes it lists.
+  const template = files.find((file) => file.name === INDEX_HTML)!.data.toString('utf8');
+  const render = async () => Buffer.from(fillPage(template, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal })));
+  if (await writeIfChanged(deps.exports, INDEX_HTML, render, abortSignal)) changed(INDEX_HTML);
+  // Only assets are hashed names nobody has cached: purge the rest.
+  const purgeable = written.filter((name) => !HASHED_NAME.test(name.slice(SITE_PREFIX.length)));
   if (written.length === 0) {
     deps.logger.debug('transparency page unchanged');
     return { written, purged: null };
   }
   deps.logger.info('transparency page written', { files: written.length, fingerprintSha256: config.signingKey.fingerprintSha256 });
-  const purged = await purgeWithRetry(deps.purger, SITE_PURGE_PATHS, { attempts: deps.settings.purgeAttempts, backoffInMs: deps.settings.purgeBackoffInMs, logger: deps.logger, abortSignal });
+  const purged = purgeable.length === 0 ? null : await purgeSite(deps, purgeable, abortSignal);
   return { written, purged };
+}
+
+/**
+ * After a publisher run: renders the stored page again from what the indexes list now, and writes
+ * it (then purges `/` and `/site/index.html`) only when it changed. The page is read before the
+ * indexes and written conditionally on that read, so a publisher that rendered older indexes
+ * cannot overwrite a page another one rendered from newer ones. A page without this build's slots
+ * (another version's, during a deployment) is left to that version.
+ */
+export async function refreshSitePage(deps: SitePublishDeps, options: BlobRequestOptions = {}): Promise<SiteRefresh> {
+  const { abortSignal } = options;
+  const page = await deps.exports.read(SITE_PREFIX + INDEX_HTML, { abortSignal });
+  if (!page) return { written: false, purged: null, skipped: 'no page is published yet (the publisher writes it at start-up)' };
+  const html = page.data.toString('utf8');
+  if (missingSlots(html).length > 0) return { written: false, purged: null, skipped: 'the published page is of another build' };
+  const configBlob = await deps.exports.read(`${SITE_PREFIX}config.json`, { abortSignal });
+  if (!configBlob) return { written: false, purged: null, skipped: 'no config.json is published' };
+  const config = JSON.parse(configBlob.data.toString('utf8')) as SiteConfig;
+  const filled = fillPage(html, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal }));
+  if (filled === html) return { written: false, purged: null };
+  try {
+    await deps.exports.replace(SITE_PREFIX + INDEX_HTML, Buffer.from(filled), { contentType: CONTENT_TYPES.html, cacheControl: SITE_INDEX_CACHE_CONTROL }, { ifMatch: page.etag, abortSignal });
+  } catch (error) {
+    if (!(error instanceof BlobConditionError)) throw error;
+    return { written: false, purged: null, skipped: 'another publisher wrote the page meanwhile' };
+  }
+  deps.logger.info('transparency page renewed');
+  return { written: true, purged: await purgeSite(deps, [SITE_PREFIX + INDEX_HTML], abortSignal) };
 }
 
 /**

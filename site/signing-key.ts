@@ -35,8 +35,3 @@ export async function importPageKey(config: SigningKeyConfig, subtle: typeof cry
   const fingerprintSha256 = hex(digest);
   return { publicKey, keyId: config.keyId, keyVersion: config.keyVersion, fingerprintSha256, fingerprintMatchesConfig: fingerprintSha256 === config.fingerprintSha256 };
 }
-
-/** `0123 4567 ...`: groups of four, easier to compare by eye and to wrap on a phone. */
-export function groupFingerprint(hexDigits: string): string {
-  return hexDigits.match(/.{1,4}/g)?.join(' ') ?? '';
-}

@@ -2,7 +2,8 @@
  * `POST /api/v1/publish`: a phone uploads the keys of a confirmed case. The checks run in a fixed
  * order, each with its status and code (the Front Door gate and the method come before, in
  * `bindRoute`): body (415, 413, 400) -> chaff -> caller (401) -> certificate (401) -> keys (400)
- * -> revision token (400) -> store (503 when it is down). Nothing is written before the last check.
+ * -> revision token (400) -> device attestation (401 in enforce mode; the costliest check, so
+ * last) -> store (503 when it is down). Nothing is written before the last check.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { HttpError } from '../errors';
@@ -54,6 +55,7 @@ export async function handler(request: HttpRequest, _context: InvocationContext,
     revisable = openRevisionToken(api.config.revisionTokenKeys, upload.revisionToken);
     if (!revisable) throw new HttpError(400, 'invalid_revision_token', 'the revision token is not valid');
   }
+  await api.attestation.check(upload, certificate.healthAuthority, now);
   const deadline = storeDeadlinesOf(api).signal();
   let stored;
   try {

@@ -23,10 +23,14 @@ export interface PublishRequest {
   symptomOnsetInterval?: number;
   traveler?: boolean;
   revisionToken?: string;
+  /** The platform of the device attestation (checked only where the mode asks for it: any string here). */
+  platform?: string;
+  /** The device attestation (Play Integrity token or App Attest object), never stored. */
+  deviceVerificationPayload?: string;
 }
 
 /** Every field a publish request may carry. */
-export const PUBLISH_REQUEST_FIELDS: ReadonlySet<string> = new Set(['temporaryExposureKeys', 'healthAuthorityID', 'verificationPayload', 'hmacKey', 'symptomOnsetInterval', 'traveler', 'revisionToken', 'padding']);
+export const PUBLISH_REQUEST_FIELDS: ReadonlySet<string> = new Set(['temporaryExposureKeys', 'healthAuthorityID', 'verificationPayload', 'hmacKey', 'symptomOnsetInterval', 'traveler', 'revisionToken', 'platform', 'deviceVerificationPayload', 'padding']);
 /** Every field a key of a publish request may carry. */
 export const PUBLISH_KEY_FIELDS: ReadonlySet<string> = new Set(['key', 'rollingStartNumber', 'rollingPeriod', 'transmissionRisk']);
 
@@ -81,6 +85,12 @@ export function parsePublishRequest(body: unknown): PublishRequest {
     if (typeof fields.revisionToken !== 'string') throw wrongType('revisionToken', 'a string');
     // Phones without a token may send it empty.
     if (fields.revisionToken !== '') request.revisionToken = fields.revisionToken;
+  }
+  // The attestation pair: typed here, judged by the attestation check (off mode ignores it).
+  for (const field of ['platform', 'deviceVerificationPayload'] as const) {
+    if (fields[field] === undefined) continue;
+    if (typeof fields[field] !== 'string') throw wrongType(field, 'a string');
+    if (fields[field] !== '') request[field] = fields[field];
   }
   if (fields.padding !== undefined && typeof fields.padding !== 'string') throw wrongType('padding', 'a string');
   return request;

@@ -48,12 +48,12 @@ function uriCondition(condition: WafRuleJson['matchConditions'][number]): (uri: 
   };
 }
 
-const CANONICAL = ['/', '/v1/440/index.txt', '/v1/440/index.json', '/v1/440/1700000000-1700003600-00001.zip', '/v1/DE_x-1/index.txt', '/site/index.html', '/site/app.js', '/site/style.css', '/site/config.json', '/site/logo.v2.svg'];
+const CANONICAL = ['/', '/v1/440/index.txt', '/v1/440/index.json', '/v1/440/1700000000-1700003600-00001.zip', '/v1/DE_x-1/index.txt', '/site/index.html', '/site/app.js', '/site/style.css', '/site/config.json', '/site/logo.v2.svg', '/site/signing-key.pem'];
 const REFUSED = [
   '/v1/440/index.txt?comp=list', '/v1/440/index.txt?restype=container', '/?utm_source=x', '/v1/440/index.txt?', '/site/app.js?v=1',
   '/v1/440/%69ndex.txt', '/v1/440/index%2etxt', '/v1%2f440/index.txt', '/V1/440/index.txt', '/v1/440/INDEX.TXT', '/site/App.js',
   '/v1/440//index.txt', '/v1/440/./index.txt', '/v1/x/../440/index.txt', '/v1/440/index.txt/', '/v1/440/other.txt', '/v1/440/1-2-3.zip',
-  '/v1/440/', '/v1/', '/site/', '/site/.hidden.js', '/site/a/b.js', '/site/index.php', '/exports/v1/440/index.txt', '/robots.txt',
+  '/v1/440/', '/v1/', '/site/', '/site/.hidden.js', '/site/a/b.js', '/site/index.php', '/site/other.pem', '/site/signing-key.PEM', '/site/signing-key.pem.js?', '/exports/v1/440/index.txt', '/robots.txt',
 ];
 
 describe('the hardening in the compiled ARM template', () => {

@@ -135,6 +135,7 @@ describe('the ARM template of the edge declaration', () => {
             { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'hmacKey' },
             { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'padding' },
             { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'revisionToken' },
+            { matchVariable: 'RequestBodyJsonArgNames', selectorMatchOperator: 'Equals', selector: 'deviceVerificationPayload' },
           ],
         },
       ],

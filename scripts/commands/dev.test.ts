@@ -2,7 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadApiConfig } from '../../api/config';
+import { AttestationVerifier } from '../../api/attestation/verifier';
 import { CertificateVerifier } from '../../api/upload/certificate';
+import { createLogger } from '../../platform/log';
+import { noopMetrics } from '../../platform/metrics';
+import { devAttestationEnvironment, loadOrCreateDevAttestation } from '../local-stack/dev-attestation';
 import { checkUploadKeys, parsePublishRequest } from '../../api/upload/upload';
 import { ReportType } from '../../proto/tek';
 import { main } from '../cli';
@@ -95,5 +99,43 @@ describe('keyfront dev keys', () => {
   it('exits 2 on a bad count', async () => {
     expect(await main(['dev', 'keys', '--count', '15'])).toBe(2);
     expect(err).toMatch(/--count must be an integer from 1 to 14/);
+  });
+});
+
+describe('keyfront dev attestation', () => {
+  async function certifiedBody(): Promise<string> {
+    await loadOrCreateDevMaterial(root);
+    expect(await main(['dev', 'certificate', '--keys', await keysFile(randomDailyKeys(3)), '--body'])).toBe(0);
+    const file = path.join(root, 'body.json');
+    await writeFile(file, out);
+    out = '';
+    return file;
+  }
+
+  it.each(['android', 'ios'] as const)('prints the body with an attestation minted for it on %s, which the local API accepts for that body only', async (platform) => {
+    const file = await certifiedBody();
+    const attestationMaterial = await loadOrCreateDevAttestation(root);
+    expect(await main(['dev', 'attestation', '--platform', platform, '--body', file])).toBe(0);
+    const printed = JSON.parse(out) as Record<string, unknown>;
+    expect(printed).toMatchObject({ platform, deviceVerificationPayload: expect.any(String), temporaryExposureKeys: expect.any(Array) });
+    const config = loadApiConfig({ ...devApiEnvironment(await loadOrCreateDevMaterial(root), '440'), ...devAttestationEnvironment(attestationMaterial), KEYFRONT_STORE: 'memory', KEYFRONT_ATTESTATION: 'report' });
+    const verifier = new AttestationVerifier(config.attestation, noopMetrics, createLogger('test', { write: () => undefined }));
+    const request = parsePublishRequest(printed);
+    expect(await verifier.check(request, config.healthAuthorities[0], new Date())).toMatchObject({ code: 'ok' });
+    expect(await verifier.check({ ...request, keys: request.keys.slice(1) }, config.healthAuthorities[0], new Date())).toMatchObject({ code: 'attestation_nonce_mismatch' });
+  });
+
+  it('exits 2 on a platform it does not know, a file that is not a publish body, or no dev material', async () => {
+    const file = await certifiedBody();
+    expect(await main(['dev', 'attestation', '--platform', 'windows', '--body', file])).toBe(2);
+    expect(err).toMatch(/--platform must be one of android, ios, got "windows"/);
+    await writeFile(path.join(root, 'keys-only.json'), JSON.stringify(randomDailyKeys(1)));
+    expect(await main(['dev', 'attestation', '--platform', 'ios', '--body', path.join(root, 'keys-only.json')])).toBe(2);
+    expect(err).toMatch(/keys-only\.json is not a publish body \(as `keyfront dev certificate --body` prints\): the body must be a JSON object/);
+    expect(await main(['dev', 'attestation', '--platform', 'ios', '--body', file])).toBe(2);
+    expect(err).toMatch(/no dev attestation material in .*run `npm start` once/);
+    expect(await main(['dev', 'attestation', '--body', file])).toBe(2);
+    expect(err).toMatch(/required option '--platform <platform>' not specified/);
+    expect(err).not.toMatch(/\n\s+at /);
   });
 });

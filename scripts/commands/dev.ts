@@ -1,15 +1,20 @@
 /**
- * `keyfront dev certificate|keys`: development helpers against the local stack. `certificate`
- * signs a verification certificate for a keys file as the dev health authority of the data
- * directory (created by `npm start`); `keys` prints random keys of the last days to upload.
+ * `keyfront dev certificate|keys|attestation`: development helpers against the local stack.
+ * `certificate` signs a verification certificate for a keys file as the dev health authority of
+ * the data directory (created by `npm start`); `keys` prints random keys of the last days to
+ * upload; `attestation` adds to a publish body a device attestation minted for exactly that body
+ * by the dev Play keys or dev App Attest CA the local API trusts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import type { UploadKey } from '../../api/upload/upload';
+import { HttpError } from '../../api/errors';
+import { parsePublishRequest, type UploadKey } from '../../api/upload/upload';
+import { ATTESTATION_PLATFORMS, type AttestationPlatform, type CanonicalUploadFields } from '../../proto/canonical-upload';
 import { intervalNumberOf, MAX_KEYS_PER_UPLOAD, ReportType, tekFromJson, tekToJson } from '../../proto/tek';
 import { CliError, EXIT } from '../cli-error';
 import { parseIsoOption, printJson, readJsonFile } from '../cli-io';
 import { ConfigError, localStackDataDir } from '../local-stack/config';
+import { attestDevUpload, readDevAttestation } from '../local-stack/dev-attestation';
 import { DevMaterialError, readDevMaterial } from '../local-stack/dev-material';
 import { realisticDevKeys } from '../local-stack/dev-keys';
 import { issueVerificationCertificate, type CertificateReportType } from '../local-stack/verification-certificate';
@@ -40,13 +45,42 @@ function hmacKeyOf(value: string): Buffer {
   return key;
 }
 
-async function devMaterial() {
+/** What the data directory of the local stack holds, or a usage error saying what to do. */
+async function fromDataDir<T>(read: (dataDir: string) => Promise<T>): Promise<T> {
   try {
-    return await readDevMaterial(localStackDataDir(process.env));
+    return await read(localStackDataDir(process.env));
   } catch (error) {
     if (error instanceof DevMaterialError || error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
+}
+
+const devMaterial = () => fromDataDir(readDevMaterial);
+
+/** The platform of `--platform`/`--attest`, or a usage error. */
+export function attestationPlatformOf(value: string, option: string): AttestationPlatform {
+  if (!(ATTESTATION_PLATFORMS as readonly string[]).includes(value)) throw new CliError(`${option} must be one of ${ATTESTATION_PLATFORMS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as AttestationPlatform;
+}
+
+/** `body` with `platform` and a payload the dev attestation material of the data directory minted for it. */
+export async function withDevAttestation(body: Record<string, unknown>, platform: AttestationPlatform): Promise<Record<string, unknown>> {
+  const material = await fromDataDir(readDevAttestation);
+  // A payload made before, and padding (which phones add when they send), are not part of the body attested.
+  const { deviceVerificationPayload: _old, padding: _padding, ...fields }: Record<string, unknown> = { ...body, platform };
+  return { ...fields, deviceVerificationPayload: await attestDevUpload(material, platform, fields as unknown as CanonicalUploadFields) };
+}
+
+async function attestation(flags: { platform: string; body: string }): Promise<void> {
+  const platform = attestationPlatformOf(flags.platform, '--platform');
+  const body = await readJsonFile(flags.body, 'body file');
+  try {
+    parsePublishRequest(body);
+  } catch (error) {
+    if (error instanceof HttpError) throw new CliError(`${flags.body} is not a publish body (as \`keyfront dev certificate --body\` prints): ${error.message}`);
+    throw error;
+  }
+  printJson(await withDevAttestation(body as Record<string, unknown>, platform), true);
 }
 
 interface CertificateFlags {
@@ -86,6 +120,12 @@ export function registerDevCommands(program: Command): void {
     .option('--onset <when>', 'symptom onset: ISO 8601 date-time or interval number')
     .option('--body', 'print a whole publish request body (keys included) instead')
     .action(certificate);
+  dev
+    .command('attestation')
+    .description('print a publish body with a device attestation (platform, deviceVerificationPayload) minted for exactly that body by the dev Play Integrity keys or dev App Attest CA of KEYFRONT_DATA_DIR, which the local API trusts')
+    .requiredOption('--platform <platform>', `${ATTESTATION_PLATFORMS.join(' or ')}: a Play Integrity token or an App Attest attestation`)
+    .requiredOption('--body <file>', 'a publish body (`keyfront dev certificate --body`)')
+    .action(attestation);
   dev
     .command('keys')
     .description('print random keys of the last days, one a day (today first), with realistic transmission risks (peak around symptom onset, 1 for the oldest)')

@@ -13,6 +13,7 @@ import { ClientError, parseState, Phone, register, sendChaff, type PhoneState, t
 import { CliError, EXIT } from '../cli-error';
 import { collect, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
 import { perKey, readPublicKeyFile } from '../cli-key-files';
+import { attestationPlatformOf, withDevAttestation } from './dev';
 
 const REGION = /^[A-Za-z0-9_-]{1,16}$/;
 
@@ -146,6 +147,7 @@ interface UploadFlags {
   giveUpAfter?: string;
   register: boolean;
   chaff?: boolean;
+  attest?: string;
   json?: boolean;
 }
 
@@ -185,12 +187,14 @@ async function uploadCommand(flags: UploadFlags): Promise<void> {
   if (!REGION.test(flags.region)) throw new CliError(`--region must be 1 to 16 letters, digits, '_' or '-', got ${JSON.stringify(flags.region)}`);
   const giveUpAfter = flags.giveUpAfter === undefined ? undefined : Number(flags.giveUpAfter);
   if (giveUpAfter !== undefined && !(/^\d+$/.test(flags.giveUpAfter as string) && giveUpAfter >= 1 && giveUpAfter <= 86_400)) throw new CliError(`--give-up-after must be a whole number of seconds from 1 to 86400, got ${JSON.stringify(flags.giveUpAfter)}`);
-  const request = flags.keys === undefined ? undefined : await uploadRequestOf(flags.keys, flags.certificate);
+  const attest = flags.attest === undefined ? undefined : attestationPlatformOf(flags.attest, '--attest');
+  let request = flags.keys === undefined ? undefined : await uploadRequestOf(flags.keys, flags.certificate);
+  if (request && attest) request = (await withDevAttestation({ ...request }, attest)) as unknown as UploadRequest;
   const state = await readState(flags.state, flags.region);
   const phone = new Phone({ baseUrl, region: flags.region, ...(state ? { state } : {}), ...(giveUpAfter ? { uploadRetry: { maxElapsedInMs: giveUpAfter * 1000 } } : {}) });
   if (flags.chaff) {
     const registration = flags.register ? await register(baseUrl) : undefined;
-    await sendChaff(baseUrl, registration ? { registration } : {});
+    await sendChaff(baseUrl, { ...(registration ? { registration } : {}), ...(attest ? { attest } : {}) });
     process.stdout.write(flags.json ? `${JSON.stringify({ chaff: true })}\n` : 'chaff upload sent and answered\n');
     return;
   }
@@ -257,6 +261,7 @@ export function registerPhoneCommands(program: Command): void {
     .option('--region <region>', 'the region of the state file', '440')
     .option('--give-up-after <seconds>', 'how long to keep trying without an answer before leaving the upload in --state (default 2700: 45 minutes)')
     .option('--chaff', 'send one decoy upload (X-Chaff) instead of keys')
+    .option('--attest <platform>', 'android or ios: attest the upload with the dev attestation material of KEYFRONT_DATA_DIR (the local stack trusts it); with --chaff, shape the decoy as an attested upload')
     .option('--json', 'print the answer as JSON (a failure too, as {"error","code"})')
     .addHelpText('after', '\nA store outage or a dead network is retried for 45 minutes (Retry-After honoured); sending again is\nsafe: the API stores a repeated upload once. Exit codes: 0 uploaded, 1 refused by the API or no\nanswer (kept in --state), 2 bad input.')
     .action((flags: UploadFlags) => reporting(flags.json, () => uploadCommand(flags)));

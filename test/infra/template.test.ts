@@ -113,7 +113,8 @@ describe('deploy compile: prod', () => {
     for (const assignment of assignments) expect(String(assignment.properties!.scope)).toContain("/dbs/keyfront'");
     for (const site of [...ofType(prod, 'Microsoft.Web/sites'), ...ofType(prod, 'Microsoft.Web/sites/slots')]) {
       const settings = settingsOf(site);
-      expect(Object.keys(settings).filter((name) => /KEY$|CONNECTIONSTRING$|AccountKey/i.test(name) && name !== 'KEYFRONT_REVISION_TOKEN_KEYS' && name !== 'KEYFRONT_REGISTER_KEYS')).toEqual([]);
+      // Secrets only as Key Vault references (the API's register, revision-token and Play Integrity keys).
+      expect(Object.keys(settings).filter((name) => /KEYS?$|CONNECTIONSTRING$|AccountKey/i.test(name) && !/^@Microsoft\.KeyVault\(VaultName=kfprod-kv;SecretName=[a-z-]+\)$/.test(String(settings[name])))).toEqual([]);
       expect(JSON.stringify(settings)).not.toMatch(/AccountKey=|listKeys/);
       expect(settings.KEYFRONT_COSMOS_KEY).toBeUndefined();
     }
@@ -243,6 +244,15 @@ describe('deploy compile: prod', () => {
       expect(ofType(template, 'Microsoft.KeyVault/vaults')[0].properties).toMatchObject({ createMode: "[parameters('keyVaultCreateMode')]", enablePurgeProtection: true });
     }
     expect(NODE_VERSION).toBe('~22');
+  });
+
+  it('device attestation: off by default from a parameter, the Play Integrity keys as Key Vault references the API can start without', () => {
+    const settings = settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-api-1'));
+    expect(prod.parameters.attestation).toMatchObject({ defaultValue: 'off', allowedValues: ['off', 'report', 'enforce'] });
+    expect(settings.KEYFRONT_ATTESTATION).toBe("[parameters('attestation')]");
+    expect(settings.KEYFRONT_PLAY_INTEGRITY_DECRYPTION_KEY).toBe('@Microsoft.KeyVault(VaultName=kfprod-kv;SecretName=play-integrity-decryption-key)');
+    expect(settings.KEYFRONT_PLAY_INTEGRITY_VERIFICATION_KEY).toBe('@Microsoft.KeyVault(VaultName=kfprod-kv;SecretName=play-integrity-verification-key)');
+    expect(settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-publisher')).KEYFRONT_PLAY_INTEGRITY_DECRYPTION_KEY).toBeUndefined();
   });
 
   it('Application Insights is workspace-based with local auth off; Elastic Premium hosts the apps', () => {

@@ -44,6 +44,7 @@ const REFUSED: [string, string, string][] = [
   ['client/x.ts', 'node:crypto', 'nothing from Node'],
   ['client/x.ts', 'fs', 'nothing from Node'],
   ['site/x.ts', '../exposures/exposure-store', 'transparency page'],
+  ['site/x.ts', '../publisher/site', 'transparency page'],
   ['api/x.ts', '../test/support/api-fixture', 'Only tests import test/'],
 ];
 
@@ -51,6 +52,7 @@ const ALLOWED: [string, string][] = [
   ['api/x.ts', '../exposures/exposure-store'],
   ['api/upload/x.ts', '../../platform/log'],
   ['publisher/x.ts', '../proto/codec'],
+  ['publisher/x.ts', '../site/page-content'],
   ['edge-config/x.ts', '../platform/settings'],
   ['infra/x.ts', '../edge-config/arm/template'],
   ['site/x.ts', '../client/sync'],

@@ -4,7 +4,6 @@
  * `keyfront publish --once` publishing into the running stack, the refusal of a second stack, a
  * port in use, and a clean stop on SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,34 +15,8 @@ import { cosmosEmulatorClientOptions } from '../../scripts/local-stack/cosmos-em
 import { ensurePortFree } from '../../scripts/local-stack/ports';
 import { runKeyfront } from '../support/cli';
 import { exposureAt } from '../support/publisher-harness';
+import { start, until, type Run } from '../support/npm-start';
 import { freeStackEnvironment } from '../support/stack-environment';
-
-const ROOT = path.join(__dirname, '..', '..');
-
-interface Run {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** `npm start` itself: signals sent to npm must reach the stack (the script execs tsx). */
-function start(env: Record<string, string>): Run {
-  const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function until(run: Run, text: string, timeoutInMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutInMs;
-  while (!run.output().includes(text)) {
-    if (run.child.exitCode !== null) throw new Error(`npm start exited early:\n${run.output()}`);
-    if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutInMs} ms:\n${run.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 

@@ -1,169 +1,176 @@
 /**
- * The page in Chromium against a test origin that serves the built page with the edge's strict
- * headers (the same CSP object the edge declares) and an index naming good and bad files: a file
- * whose export.bin was altered after signing, one signed by another key, one of another region.
- * Each bad file shows as failed with its reason, the good ones as verified, and nothing reaches
- * the console: no CSP violation, no error.
+ * The page in Chromium, through the local edge, when storage holds what it should not: a file
+ * altered after signing, one signed by another key, one of another region, one signed but holding
+ * another count than the page lists, one the index names that is missing; and an index that
+ * names a file the page does not list yet and no longer names one it lists. Each bad file shows as
+ * failed with its reason, the rows follow the index, nothing reaches the console but Chromium's own
+ * line for the missing file's 404, every text has AA contrast (light and dark), and a config.json
+ * that misstates or cannot give the key is said so.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { SITE_SECURITY_HEADERS } from '../../edge-config/keyfront';
 import { buildExport } from '../../proto/codec';
 import { realisticKeys } from '../../proto/test-keys';
 import { readExportZip, writeExportZip } from '../../proto/zip';
 import { LocalSigner } from '../../publisher/signers/local';
-import { siteConfig, type SiteFile } from '../../publisher/site';
-import { buildSite } from '../../scripts/site/build';
+import { startPageFixture, type PageFixture } from '../../scripts/site/page-fixture';
 import { launchBrowser } from '../support/browser';
-import { openPage, rowsOf, screenshot, tabIntoFiles, VIEWPORTS } from './page-driver';
+import { announcements, checkAgain, contrastProblems, openPage, rowsOf, screenshot, tabIntoFiles, VIEWPORTS } from '../../scripts/site/page-driver';
 
-const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8', zip: 'application/zip', txt: 'text/plain; charset=utf-8' };
+/** What Chromium itself logs for each download of the missing file: a server fault the page reports as `file_missing`, not an error of the page. */
+const MISSING_FILE_LOG = 'console.error: Failed to load resource: the server responded with a status of 404 (Not Found)';
 
-interface Served {
-  body: Buffer;
-  type: string;
-}
-
-function startOrigin(files: Map<string, Served>): Promise<{ server: Server; url: string; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://origin').pathname;
-    requests.push(pathname);
-    const file = files.get(pathname === '/' ? '/site/index.html' : pathname);
-    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end('{"error":"not found","code":"not_found"}');
-      return;
-    }
-    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store', ...SITE_SECURITY_HEADERS });
-    res.end(file.body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests })));
-}
-
-function signerOf(privateKey: KeyObject): LocalSigner {
-  return new LocalSigner(privateKey, { keyId: '440', keyVersion: 'v1' });
-}
-
-describe('the transparency page shows altered and foreign files as failed, with the reason', () => {
+describe('the transparency page shows altered, foreign and missing files as failed, with the reason', () => {
   let browser: Browser;
-  let origin: Awaited<ReturnType<typeof startOrigin>>;
-  const names: Record<string, string> = {};
-  const files = new Map<string, Served>();
+  let fixture: PageFixture;
+  const bad: Record<string, string> = {};
+  let gone: string;
+  let added: string;
 
   beforeAll(async () => {
-    const authority = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const hour = Math.floor(Date.now() / 3_600_000) * 3600;
-    const windowAt = (hoursAgo: number) => ({ startTimestamp: hour - hoursAgo * 3600, endTimestamp: hour - (hoursAgo - 1) * 3600 });
-    const pathOf = (w: { startTimestamp: number; endTimestamp: number }) => `v1/440/${w.startTimestamp}-${w.endTimestamp}-00001.zip`;
-    const make = async (label: string, hoursAgo: number, region: string, signer: LocalSigner, keyCount: number) => {
-      const w = windowAt(hoursAgo);
-      names[label] = pathOf(w);
-      return { path: names[label], zip: (await buildExport({ region, ...w, keys: realisticKeys(keyCount) }, signer)).zip };
-    };
-    const good = [await make('goodYesterday', 30, '440', signerOf(authority.privateKey), 40), await make('good', 6, '440', signerOf(authority.privateKey), 25)];
-    const foreign = await make('otherKey', 5, '440', signerOf(stranger.privateKey), 10);
-    const region = await make('otherRegion', 4, '441', signerOf(authority.privateKey), 10);
-    const altered = await make('altered', 3, '440', signerOf(authority.privateKey), 10);
-    // One byte of a key changed after signing: the zip is sound, the signature is not.
-    const { bin, sig } = await readExportZip(altered.zip);
-    bin[bin.length - 30] ^= 0x01;
-    altered.zip = await writeExportZip(bin, sig);
-
-    const all = [...good, foreign, region, altered].sort((a, b) => a.path.localeCompare(b.path));
-    const site: SiteFile[] = await buildSite();
-    for (const file of site) files.set(`/site/${file.name}`, { body: file.data, type: CONTENT_TYPES[file.name.split('.').pop()!] });
-    files.set('/site/config.json', { body: Buffer.from(JSON.stringify(siteConfig(['440'], authority.publicKey, { keyId: '440', keyVersion: 'v1' }))), type: CONTENT_TYPES.json });
-    files.set('/v1/440/index.txt', { body: Buffer.from(all.map((file) => file.path).join('\n')), type: CONTENT_TYPES.txt });
-    for (const file of all) files.set(`/${file.path}`, { body: file.zip, type: CONTENT_TYPES.zip });
-    origin = await startOrigin(files);
+    fixture = await startPageFixture({ days: 2, filesPerDay: 6, floor: 40, jitter: 5 });
+    const newest = fixture.files.slice(6);
+    const stranger = new LocalSigner(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey, { keyId: '440', keyVersion: 'v1' });
+    const windowOf = (i: number) => ({ startTimestamp: newest[i].start, endTimestamp: newest[i].end });
+    // One key byte changed after signing: the zip is sound, the signature is not.
+    const original = await readExportZip((await fixture.exports.read(newest[1].name))!.data);
+    original.bin[original.bin.length - 30] ^= 0x01;
+    await fixture.replaceBlob((bad.altered = newest[1].name), await writeExportZip(original.bin, original.sig));
+    await fixture.replaceBlob((bad.otherKey = newest[2].name), (await buildExport({ region: '440', ...windowOf(2), keys: realisticKeys(newest[2].keys) }, stranger)).zip);
+    await fixture.replaceBlob((bad.otherRegion = newest[3].name), (await buildExport({ region: '441', ...windowOf(3), keys: realisticKeys(newest[3].keys) }, fixture.signer)).zip);
+    await fixture.replaceBlob((bad.otherCount = newest[4].name), (await buildExport({ region: '440', ...windowOf(4), keys: realisticKeys(newest[4].keys + 1) }, fixture.signer)).zip);
+    // The index now names a file the page does not list (and storage lacks), and no longer one it lists.
+    gone = fixture.files[2].name;
+    added = `v1/440/${newest[5].start}-${newest[5].end}-00002.zip`;
+    const index = fixture.files.map((file) => file.name).filter((name) => name !== gone);
+    await fixture.replaceBlob('v1/440/index.txt', Buffer.from([...index, added].join('\n')));
     browser = await launchBrowser();
   }, 120_000);
+
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (origin ? origin.server.close(() => resolve()) : resolve()));
+    await fixture?.stop();
   });
 
-  it('lists every file: the good ones verified, each bad one failed with its code and a sentence; no console errors', async () => {
-    const { page, errors } = await openPage(browser, `${origin.url}/`, VIEWPORTS.desktop);
+  it('verifies the good files of the newest day and fails each bad one with its code and a sentence; nothing on the console but the missing file\'s 404', async () => {
+    const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.desktop);
     try {
       const rows = await rowsOf(page);
-      const byFile = Object.fromEntries(rows.map((row) => [row.file, row]));
-      const short = (label: string) => names[label].split('/').pop()!;
-      expect(rows).toHaveLength(5);
-      expect(byFile[short('good')]).toMatchObject({ status: 'Verified', batch: '1 of 1', keys: '25' });
-      expect(byFile[short('goodYesterday')]).toMatchObject({ status: 'Verified', keys: '40' });
-      expect(byFile[short('altered')].status).toMatch(/^Failed.*signature.*signature_invalid$/);
-      expect(byFile[short('otherKey')].status).toMatch(/^Failed.*signature_invalid$/);
-      expect(byFile[short('otherRegion')].status).toMatch(/^Failed.*441.*wrong_region$/);
-      expect(await page.textContent('#summary')).toBe('3 of 5 files failed verification. See the reasons below.');
+      const byFile = Object.fromEntries(rows.map((row) => [row.href.slice(1), row]));
+      const good = fixture.files.slice(6).map((file) => file.name).filter((name) => !Object.values(bad).includes(name));
+      for (const name of good) expect([name, byFile[name].status]).toEqual([name, 'Verified']);
+      expect(byFile[bad.altered].status).toMatch(/^Failed no signature in export\.sig verifies export\.bin .* signature_invalid$/);
+      expect(byFile[bad.otherKey].status).toMatch(/^Failed .* signature_invalid$/);
+      expect(byFile[bad.otherRegion].status).toMatch(/^Failed the file is of region "441", not "440" wrong_region$/);
+      expect(byFile[bad.otherCount].status).toMatch(/^Failed the file is signed and holds \d+ keys, but this page lists \d+ count_mismatch$/);
+      // A row the script added for the file the index names; its download fails.
+      expect(byFile[added]).toMatchObject({ keys: '—', size: '—', status: expect.stringMatching(/^Failed the server answered 404 for this file file_missing$/) });
+      expect(byFile[gone].status).toBe('Not in the index now');
+      expect(await page.textContent('#summary')).toBe('5 of 7 checked files failed. See the reasons below and “When a file fails”.');
       expect(await page.getAttribute('#summary', 'class')).toBe('summary is-failed');
-      // The plot counts verified files only: two days (the good files are 24 h apart), 40 and 25 keys.
-      expect(await page.$$eval('.chart-bar title', (titles) => titles.map((t) => t.textContent))).toEqual([expect.stringMatching(/: 40 keys in 1 files$/), expect.stringMatching(/: 25 keys in 1 files$/)]);
+      expect(await page.textContent('.region-status')).toBe('1 of 2 days checked: 2 of 12 files verified, 5 failed. 1 file this page lists is no longer in the index.');
+      expect(await announcements(page)).toEqual([expect.stringMatching(/^Region 440, \d{4}-\d\d-\d\d: 5 of 7 files failed\.$/)]);
       await screenshot(page, 'tampered-desktop');
-      expect(errors).toEqual([]);
+      expect(errors).toEqual([MISSING_FILE_LOG]);
     } finally {
-      await page.close();
+      await close();
     }
   });
 
-  it('is usable by keyboard and on a phone-width screen', async () => {
-    const { page, errors } = await openPage(browser, `${origin.url}/`, VIEWPORTS.phone);
+  it('has AA contrast for every text (verified, failed, not checked, gone), in light and in dark', async () => {
+    const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.desktop);
     try {
-      // Focus reaches the list of files (the skip link first, then the file links).
+      for (const section of ['#check-yourself', '#glossary', 'details.day:not([open])']) await page.click(`${section} > summary`);
+      // Opening the older day checks it.
+      await page.waitForFunction(() => {
+        const d = (globalThis as unknown as { document: { querySelector(s: string): unknown; documentElement: { dataset: Record<string, string> } } }).document;
+        return !d.querySelector('.day-status .is-unchecked') && d.documentElement.dataset.state === 'done';
+      });
+      expect(await page.textContent('.region-status')).toBe('2 of 2 days checked: 7 of 12 files verified, 5 failed. 1 file this page lists is no longer in the index.');
+      expect(await contrastProblems(page)).toEqual([]);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      expect(await contrastProblems(page)).toEqual([]);
+      await screenshot(page, 'tampered-dark');
+      expect(errors).toEqual([MISSING_FILE_LOG]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('is usable by keyboard and on a phone-width screen, and asks nothing of another origin', async () => {
+    const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.phone);
+    const foreign: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(`${fixture.url}/`)) foreign.push(request.url());
+    });
+    try {
+      // Focus reaches the list of files (the skip link, the page's links, then the file links).
       expect(await tabIntoFiles(page)).toBeDefined();
-      // No sideways scrolling on a phone.
       expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+      await page.reload();
+      await page.waitForSelector('html[data-state="done"]');
       await screenshot(page, 'tampered-phone');
-      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+      expect(errors).toEqual([MISSING_FILE_LOG, MISSING_FILE_LOG]);
     } finally {
-      await page.close();
+      await close();
     }
   });
 
-  it('fetches nothing but its own origin (no favicon, no third party)', async () => {
-    expect(origin.requests.length).toBeGreaterThan(0);
-    expect(origin.requests.filter((p) => !(p === '/' || p.startsWith('/site/') || p.startsWith('/v1/440/')))).toEqual([]);
-  });
-
-  it('warns when config.json misstates the fingerprint of the key it serves', async () => {
-    const good = files.get('/site/config.json')!;
-    const config = JSON.parse(good.body.toString()) as { signingKey: { fingerprintSha256: string } };
+  it('warns when config.json names another key than the fingerprint the page shows', async () => {
+    const good = (await fixture.exports.read('site/config.json'))!.data;
+    const config = JSON.parse(good.toString()) as { signingKey: { fingerprintSha256: string } };
     config.signingKey.fingerprintSha256 = '0'.repeat(64);
-    files.set('/site/config.json', { body: Buffer.from(JSON.stringify(config)), type: CONTENT_TYPES.json });
+    await fixture.replaceBlob('site/config.json', Buffer.from(JSON.stringify(config)));
     try {
-      const { page, errors } = await openPage(browser, `${origin.url}/`, VIEWPORTS.desktop);
+      const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.desktop);
       try {
-        expect(await page.textContent('#summary')).toBe('config.json announces another fingerprint than the key it serves: do not trust this page.');
-        expect(await page.textContent('.key-details')).toMatch(/differs from the key it serves/);
-        expect(errors).toEqual([]);
+        expect(await page.textContent('#summary')).toBe('The key this page checks with differs from the fingerprint it shows: do not trust this page.');
+        expect(await page.textContent('#fingerprint-check')).toBe('Your browser computed another fingerprint from the key it checks with. Do not trust this page.');
+        expect(errors).toEqual([MISSING_FILE_LOG]);
       } finally {
-        await page.close();
+        await close();
       }
     } finally {
-      files.set('/site/config.json', good);
+      await fixture.replaceBlob('site/config.json', good);
     }
   });
 
-  it('says it cannot check anything when config.json is unusable, and fetches no index', async () => {
-    const good = files.get('/site/config.json')!;
-    files.set('/site/config.json', { body: Buffer.from('{"regions":[],"signingKey":{}}'), type: CONTENT_TYPES.json });
-    origin.requests.length = 0;
+  it('says it cannot check anything when config.json is unusable, and reads no index', async () => {
+    const good = (await fixture.exports.read('site/config.json'))!.data;
+    await fixture.replaceBlob('site/config.json', Buffer.from('{"regions":[],"signingKey":{}}'));
     try {
-      const { page, errors } = await openPage(browser, `${origin.url}/`, VIEWPORTS.desktop);
+      const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.desktop);
       try {
         expect(await page.textContent('#summary')).toBe('This page cannot check anything: config.json: regions must be a non-empty list of region codes.');
         expect(await page.getAttribute('#summary', 'class')).toBe('summary is-failed');
-        expect(origin.requests.filter((p) => p.startsWith('/v1/'))).toEqual([]);
+        const read = await page.evaluate(() => (performance as unknown as { getEntriesByType(t: string): Array<{ name: string }> }).getEntriesByType('resource').map((entry) => new URL(entry.name).pathname));
+        expect(read.filter((path) => path.startsWith('/v1/'))).toEqual([]);
+        // The list is still there to read and check by hand.
+        expect((await rowsOf(page)).length).toBe(12);
         expect(errors).toEqual([]);
       } finally {
-        await page.close();
+        await close();
       }
     } finally {
-      files.set('/site/config.json', good);
+      await fixture.replaceBlob('site/config.json', good);
+    }
+  });
+
+  it('follows the index when checked again from the server: a file named again comes back, and is checked', async () => {
+    const { page, errors, close } = await openPage(browser, `${fixture.url}/`, VIEWPORTS.desktop);
+    try {
+      await page.click('details.day:not([open]) > summary');
+      await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('.day-status .is-unchecked, .day-status .is-checking'));
+      expect((await rowsOf(page)).find((row) => row.href === `/${gone}`)?.status).toBe('Not in the index now');
+      const current = (await fixture.exports.read('v1/440/index.txt'))!.data.toString();
+      await fixture.replaceBlob('v1/440/index.txt', Buffer.from([gone, ...current.split('\n')].sort().join('\n')));
+      await checkAgain(page);
+      expect((await rowsOf(page)).find((row) => row.href === `/${gone}`)?.status).toBe('Verified');
+      expect(await page.textContent('.region-status')).toBe('2 of 2 days checked: 8 of 13 files verified, 5 failed.');
+      expect(errors).toEqual([MISSING_FILE_LOG, MISSING_FILE_LOG]);
+    } finally {
+      await close();
     }
   });
 });

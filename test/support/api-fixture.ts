@@ -11,6 +11,7 @@ import type { UploadKey } from '../../api/upload/upload';
 import { bindRoute, ROUTES } from '../../api/routes';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import type { ExposureStore } from '../../exposures/exposure-store';
+import type { Metrics } from '../../platform/metrics';
 import { MemoryExposureStore } from '../../exposures/memory-store';
 import { createDevMaterial, devApiEnvironment, type DevMaterial } from '../../scripts/local-stack/dev-material';
 import { randomDailyKeys } from '../../scripts/local-stack/dev-keys';
@@ -29,6 +30,8 @@ export interface FixtureOptions {
   material?: DevMaterial;
   /** The runtime's wait (chaff answers wait as long as real uploads take). */
   sleep?: (ms: number) => Promise<void>;
+  /** What the runtime records its figures with (none by default). */
+  metrics?: Metrics;
 }
 
 export interface ApiResponse {
@@ -58,7 +61,7 @@ export function createApiFixture(options: FixtureOptions = {}) {
   const store = options.store ?? new MemoryExposureStore();
   const logs: string[] = [];
   const now = options.now ?? (() => NOW);
-  const runtime: ApiRuntime = createApiRuntime(config, { store, now, logger: createLogger('api', { level: 'debug', write: (line) => logs.push(line) }), healthCacheInMs: 0, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  const runtime: ApiRuntime = createApiRuntime(config, { store, now, logger: createLogger('api', { level: 'debug', write: (line) => logs.push(line) }), healthCacheInMs: 0, ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   const handlers = new Map(ROUTES.map((route) => [route.name, bindRoute(route, runtime)]));
   const paths = new Map(ROUTES.map((route) => [route.name, `/api/${route.route}`]));
 
