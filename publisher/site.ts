@@ -1,8 +1,10 @@
 /**
  * Publishes the transparency page next to the exports: the built files of `site/` go to the
  * exports container under `site/` (the edge serves `site/index.html` at `/` and the rest at
- * `/site/<name>`), with `site/config.json` telling the page the regions and the signing key it
- * checks every file against, and `site/signing-key.pem` the key itself for checks by hand.
+ * `/site/<name>`), with `site/config.json` telling the page the regions and the signing keys it
+ * checks every file against (several during a key rotation: a file passes when one of them verifies
+ * it, and the page says which signed it), and `site/signing-key.pem` the key it names first, for
+ * checks by hand.
  *
  * `index.html` is rendered at publish time (site-page.ts): it lists every file of every region's
  * index, so it reads without JavaScript. It is written at start-up from the build, and again after
@@ -67,19 +69,32 @@ export interface SiteFile {
   data: Buffer;
 }
 
+/** A signing key as config.json gives it. */
+export interface SiteSigningKey {
+  keyId: string;
+  keyVersion: string;
+  algorithm: string;
+  /** SPKI, PEM. */
+  publicKeyPem: string;
+  publicKeyJwk: { kty: string; crv: string; x: string; y: string };
+  /** SHA-256 of the SPKI DER, lower-case hex: what `openssl pkey -pubin -outform DER | sha256sum` prints. */
+  fingerprintSha256: string;
+}
+
 /** `site/config.json`: what the page reads before anything else. */
 export interface SiteConfig {
   regions: string[];
-  signingKey: {
-    keyId: string;
-    keyVersion: string;
-    algorithm: string;
-    /** SPKI, PEM. */
-    publicKeyPem: string;
-    publicKeyJwk: { kty: string; crv: string; x: string; y: string };
-    /** SHA-256 of the SPKI DER, lower-case hex: what `openssl pkey -pubin -outform DER | sha256sum` prints. */
-    fingerprintSha256: string;
-  };
+  /** The key the page names: the first that signs new files. */
+  signingKey: SiteSigningKey;
+  /** Every key the page accepts, `signingKey` first: during a key rotation, the old and the new one. */
+  signingKeys: SiteSigningKey[];
+}
+
+/** A public key with the key id and version files name it by. */
+export interface IdentifiedPublicKey {
+  publicKey: KeyObject;
+  keyId: string;
+  keyVersion: string;
 }
 
 /** The page cannot be published as built or configured (a build mistake, a key that does not sign). */
@@ -157,27 +172,32 @@ export async function readSiteBuild(dir: string): Promise<SiteFile[]> {
   return files;
 }
 
-/** config.json for these regions and key, as the page parses it. */
-export function siteConfig(regions: readonly string[], publicKey: KeyObject, identity: { keyId: string; keyVersion: string }): SiteConfig {
+function siteSigningKey({ publicKey, keyId, keyVersion }: IdentifiedPublicKey): SiteSigningKey {
   if (publicKey.type !== 'public' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new SitePublishError('the signing key must be an ECDSA P-256 public key');
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const jwk = publicKey.export({ format: 'jwk' });
-  return {
-    regions: [...regions],
-    signingKey: {
-      keyId: identity.keyId,
-      keyVersion: identity.keyVersion,
-      algorithm: ECDSA_P256_SHA256_OID,
-      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      publicKeyJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y! },
-      fingerprintSha256: sha256Hex(spki),
-    },
-  };
+  return { keyId, keyVersion, algorithm: ECDSA_P256_SHA256_OID, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), publicKeyJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y! }, fingerprintSha256: sha256Hex(spki) };
 }
 
-/** The signer the page names: the first that signs files of the first region now. */
-function pageSigner(deps: Pick<SitePublishDeps, 'signer' | 'settings'>): Signer {
-  return scheduleOf(deps.signer).signersFor(deps.settings.regions[0], Math.floor(Date.now() / 1000))[0];
+/** config.json for these regions and keys (the one the page names first), as the page parses it. */
+export function siteConfig(regions: readonly string[], keys: readonly IdentifiedPublicKey[]): SiteConfig {
+  const signingKeys = keys.map(siteSigningKey);
+  return { regions: [...regions], signingKey: signingKeys[0], signingKeys };
+}
+
+/**
+ * The publisher's signers with their public keys (`publicKeys` in the schedule's order): the keys
+ * the page accepts, the one it names first. It names the last key that signs files of the first
+ * region now, the newest during a key rotation: its signature ends export.sig, where the page's
+ * commands to check a file by hand take it from.
+ */
+function pageSigners(deps: Pick<SitePublishDeps, 'signer' | 'settings'>, publicKeys: readonly KeyObject[]): Array<IdentifiedPublicKey & { signer: Signer }> {
+  const schedule = scheduleOf(deps.signer);
+  if (publicKeys.length !== schedule.entries.length) throw new SitePublishError(`the page was given ${publicKeys.length} public keys for ${schedule.entries.length} signers`);
+  const named = schedule.signersFor(deps.settings.regions[0], Math.floor(Date.now() / 1000)).at(-1);
+  const keys = schedule.entries.map(({ signer }, i) => ({ signer, publicKey: publicKeys[i], keyId: signer.signatureInfo.verificationKeyId ?? '', keyVersion: signer.signatureInfo.verificationKeyVersion ?? '' }));
+  if (keys.some((key) => !key.keyId || !key.keyVersion)) throw new SitePublishError('a signer has no key id and version for the page to name');
+  return [...keys.filter((key) => key.signer === named), ...keys.filter((key) => key.signer !== named)];
 }
 
 /**
@@ -225,9 +245,13 @@ export function sitePurgePaths(written: readonly string[]): string[] {
   return written.flatMap((blobName) => (blobName === SITE_PREFIX + INDEX_HTML ? ['/', `/${blobName}`] : [`/${blobName}`]));
 }
 
-function pageKeyOf(config: SiteConfig): PageKey {
-  const { keyId, keyVersion, algorithm, fingerprintSha256 } = config.signingKey;
+function pageKeyOf({ keyId, keyVersion, algorithm, fingerprintSha256 }: SiteSigningKey): PageKey {
   return { keyId, keyVersion, algorithm, fingerprintSha256 };
+}
+
+/** The page's keys: the one it names, and the others it accepts (a config.json written before rotations has only the first). */
+function pageKeysOf(config: SiteConfig): { key: PageKey; otherKeys: PageKey[] } {
+  return { key: pageKeyOf(config.signingKey), otherKeys: (config.signingKeys ?? []).slice(1).map(pageKeyOf) };
 }
 
 function pageSources(deps: SitePublishDeps): PageSources {
@@ -242,16 +266,15 @@ async function purgeSite(deps: SitePublishDeps, written: readonly string[], abor
  * Writes the page: hashed assets first (create-only), then the key, config.json, and index.html
  * rendered from the build with what the indexes list now, each only when new or changed; purges
  * the paths of what changed (assets are new names: nothing cached them). A failed purge is logged
- * (the edge serves the old page at most five more minutes), never thrown.
+ * (the edge serves the old page at most five more minutes), never thrown. `publicKeys` are those
+ * of the signers, in the schedule's order (one for one signer).
  */
-export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKey: KeyObject, options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
+export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKeys: KeyObject | readonly KeyObject[], options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
   const { abortSignal } = options;
   checkSiteFiles(files);
-  const signer = pageSigner(deps);
-  const { verificationKeyId: keyId, verificationKeyVersion: keyVersion } = signer.signatureInfo;
-  if (!keyId || !keyVersion) throw new SitePublishError('the signer has no key id and version for the page to name');
-  const config = siteConfig(deps.settings.regions, publicKey, { keyId, keyVersion });
-  await checkKeySigns(signer, publicKey, abortSignal);
+  const keys = pageSigners(deps, Array.isArray(publicKeys) ? publicKeys : [publicKeys as KeyObject]);
+  const config = siteConfig(deps.settings.regions, keys);
+  for (const key of keys) await checkKeySigns(key.signer, key.publicKey, abortSignal);
   const written: string[] = [];
   const assets = files.filter((file) => HASHED_NAME.test(file.name));
   for (const file of assets) {
@@ -266,7 +289,7 @@ export async function publishSite(deps: SitePublishDeps, files: readonly SiteFil
   if (await writeIfChanged(deps.exports, 'config.json', Buffer.from(`${JSON.stringify(config, null, 2)}\n`), abortSignal)) changed('config.json');
   // index.html last: it names the assets, as the export index names files already written. Read before the indexes it lists.
   const template = files.find((file) => file.name === INDEX_HTML)!.data.toString('utf8');
-  const render = async () => Buffer.from(fillPage(template, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal })));
+  const render = async () => Buffer.from(fillPage(template, await readPageContent(pageSources(deps), pageKeysOf(config), { abortSignal })));
   if (await writeIfChanged(deps.exports, INDEX_HTML, render, abortSignal)) changed(INDEX_HTML);
   // Only assets are hashed names nobody has cached: purge the rest.
   const purgeable = written.filter((name) => !HASHED_NAME.test(name.slice(SITE_PREFIX.length)));
@@ -295,7 +318,7 @@ export async function refreshSitePage(deps: SitePublishDeps, options: BlobReques
   const configBlob = await deps.exports.read(`${SITE_PREFIX}config.json`, { abortSignal });
   if (!configBlob) return { written: false, purged: null, skipped: 'no config.json is published' };
   const config = JSON.parse(configBlob.data.toString('utf8')) as SiteConfig;
-  const filled = fillPage(html, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal }));
+  const filled = fillPage(html, await readPageContent(pageSources(deps), pageKeysOf(config), { abortSignal }));
   if (filled === html) return { written: false, purged: null };
   try {
     await deps.exports.replace(SITE_PREFIX + INDEX_HTML, Buffer.from(filled), { contentType: CONTENT_TYPES.html, cacheControl: SITE_INDEX_CACHE_CONTROL }, { ifMatch: page.etag, abortSignal });
@@ -314,15 +337,15 @@ export async function refreshSitePage(deps: SitePublishDeps, options: BlobReques
  */
 export async function publishSiteOnStart(
   deps: SitePublishDeps,
+  /** The signers' settings, in the order of `deps.signer`'s schedule. */
   config: Pick<PublisherConfig, 'signers'>,
   loadFiles: () => Promise<SiteFile[]>,
   options: { credential?: () => TokenCredential; abortSignal?: AbortSignal } = {},
 ): Promise<SitePublishResult | undefined> {
   try {
-    const { verificationKeyId, verificationKeyVersion } = pageSigner(deps).signatureInfo;
-    const setting = config.signers.find((entry) => entry.keyId === verificationKeyId && entry.keyVersion === verificationKeyVersion) ?? config.signers[0];
-    const [files, publicKey] = await Promise.all([loadFiles(), signingPublicKey(setting, options.credential ?? (() => new DefaultAzureCredential()))]);
-    return await publishSite(deps, files, publicKey, { abortSignal: options.abortSignal });
+    const credential = options.credential ?? (() => new DefaultAzureCredential());
+    const [files, ...publicKeys] = await Promise.all([loadFiles(), ...config.signers.map((setting) => signingPublicKey(setting, credential))]);
+    return await publishSite(deps, files, publicKeys, { abortSignal: options.abortSignal });
   } catch (error) {
     deps.logger.error('the transparency page was not published; export files are published as usual', { error });
     return undefined;
