@@ -146,9 +146,11 @@ export interface RotationPlan {
 export async function planRotation(clients: RotationClients, target: RotationTarget, options: RotationOptions): Promise<RotationPlan> {
   const { now } = options;
   const state = await readPublisher(clients, target, now);
-  const ending = state.signers.filter((signer) => signer.notAfter !== undefined && signer.notAfter > now);
+  // One rotation at a time: a key with an end is the old key of one, until `keys retire` removes it.
+  const ending = state.signers.filter((signer) => signer.notAfter !== undefined);
   if (ending.length > 0) {
-    throw new RotationRefusedError(`a rotation is in progress: ${ending.map((signer) => `${signerName(signer)} signs until ${isoOfSeconds(signer.notAfter!)}`).join(', ')}; retire it after that (keyfront keys retire) before rotating again`);
+    const what = ending.map((signer) => (signer.notAfter! > now ? `${signerName(signer)} signs until ${isoOfSeconds(signer.notAfter!)}` : `${signerName(signer)} stopped signing at ${isoOfSeconds(signer.notAfter!)}`)).join(', ');
+    throw new RotationRefusedError(`a rotation is in progress: ${what}; retire it (keyfront keys retire, after its overlap) before rotating again`);
   }
   const signingNow = state.signers.filter((signer) => state.regions.some((region) => signsAt(signer, region, now)));
   const candidates = signingNow.filter((signer) => options.keyId === undefined || signer.keyId === options.keyId);
@@ -227,7 +229,7 @@ export async function executeRotation(clients: RotationClients, plan: RotationPl
     return { keyVaultKeyId: created.id, next: plan.next, publicKey, overlap: plan.overlap, signersSetting };
   } catch (error) {
     throw new RotationIncompleteError(
-      `created key version ${created.id} (${signerName(plan.next)}), but writing the publisher's settings failed (${(error as Error).message}): set ${SIGNERS_SETTING} of ${plan.target.publisherSite} to ${signersSettingValue(signers)} (az functionapp config appsettings set), or run keys rotate again with --key-version ${plan.next.keyVersion} once the new version is disabled`,
+      `created key version ${created.id} (${signerName(plan.next)}), but writing the publisher's settings failed (${(error as Error).message}): nothing signs with it yet. Set ${SIGNERS_SETTING} of ${plan.target.publisherSite} to ${signersSettingValue(signers)} (az functionapp config appsettings set), or disable that version (az keyvault key set-attributes --enabled false) and rotate again`,
     );
   }
 }

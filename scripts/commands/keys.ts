@@ -53,8 +53,8 @@ export function registerKeysCommands(program: Command): void {
   registerRotationCommands(keys);
 }
 
-/** `keys rotate` and `keys retire`, on the deps given (tests point them at the stand-ins). */
-export function registerRotationCommands(keys: Command, deps?: import('./keys-rotation').KeysCommandDeps): void {
+/** `keys rotate` and `keys retire` (their tests call the commands with the stand-ins' clients). */
+function registerRotationCommands(keys: Command): void {
   const azureOptions = (command: Command) =>
     command
       .requiredOption('--profile <name>', 'dev or prod (names the vault, key and publisher)')
@@ -71,8 +71,8 @@ export function registerRotationCommands(keys: Command, deps?: import('./keys-ro
     .option('--key-id <id>', 'the key to rotate, by key id, when several sign (one per region); the new key keeps it')
     .option('--key-version <version>', 'the version phones will know the new key by (default: the next number, v1 -> v2)')
     .addHelpText('after', '\nExit codes: 0 done (or the plan printed), 1 refused (a rotation in progress, a role missing) or an Azure step failed, 2 bad input.')
-    .action((flags: import('./keys-rotation').RotateFlags) => rotation().rotateCommand(flags, deps ?? rotation().defaultKeysDeps()));
+    .action((flags: import('./keys-rotation').RotateFlags) => rotation().rotateCommand(flags, rotation().defaultKeysDeps()));
   azureOptions(keys.command('retire').description("end a rotation after its overlap: the old key stops signing and its Key Vault version is disabled; refused while any index names a file only the old key signed"))
     .addHelpText('after', '\nExit codes: 0 done (or the plan printed), 1 refused (the overlap not over, files only the old key signed) or an Azure step failed, 2 bad input.')
-    .action((flags: import('./keys-rotation').RetireFlags) => rotation().retireCommand(flags, deps ?? rotation().defaultKeysDeps()));
+    .action((flags: import('./keys-rotation').RetireFlags) => rotation().retireCommand(flags, rotation().defaultKeysDeps()));
 }

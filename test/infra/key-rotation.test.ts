@@ -189,6 +189,11 @@ describe('keys retire', () => {
     expect(signersNow()).toHaveLength(2);
   });
 
+  it('a new rotation is refused until the old key is retired, even once its window is over', async () => {
+    await expect(rotateCommand(flags({ execute: true, keyVersion: 'v3' }), depsFor([]))).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining('a rotation is in progress: 440/v1 stopped signing at 2026-06-01T00:00:00Z; retire it') });
+    expect(versions()).toHaveLength(2);
+  });
+
   it('prints its plan, then retires: the old key leaves the settings and Key Vault refuses to sign with it', async () => {
     await writeIndex([{ end: Date.parse('2026-05-21T00:00:00Z') / 1000, signedBy: ['v1', 'v2'] }, { end: Date.parse('2026-06-01T12:00:00Z') / 1000, signedBy: ['v2'] }]);
     const plan: string[] = [];
