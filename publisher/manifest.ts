@@ -115,6 +115,7 @@ export function publishedFileFromBlob(blob: BlobInfo): PublishedFile | undefined
   const name = parseExportFileName(blob.name);
   const m = blob.metadata;
   if (!name || !m.sha256 || !m.binsha256 || m.keys === undefined) return undefined;
+  const signatures = signaturesFromMetadata(m.signatures);
   return {
     name: blob.name,
     start: name.start,
@@ -127,7 +128,7 @@ export function publishedFileFromBlob(blob: BlobInfo): PublishedFile | undefined
     binSha256: m.binsha256,
     keyId: m.keyid ?? '',
     keyVersion: m.keyversion ?? '',
-    ...(signaturesFromMetadata(m.signatures) ? { signatures: signaturesFromMetadata(m.signatures) } : {}),
+    ...(signatures ? { signatures } : {}),
   };
 }
 
