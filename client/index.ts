@@ -14,5 +14,5 @@ export { syncRegion, type ExportVerifier, type FailedFile, type FetchedFile, typ
 export { attestationDigest, chaffRequest, paddedBody, register, REQUEST_BLOCK_BYTES, sendChaff, upload, type Registration, type UploadKey, type UploadRequest, type UploadResult } from './upload';
 export { type PendingUpload, type UploadOutcome } from './upload-queue';
 export { ATTESTATION_PLATFORMS, type AttestationPlatform } from '../proto/canonical-upload';
-export { ECDSA_P256_SHA256_OID, verifyExportFile, type VerifiedExport, type VerifyExpectations } from './verify-export';
+export { ECDSA_P256_SHA256_OID, verifyExportFile, type AcceptedKeys, type SignatureInfoFields, type VerifiedExport, type VerifyExpectations } from './verify-export';
 export { readExportZip } from './zip-reader';

@@ -5,18 +5,18 @@
  * (JSON): save it after each call and give it back to the next `Phone`.
  */
 import { ClientError } from './errors';
-import type { VerificationKey } from './public-key';
 import { runtimeOf, type ClientEnvironment, type RetryOptions, type RetryPolicy } from './retry';
 import { emptyState, type PhoneState } from './state';
 import { syncRegion, type SyncOptions, type SyncReport } from './sync';
 import { sendChaff, type Registration, type UploadRequest, type UploadResult } from './upload';
 import { newPendingUpload, sendPendingUpload, type PendingUpload, type UploadOutcome } from './upload-queue';
+import type { AcceptedKeys } from './verify-export';
 
 export interface PhoneOptions {
   baseUrl: string;
   region: string;
-  /** The health authority's key the files must verify with; a phone that only uploads needs none. */
-  key?: VerificationKey;
+  /** The health authority's key the files must verify with (or its keys, during a rotation); a phone that only uploads needs none. */
+  key?: AcceptedKeys;
   env?: ClientEnvironment;
   /** Over `DEFAULT_RETRY_POLICY`, for syncs and chaff. */
   retry?: Partial<RetryPolicy>;

@@ -16,19 +16,19 @@ import { MAX_EXPORT_FILE_BYTES } from '../proto/tek';
 import { serverSecondsOf } from './clock';
 import { ClientError, type ClientErrorCode } from './errors';
 import { MAX_INDEX_BYTES, parseExportPath, parseIndex, type ExportPath } from './index-file';
-import type { VerificationKey } from './public-key';
 import { fetchWithRetry, runtimeOf, type ClientEnvironment, type RetryOptions, type RetryPolicy, type Runtime } from './retry';
 import { emptyState, type PhoneState } from './state';
-import { verifyExportFile, type VerifiedExport, type VerifyExpectations } from './verify-export';
+import { verifyExportFile, type AcceptedKeys, type VerifiedExport, type VerifyExpectations } from './verify-export';
 
 /** How a sync checks a downloaded file: `verifyExportFile`'s signature. */
-export type ExportVerifier = (bytes: Uint8Array, key: VerificationKey, expect: VerifyExpectations) => Promise<VerifiedExport>;
+export type ExportVerifier = (bytes: Uint8Array, keys: AcceptedKeys, expect: VerifyExpectations) => Promise<VerifiedExport>;
 
 export interface SyncOptions {
   /** The edge's base URL, e.g. `https://keyfront.example` (no trailing slash needed). */
   baseUrl: string;
   region: string;
-  key: VerificationKey;
+  /** The health authority's key, or its keys during a key rotation (a file passes when one of them verifies it). */
+  key: AcceptedKeys;
   env?: ClientEnvironment;
   retry?: Partial<RetryPolicy>;
   onRetry?: RetryOptions['onRetry'];

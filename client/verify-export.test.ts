@@ -34,6 +34,7 @@ describe('verifyExportFile', () => {
       keyCount: 50,
       revisedKeyCount: 0,
       signatureInfo: { verificationKeyId: KEY_ID, verificationKeyVersion: KEY_VERSION, signatureAlgorithm: '1.2.840.10045.4.3.2' },
+      signedBy: [{ verificationKeyId: KEY_ID, verificationKeyVersion: KEY_VERSION, signatureAlgorithm: '1.2.840.10045.4.3.2' }],
       binSha256: node.valid ? node.binSha256 : '',
       bytes: good.length,
     });

@@ -4,11 +4,12 @@
  * applies, with the same codes): exactly export.bin and export.sig, both parse, batch 1 of 1, a
  * window of seconds, every key within the format and none twice, and a signature by the health
  * authority's key that export.bin announces. Then what only the phone knows: the region it asked
- * for, the key id and version it is configured with, the window the file's name announces, and
- * whether the window fits the server's time (clock.ts). WebCrypto and protobufjs only: the same
- * code runs in a browser.
+ * for, the window the file's name announces, and whether the window fits the server's time
+ * (clock.ts). A verifier may accept several keys (during a key rotation the files carry one
+ * signature per key); with a key id and version, a key verifies only the signature that names
+ * them, as GAEN phones do. WebCrypto and protobufjs only: the same code runs in a browser.
  */
-import { ECDSA_P256_SHA256_OID, verifyExportArchive } from '../proto/export-rules';
+import { ECDSA_P256_SHA256_OID, namesExpectedKey, verifyExportArchive } from '../proto/export-rules';
 import { checkWindowTime } from './clock';
 import { rawOfDerSignature } from './der-signature';
 import { asClientError, ClientError } from './errors';
@@ -32,8 +33,10 @@ export interface VerifiedExport {
   batchSize: number;
   keyCount: number;
   revisedKeyCount: number;
-  /** The info of the signature that verified. */
+  /** The info of the first signature that verified with an accepted key. */
   signatureInfo: SignatureInfoFields;
+  /** Every signature that verified with an accepted key (and that export.bin announces), in export.sig's order: which keys signed the file. */
+  signedBy: SignatureInfoFields[];
   /** SHA-256 of export.bin, hex: the content identity of the file. */
   binSha256: string;
   bytes: number;
@@ -60,25 +63,47 @@ function hex(bytes: ArrayBuffer): string {
   return [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** A signature check for proto/'s rules: DER (read as strictly as OpenSSL) to r||s, then WebCrypto. */
-function webCryptoCheck(key: CryptoKey) {
-  return async (data: Uint8Array, der: Uint8Array): Promise<boolean> => {
-    const raw = rawOfDerSignature(der);
-    return raw !== undefined && crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, raw, data);
-  };
+/** The keys a phone or the page accepts: one, or several during a key rotation. */
+export type AcceptedKeys = VerificationKey | readonly VerificationKey[];
+
+function keyList(keys: AcceptedKeys): readonly VerificationKey[] {
+  const list = Array.isArray(keys) ? (keys as readonly VerificationKey[]) : [keys as VerificationKey];
+  if (list.length === 0) throw new ClientError('public_key_invalid', 'no public key to verify with');
+  return list;
 }
 
 /**
- * Verifies one downloaded export file (the zip's bytes). Resolves to what the file holds, or
- * throws `ClientError`: a code of proto/'s rule set (the one `keyfront export verify` prints, see
- * `ClientErrorCode`), or `wrong_region`, `window_invalid`, `signature_invalid` (another key id or
- * version than the app expects), `public_key_invalid`.
+ * A signature check for proto/'s rules: each accepted key whose id and version the signature names
+ * (any, for a key configured without them) tries it; DER (read as strictly as OpenSSL) to r||s,
+ * then WebCrypto.
  */
-export async function verifyExportFile(bytes: Uint8Array, key: VerificationKey, expect: VerifyExpectations = {}): Promise<VerifiedExport> {
-  const publicKey = await importVerificationKey(key.publicKey);
+function webCryptoCheck(keys: readonly { key: CryptoKey; expected: VerificationKey }[]) {
+  return async (data: Uint8Array, der: Uint8Array, info: Parameters<typeof namesExpectedKey>[0]): Promise<boolean> => {
+    const raw = rawOfDerSignature(der);
+    if (raw === undefined) return false;
+    for (const { key, expected } of keys) {
+      if (namesExpectedKey(info, expected) && (await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, raw, data))) return true;
+    }
+    return false;
+  };
+}
+
+function infoFields(info: { verificationKeyId?: string; verificationKeyVersion?: string; signatureAlgorithm?: string }): SignatureInfoFields {
+  return { verificationKeyId: info.verificationKeyId ?? '', verificationKeyVersion: info.verificationKeyVersion ?? '', signatureAlgorithm: info.signatureAlgorithm ?? '' };
+}
+
+/**
+ * Verifies one downloaded export file (the zip's bytes) with the key, or any of the keys, the app
+ * accepts. Resolves to what the file holds and which accepted keys signed it, or throws
+ * `ClientError`: a code of proto/'s rule set (the one `keyfront export verify` prints, see
+ * `ClientErrorCode`; `signature_invalid` also when no signature names the key id and version the
+ * app expects), or `wrong_region`, `window_invalid`, `public_key_invalid`.
+ */
+export async function verifyExportFile(bytes: Uint8Array, keys: AcceptedKeys, expect: VerifyExpectations = {}): Promise<VerifiedExport> {
+  const accepted = await Promise.all(keyList(keys).map(async (expected) => ({ key: await importVerificationKey(expected.publicKey), expected })));
   let verified;
   try {
-    verified = await verifyExportArchive(bytes, webCryptoCheck(publicKey));
+    verified = await verifyExportArchive(bytes, webCryptoCheck(accepted), { allSignatures: true });
   } catch (error) {
     throw asClientError(error);
   }
@@ -89,12 +114,6 @@ export async function verifyExportFile(bytes: Uint8Array, key: VerificationKey, 
   const end = fields.endTimestamp as number;
   if (expect.region !== undefined && region !== expect.region) {
     throw new ClientError('wrong_region', `the file is of region ${JSON.stringify(region)}, not ${JSON.stringify(expect.region)}`);
-  }
-  if (key.keyId !== undefined && info.verificationKeyId !== key.keyId) {
-    throw new ClientError('signature_invalid', `the file is signed as key id ${JSON.stringify(info.verificationKeyId ?? '')}, the app expects ${JSON.stringify(key.keyId)}`);
-  }
-  if (key.keyVersion !== undefined && info.verificationKeyVersion !== key.keyVersion) {
-    throw new ClientError('signature_invalid', `the file is signed as key version ${JSON.stringify(info.verificationKeyVersion ?? '')}, the app expects ${JSON.stringify(key.keyVersion)}`);
   }
   if (expect.window && (expect.window.start !== start || expect.window.end !== end)) {
     throw new ClientError('window_invalid', `the file is named for ${expect.window.start}..${expect.window.end} but holds the window ${start}..${end}`);
@@ -108,7 +127,8 @@ export async function verifyExportFile(bytes: Uint8Array, key: VerificationKey, 
     batchSize: 1,
     keyCount: fields.keys.length,
     revisedKeyCount: fields.revisedKeys.length,
-    signatureInfo: { verificationKeyId: info.verificationKeyId ?? '', verificationKeyVersion: info.verificationKeyVersion ?? '', signatureAlgorithm: info.signatureAlgorithm ?? '' },
+    signatureInfo: infoFields(info),
+    signedBy: verified.verifiedSignatures.map(infoFields),
     binSha256: hex(await crypto.subtle.digest('SHA-256', verified.bin)),
     bytes: bytes.length,
   };

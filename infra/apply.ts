@@ -10,6 +10,7 @@
 import type { WebSiteManagementClient } from '@azure/arm-appservice';
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { signersSettingValue } from '../publisher/signers/signer-settings';
 import type { ArmTemplate } from './arm';
 import { sleep } from './sleep';
 
@@ -189,4 +190,24 @@ export async function runningPackageUrls(web: WebSiteManagementClient, resourceG
     }
   }
   return running;
+}
+
+/**
+ * The signers the running publisher has (KEYFRONT_SIGNERS, which `keyfront keys rotate|retire`
+ * write), for the `signers` parameter: applying the template again must not change the signing
+ * keys. A publisher deployed with the single-key settings gets them as a one-entry list (its pinned
+ * key version); a publisher that does not exist yet, `''` (the template then pins the key's version).
+ */
+export async function runningSigners(web: WebSiteManagementClient, resourceGroupName: string, publisherSite: string, abortSignal?: AbortSignal): Promise<string> {
+  let settings: Record<string, string>;
+  try {
+    settings = (await web.webApps.listApplicationSettings(resourceGroupName, publisherSite, { abortSignal })).properties ?? {};
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return '';
+    throw error;
+  }
+  if (settings.KEYFRONT_SIGNERS?.trim()) return settings.KEYFRONT_SIGNERS;
+  const keyVaultKeyId = settings.KEYFRONT_KEY_VAULT_KEY_ID?.trim();
+  if (!keyVaultKeyId) return '';
+  return signersSettingValue([{ keyId: settings.KEYFRONT_SIGNATURE_KEY_ID?.trim() || '440', keyVersion: settings.KEYFRONT_SIGNATURE_KEY_VERSION?.trim() || 'v1', keyVaultKeyId }]);
 }

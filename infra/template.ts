@@ -91,7 +91,16 @@ export function packageUrlKeys(names: DeploymentNames): string[] {
 }
 
 /** Parameters `deploy apply` fills in itself; a parameters file may not set them. */
-export const APPLY_OWNED_PARAMETERS = ['packageUrls', 'keyVaultCreateMode'] as const;
+export const APPLY_OWNED_PARAMETERS = ['packageUrls', 'keyVaultCreateMode', 'signers'] as const;
+
+/**
+ * The publisher's signers, KEYFRONT_SIGNERS (publisher/signers/signer-settings.ts): what `keyfront
+ * keys rotate|retire` write into the publisher's settings, passed back by `deploy apply` as the
+ * `signers` parameter (an ARM deployment replaces a site's app settings). Empty on a first
+ * deployment: the key's current version, pinned, under `signatureKeyId`/`signatureKeyVersion`.
+ * Slot-sticky, so a swap never brings a staging slot's older list into production.
+ */
+export const SIGNERS_SETTING = 'KEYFRONT_SIGNERS';
 
 function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<string, ArmParameter> {
   const secondary = profile.cosmos.secondaryRegion || profile.apiLocations.includes('secondary');
@@ -102,8 +111,13 @@ function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<
       : {}),
     regions: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_REGIONS: the regions the publisher publishes, comma-separated. The first one is the exports health probe\'s index.' } },
     healthAuthorities: { type: 'string', metadata: { description: 'KEYFRONT_HEALTH_AUTHORITIES: JSON array of health authorities and their public JWKs (public data, not a secret).' } },
-    signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_ID: the key id phones know the signing key by.' } },
-    signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'KEYFRONT_SIGNATURE_KEY_VERSION.' } },
+    signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'The key id phones know the first signing key by (verification_key_id, e.g. the MCC). Used on the first deployment only: later the signers are those of the running publisher (keyfront keys rotate).' } },
+    signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'The key version phones know the first signing key by (verification_key_version). Used on the first deployment only, as signatureKeyId.' } },
+    signers: {
+      type: 'string',
+      defaultValue: '',
+      metadata: { description: 'KEYFRONT_SIGNERS of the publisher. Set by `deploy apply` to what the running publisher has (keyfront keys rotate writes it there), so that applying the template never changes the signing keys; empty on a first deployment.' },
+    },
     cosmosZoneRedundant: {
       type: 'bool',
       defaultValue: profile.cosmos.zoneRedundant.primary,
@@ -406,10 +420,12 @@ function publisherSettings(names: DeploymentNames, slot: boolean): Setting[] {
     { name: 'KEYFRONT_BLOB_SECONDARY_URL', value: `https://${names.exportsAccount}-secondary.blob.core.windows.net` },
     { name: 'KEYFRONT_EXPORT_CONTAINER', value: EXPORTS_CONTAINER },
     { name: 'KEYFRONT_STATE_CONTAINER', value: STATE_CONTAINER },
-    { name: 'KEYFRONT_SIGNER', value: 'key-vault' },
-    { name: 'KEYFRONT_KEY_VAULT_KEY_ID', value: `[reference(${inner(keyId)}, '${apiVersionOf('Microsoft.KeyVault/vaults/keys')}').keyUriWithVersion]` },
-    { name: 'KEYFRONT_SIGNATURE_KEY_ID', value: "[parameters('signatureKeyId')]" },
-    { name: 'KEYFRONT_SIGNATURE_KEY_VERSION', value: "[parameters('signatureKeyVersion')]" },
+    // The signer list the running publisher has, or on a first deployment the key's one version, pinned:
+    // keyUriWithVersion follows the key's current version, so after a rotation it must never be read again.
+    {
+      name: SIGNERS_SETTING,
+      value: `[if(empty(parameters('signers')), string(createArray(createObject('keyId', parameters('signatureKeyId'), 'keyVersion', parameters('signatureKeyVersion'), 'keyVaultKeyId', reference(${inner(keyId)}, '${apiVersionOf('Microsoft.KeyVault/vaults/keys')}').keyUriWithVersion))), parameters('signers'))]`,
+    },
     { name: 'KEYFRONT_PURGER', value: 'front-door' },
     { name: 'KEYFRONT_FRONT_DOOR_SUBSCRIPTION_ID', value: '[subscription().subscriptionId]' },
     { name: 'KEYFRONT_FRONT_DOOR_RESOURCE_GROUP', value: '[resourceGroup().name]' },
@@ -457,7 +473,7 @@ function appResources(profile: DeploymentProfile, names: DeploymentNames): ArmRe
   // The staging slot's timer stays off through swaps: the setting sticks to its slot.
   out.push(
     res('Microsoft.Web/sites/config', `${names.publisherSite}/slotConfigNames`, {
-      properties: { appSettingNames: [STAGING_DISABLED_SETTING] },
+      properties: { appSettingNames: [STAGING_DISABLED_SETTING, SIGNERS_SETTING] },
       dependsOn: [resourceId('Microsoft.Web/sites', names.publisherSite)],
     }),
   );

@@ -148,6 +148,52 @@ describe('verifyExport (strict)', () => {
   });
 });
 
+describe('files signed by several keys (a key rotation)', () => {
+  const next = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const nextSigner = new LocalSigner(next.privateKey, { keyId: '440', keyVersion: 'v2' });
+  const both = [signer, nextSigner];
+
+  /** The zip with the signature at `index` replaced by a valid DER signature of other bytes. */
+  async function withCorruptSignature(zip: Buffer, index: number): Promise<Buffer> {
+    const { bin, sig } = await readExportZip(zip);
+    const list = TEKSignatureList.decode(sig) as unknown as { signatures: Array<Record<string, unknown>> };
+    list.signatures[index] = { ...list.signatures[index], signature: sign('sha256', Buffer.from('other bytes'), { key: next.privateKey, dsaEncoding: 'der' }) };
+    return writeExportZip(bin, Buffer.from(TEKSignatureList.encode(list).finish()));
+  }
+
+  it('announces every key in export.bin and carries one signature per key in export.sig, in order', async () => {
+    const built = await buildExport({ ...window, keys }, both);
+    const opened = await openExport(built.zip);
+    expect(opened.export.signatureInfos).toEqual([info, nextSigner.signatureInfo]);
+    expect(opened.signatures.map((s) => s.signatureInfo)).toEqual([info, nextSigner.signatureInfo]);
+    expect(opened.signatures.every((s) => s.batchNum === 1 && s.batchSize === 1)).toBe(true);
+    expect(built).toMatchObject({ signatureInfo: info, signatureInfos: [info, nextSigner.signatureInfo] });
+  });
+
+  it('verifies with each key, on the signature that names it', async () => {
+    const { zip } = await buildExport({ ...window, keys }, both);
+    expect(await verifyExport(zip, publicKey, { keyId: '440', keyVersion: 'v1' })).toMatchObject({ valid: true, signatureInfo: info });
+    expect(await verifyExport(zip, next.publicKey, { keyId: '440', keyVersion: 'v2' })).toMatchObject({ valid: true, signatureInfo: nextSigner.signatureInfo });
+    expect(await verifyExport(zip, next.publicKey)).toMatchObject({ valid: true, signatureInfo: nextSigner.signatureInfo });
+    // A key given with another key's id and version checks only that key's signature.
+    expect(await verifyExport(zip, publicKey, { keyId: '440', keyVersion: 'v2' })).toMatchObject({ valid: false, code: 'signature_invalid', reason: expect.stringContaining('440/v1, 440/v2') });
+  });
+
+  it('a file whose second signature is corrupt fails with the second key and passes with the first', async () => {
+    const zip = await withCorruptSignature((await buildExport({ ...window, keys }, both)).zip, 1);
+    expect(await verifyExport(zip, next.publicKey, { keyId: '440', keyVersion: 'v2' })).toMatchObject({ valid: false, code: 'signature_invalid' });
+    expect(await verifyExport(zip, next.publicKey)).toMatchObject({ valid: false, code: 'signature_invalid' });
+    expect(await verifyExport(zip, publicKey, { keyId: '440', keyVersion: 'v1' })).toMatchObject({ valid: true, signatureInfo: info });
+  });
+
+  it('refuses two signers of the same key id and version, and none, before signing anything', async () => {
+    const spy: Signer = { signatureInfo: info, sign: jest.fn() };
+    await expect(buildExport({ ...window, keys }, [signer, spy])).rejects.toThrow('same key id and version 440/v1');
+    await expect(buildExport({ ...window, keys }, [])).rejects.toThrow('at least one signer');
+    expect(spy.sign).not.toHaveBeenCalled();
+  });
+});
+
 describe('an independent verifier', () => {
   it('accepts our files: openssl verifies export.sig over export.bin with the public key', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-openssl-'));
@@ -164,7 +210,7 @@ describe('an independent verifier', () => {
   it('encodes export.sig exactly as protobufjs encodes the TEKSignatureList', () => {
     const signature = Buffer.from('3006020101020101', 'hex');
     const expected = TEKSignatureList.encode({ signatures: [{ signatureInfo: info, batchNum: 1, batchSize: 1, signature }] }).finish();
-    expect(encodeSignatureList(info, signature)).toEqual(Buffer.from(expected));
+    expect(encodeSignatureList([{ signatureInfo: info, signature }])).toEqual(Buffer.from(expected));
     expect(info.signatureAlgorithm).toBe(ECDSA_P256_SHA256_OID);
   });
 });

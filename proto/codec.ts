@@ -7,7 +7,7 @@ import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ExportFormatError } from './errors';
 import { encodeExportBinChunks } from './export-bin';
 import { decodeExportBin, decodeSignatureList } from './export-decode';
-import { verifyExportArchive } from './export-rules';
+import { namesExpectedKey, verifyExportArchive, type ExpectedKeyInfo } from './export-rules';
 import { TEKSignatureList, type ExportFields, type SignatureInfo, type TEKSignatureFields } from './schema';
 import { loadPublicKey, verifyDerSignature } from './signature';
 import type { Signer, SignOptions } from './signer';
@@ -41,32 +41,57 @@ export interface BuiltExport {
   binBytes: number;
   keyCount: number;
   revisedKeyCount: number;
+  /** The first signer's info. */
   signatureInfo: SignatureInfo;
+  /** Every signer's info, in the order of export.bin's signature infos and export.sig's signatures. */
+  signatureInfos: SignatureInfo[];
 }
 
-/** Encodes a TEKSignatureList with one signature, batch 1 of 1. */
-export function encodeSignatureList(signatureInfo: SignatureInfo, signature: Uint8Array): Buffer {
-  const message = { signatures: [{ signatureInfo: { ...signatureInfo }, batchNum: 1, batchSize: 1, signature }] };
+export interface ExportSignature {
+  signatureInfo: SignatureInfo;
+  /** DER. */
+  signature: Uint8Array;
+}
+
+/** Encodes a TEKSignatureList: one TEKSignature per key, in order, each batch 1 of 1. */
+export function encodeSignatureList(signatures: readonly ExportSignature[]): Buffer {
+  const message = { signatures: signatures.map(({ signatureInfo, signature }) => ({ signatureInfo: { ...signatureInfo }, batchNum: 1, batchSize: 1, signature })) };
   return Buffer.from(TEKSignatureList.encode(message).finish());
+}
+
+/** The signers of one file: at least one, no key id and version twice (a phone could not tell them apart). */
+function signerList(signers: Signer | readonly Signer[]): readonly Signer[] {
+  const list = Array.isArray(signers) ? (signers as readonly Signer[]) : [signers as Signer];
+  if (list.length === 0) throw new Error('an export file needs at least one signer');
+  const seen = new Set<string>();
+  for (const { signatureInfo: info } of list) {
+    const id = `${info.verificationKeyId ?? ''}/${info.verificationKeyVersion ?? ''}`;
+    if (seen.has(id)) throw new Error(`two signers of one file name the same key id and version ${id}`);
+    seen.add(id);
+  }
+  return list;
+}
+
+function fileTooLarge(bytes: number): ExportFormatError {
+  return new ExportFormatError('file_too_large', `the export file is ${bytes} bytes; at most ${MAX_EXPORT_FILE_BYTES} are accepted`);
 }
 
 /**
  * Builds, signs and zips one export file, in memory. export.bin is encoded in chunks that go to
  * deflate (on the thread pool) and into the hash as they are made, so the cost of a file is close
- * to the cost of deflating it (bench:export). Throws `ExportFormatError` for keys or a window that
- * break the format, before any work is spent.
+ * to the cost of deflating it (bench:export). Several signers (a key rotation) each sign the same
+ * export.bin: export.bin announces every key and export.sig carries their signatures in the same
+ * order. Throws `ExportFormatError` for keys or a window that break the format, before any work
+ * is spent.
  */
-function fileTooLarge(bytes: number): ExportFormatError {
-  return new ExportFormatError('file_too_large', `the export file is ${bytes} bytes; at most ${MAX_EXPORT_FILE_BYTES} are accepted`);
-}
-
-export async function buildExport(input: ExportInput, signer: Signer, options: BuildOptions = {}): Promise<BuiltExport> {
-  const signatureInfo = signer.signatureInfo;
+export async function buildExport(input: ExportInput, signers: Signer | readonly Signer[], options: BuildOptions = {}): Promise<BuiltExport> {
+  const list = signerList(signers);
+  const signatureInfos = list.map((signer) => ({ ...signer.signatureInfo }));
   const asList = (keys: TekList | readonly Tek[] | undefined) => (keys instanceof TekList ? keys : TekList.from(keys ?? []));
   const keys = asList(input.keys);
   const revisedKeys = asList(input.revisedKeys);
   const chunks = encodeExportBinChunks(
-    { startTimestamp: input.startTimestamp, endTimestamp: input.endTimestamp, region: input.region, signatureInfos: [signatureInfo] },
+    { startTimestamp: input.startTimestamp, endTimestamp: input.endTimestamp, region: input.region, signatureInfos },
     keys,
     revisedKeys,
     { exportOrder: !options.keepOrder },
@@ -81,7 +106,8 @@ export async function buildExport(input: ExportInput, signer: Signer, options: B
       parts.push(chunk);
       await writer.writeBin(chunk);
     }
-    const sig = encodeSignatureList(signatureInfo, await signer.sign(parts, { abortSignal: options.abortSignal }));
+    const signed = await Promise.all(list.map((signer) => signer.sign(parts, { abortSignal: options.abortSignal })));
+    const sig = encodeSignatureList(signed.map((signature, i) => ({ signatureInfo: signatureInfos[i], signature })));
     const zip = await writer.finish(sig);
     if (zip.length > MAX_EXPORT_FILE_BYTES) throw fileTooLarge(zip.length);
     return {
@@ -90,7 +116,8 @@ export async function buildExport(input: ExportInput, signer: Signer, options: B
       binBytes: parts.reduce((sum, part) => sum + part.length, 0),
       keyCount: keys.length,
       revisedKeyCount: revisedKeys.length,
-      signatureInfo,
+      signatureInfo: signatureInfos[0],
+      signatureInfos,
     };
   } catch (error) {
     writer.abort();
@@ -117,12 +144,14 @@ export type VerifyResult =
 
 /**
  * Strict verification against one public key (PEM or JWK): the rules of `verifyExportArchive`
- * (export-rules.ts), which the phone applies too. Never throws for a bad file: the reason is returned.
+ * (export-rules.ts), which the phone applies too. With a key id and version, only the signature
+ * that names them counts (a file signed by several keys passes for each key whose own signature
+ * verifies). Never throws for a bad file: the reason is returned.
  */
-export async function verifyExport(zip: Buffer, publicKey: string | Buffer | JsonWebKey | KeyObject): Promise<VerifyResult> {
+export async function verifyExport(zip: Buffer, publicKey: string | Buffer | JsonWebKey | KeyObject, expected: ExpectedKeyInfo = {}): Promise<VerifyResult> {
   try {
     const key = loadPublicKey(publicKey);
-    const verified = await verifyExportArchive(zip, (data, der) => verifyDerSignature(data, der, key));
+    const verified = await verifyExportArchive(zip, (data, der, info) => namesExpectedKey(info, expected) && verifyDerSignature(data, der, key));
     return {
       valid: true,
       keyCount: verified.export.keys.length,

@@ -21,8 +21,20 @@ export const ECDSA_P256_SHA256_OID = '1.2.840.10045.4.3.2';
 /** Timestamps above this are milliseconds passed where seconds are due (year 5138 in seconds). */
 export const MAX_TIMESTAMP_SECONDS = 1e11;
 
-/** Whether a DER-encoded ECDSA signature of `data` verifies with the verifier's public key. */
-export type SignatureCheck = (data: Uint8Array, derSignature: Uint8Array) => boolean | Promise<boolean>;
+/**
+ * Whether a DER-encoded ECDSA signature of `data` verifies with a key the verifier accepts for the
+ * signature's key id and version (`info`, as export.sig names it). A verifier that accepts several
+ * keys (during a key rotation) tries the ones whose id and version match; false when none does.
+ */
+export type SignatureCheck = (data: Uint8Array, derSignature: Uint8Array, info: SignatureInfo) => boolean | Promise<boolean>;
+
+export interface VerifyArchiveOptions {
+  /**
+   * Check every signature of export.sig, not only up to the first that verifies: to show which
+   * keys signed a file (the transparency page). The verdict is the same either way.
+   */
+  allSignatures?: boolean;
+}
 
 /** An archive that met every rule, with what a caller reports. */
 export interface VerifiedArchive {
@@ -30,8 +42,13 @@ export interface VerifiedArchive {
   signatures: TEKSignatureFields[];
   bin: Uint8Array;
   sig: Uint8Array;
-  /** The info of the (first) signature that verified. */
+  /** The info of the first signature that verified: the one the verdict rests on. */
   signatureInfo: SignatureInfo;
+  /**
+   * The infos of the signatures that verified and that export.bin announces, in export.sig's order:
+   * the first alone, or every one with `allSignatures`.
+   */
+  verifiedSignatures: SignatureInfo[];
 }
 
 function fail(code: ConstructorParameters<typeof ExportFormatError>[0], message: string): never {
@@ -97,6 +114,17 @@ export function checkSignatureList(signatures: readonly TEKSignatureFields[]): v
   }
 }
 
+/** The key id and version a verifier expects a signature to name; either left open accepts any. */
+export interface ExpectedKeyInfo {
+  keyId?: string;
+  keyVersion?: string;
+}
+
+/** Whether a signature's info names the expected key id and version. */
+export function namesExpectedKey(info: SignatureInfo, expected: ExpectedKeyInfo): boolean {
+  return (expected.keyId === undefined || info.verificationKeyId === expected.keyId) && (expected.keyVersion === undefined || info.verificationKeyVersion === expected.keyVersion);
+}
+
 function sameInfo(a: SignatureInfo | undefined, b: SignatureInfo): boolean {
   return (a?.verificationKeyId ?? '') === (b.verificationKeyId ?? '') && (a?.verificationKeyVersion ?? '') === (b.verificationKeyVersion ?? '') && (a?.signatureAlgorithm ?? '') === (b.signatureAlgorithm ?? '');
 }
@@ -104,27 +132,33 @@ function sameInfo(a: SignatureInfo | undefined, b: SignatureInfo): boolean {
 /**
  * Verifies an export zip strictly: at most 16 MB, exactly export.bin and export.sig (sizes, CRC-32,
  * limits), the header, both protobufs, the content rules, the signature list, one signature that
- * verifies with `check`, and its key id and version announced by export.bin. Throws
- * `ExportFormatError` with the first rule broken.
+ * verifies with `check`, and its key id and version announced by export.bin. A file signed by
+ * several keys (one TEKSignature each, during a key rotation) passes on the first signature that
+ * verifies, whichever key made it. Throws `ExportFormatError` with the first rule broken.
  */
-export async function verifyExportArchive(zip: Uint8Array, check: SignatureCheck): Promise<VerifiedArchive> {
+export async function verifyExportArchive(zip: Uint8Array, check: SignatureCheck, options: VerifyArchiveOptions = {}): Promise<VerifiedArchive> {
   if (zip.length > MAX_EXPORT_FILE_BYTES) fail('file_too_large', `the export file is ${zip.length} bytes; at most ${MAX_EXPORT_FILE_BYTES} are accepted`);
   const { bin, sig } = await readExportEntries(zip);
   const fields = decodeExportBin(bin);
   const signatures = decodeSignatureList(sig);
   checkExportFields(fields);
   checkSignatureList(signatures);
-  let good: TEKSignatureFields | undefined;
+  const verified: SignatureInfo[] = [];
   for (const signature of signatures) {
-    if (signature.signature && (await check(bin, signature.signature))) {
-      good = signature;
-      break;
+    const info = signature.signatureInfo as SignatureInfo;
+    if (signature.signature && (await check(bin, signature.signature, info))) {
+      verified.push({ ...info });
+      if (!options.allSignatures) break;
     }
   }
-  if (!good) fail('signature_invalid', 'no signature in export.sig verifies export.bin with the given public key');
-  const info = good.signatureInfo as SignatureInfo;
-  if (!fields.signatureInfos.some((announced) => sameInfo(announced, info))) {
-    fail('signature_info_mismatch', `the signature's key id ${JSON.stringify(info.verificationKeyId ?? '')} and version ${JSON.stringify(info.verificationKeyVersion ?? '')} are not among export.bin's signature infos`);
+  if (verified.length === 0) {
+    const held = signatures.map(({ signatureInfo: info }) => `${info?.verificationKeyId ?? ''}/${info?.verificationKeyVersion ?? ''}`).join(', ');
+    fail('signature_invalid', `no signature in export.sig verifies export.bin with the given public key (export.sig holds signatures of key id/version ${held})`);
   }
-  return { export: fields, signatures, bin, sig, signatureInfo: { ...info } };
+  const [first] = verified;
+  const announced = (info: SignatureInfo) => fields.signatureInfos.some((entry) => sameInfo(entry, info));
+  if (!announced(first)) {
+    fail('signature_info_mismatch', `the signature's key id ${JSON.stringify(first.verificationKeyId ?? '')} and version ${JSON.stringify(first.verificationKeyVersion ?? '')} are not among export.bin's signature infos`);
+  }
+  return { export: fields, signatures, bin, sig, signatureInfo: first, verifiedSignatures: verified.filter(announced) };
 }

@@ -1,4 +1,5 @@
 import { ConfigError, loadPublisherConfig } from './config';
+import { signersSettingValue } from './signers/signer-settings';
 
 const REQUIRED = { KEYFRONT_COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/', KEYFRONT_BLOB_ACCOUNT_URL: 'https://account.blob.core.windows.net' };
 
@@ -30,7 +31,7 @@ describe('publisher settings', () => {
       keyRetentionDays: 15,
       blob: { accountUrl: 'https://account.blob.core.windows.net', exportContainer: 'exports', stateContainer: 'publisher-state' },
       store: { cosmosDatabase: 'keyfront', cosmosContainer: 'exposures', cosmosShards: 16 },
-      signer: { kind: 'local', keyFile: '.data/signing-private.pem', keyId: '440', keyVersion: 'v1' },
+      signers: [{ keyFile: '.data/signing-private.pem', keyId: '440', keyVersion: 'v1' }],
       purger: { kind: 'none', attempts: 4, backoffInMs: 2000 },
       leaseSeconds: 60,
       deadlineSeconds: 540,
@@ -61,7 +62,7 @@ describe('publisher settings', () => {
       windowSeconds: 600,
       privacyFloor: 'hold',
       maxKeysPerFile: 5000,
-      signer: { kind: 'key-vault', keyVaultKeyId: 'https://vault.vault.azure.net/keys/export/0123', keyFile: '/var/keyfront/signing-private.pem' },
+      signers: [{ keyVaultKeyId: 'https://vault.vault.azure.net/keys/export/0123', keyId: '440', keyVersion: 'v1' }],
       purger: { kind: 'front-door', frontDoor: { subscriptionId: 'sub', resourceGroup: 'rg', profileName: 'profile', endpointName: 'endpoint' } },
     });
   });
@@ -108,5 +109,73 @@ describe('publisher settings', () => {
       expect.stringMatching(/^KEYFRONT_COSMOS_ENDPOINT is required to read the keys/),
     ]);
     expect(problemsOf({ KEYFRONT_WINDOW_SECONDS: '7', KEYFRONT_PURGER: 'cdn' })).toHaveLength(2);
+  });
+});
+
+describe('KEYFRONT_SIGNERS: the signing keys of a rotation', () => {
+  const now = new Date('2026-05-04T00:00:00Z');
+  const vault = (version: string) => `https://kfprod-kv.vault.azure.net/keys/export-signing/${version}`;
+  const rotation = [
+    { keyId: '440', keyVersion: 'v1', keyVaultKeyId: vault('aaaa1111'), notAfter: '2026-06-01T00:00:00Z' },
+    { keyId: '440', keyVersion: 'v2', keyVaultKeyId: vault('bbbb2222'), notBefore: '2026-05-04T00:00:00Z' },
+  ];
+  const load = (signers: unknown, env: Record<string, string> = {}) => loadPublisherConfig({ ...REQUIRED, KEYFRONT_SIGNERS: JSON.stringify(signers), ...env }, { now });
+  const problems = (signers: unknown, env: Record<string, string> = {}) => {
+    try {
+      load(signers, env);
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+  };
+
+  it('reads each signer with its key, its window in UTC seconds and its regions, in order', () => {
+    const config = load([...rotation.slice(0, 1), { ...rotation[1], regions: ['440'] }, { keyId: 'JP', keyVersion: 'v1', keyFile: '/keys/jp.pem', regions: ['JP'] }], { KEYFRONT_REGIONS: '440,JP' });
+    expect(config.signers).toEqual([
+      { keyId: '440', keyVersion: 'v1', keyVaultKeyId: vault('aaaa1111'), notAfter: Date.parse('2026-06-01T00:00:00Z') / 1000 },
+      { keyId: '440', keyVersion: 'v2', keyVaultKeyId: vault('bbbb2222'), notBefore: Date.parse('2026-05-04T00:00:00Z') / 1000, regions: ['440'] },
+      { keyId: 'JP', keyVersion: 'v1', keyFile: '/keys/jp.pem', regions: ['JP'] },
+    ]);
+  });
+
+  it.each([
+    ['not JSON', '[{', /^KEYFRONT_SIGNERS must be a JSON array of signers .* and is not JSON/],
+    ['an empty list', [], /^KEYFRONT_SIGNERS must be a JSON array of 1 to 4 signers, got 0 entries/],
+    ['an object', {}, /^KEYFRONT_SIGNERS must be a JSON array of 1 to 4 signers, got object/],
+    ['a key id with a dash', [{ ...rotation[1], keyId: '440-a' }], /^KEYFRONT_SIGNERS\[0\]\.keyId must be a string of \[A-Za-z0-9_\]\{1,32\}, got "440-a"/],
+    ['no key', [{ keyId: '440', keyVersion: 'v1' }], /^KEYFRONT_SIGNERS\[0\] must name exactly one of keyFile .* and keyVaultKeyId/],
+    ['both keys', [{ ...rotation[1], keyFile: '/k.pem' }], /^KEYFRONT_SIGNERS\[0\] must name exactly one of keyFile/],
+    ['a Key Vault key without its version', [{ ...rotation[1], keyVaultKeyId: 'https://kfprod-kv.vault.azure.net/keys/export-signing' }], /^KEYFRONT_SIGNERS\[0\]\.keyVaultKeyId must be a Key Vault key version, https:\/\/\{vault\}/],
+    ['a time without a zone', [rotation[0], { ...rotation[1], notBefore: '2026-05-04T00:00:00' }], /^KEYFRONT_SIGNERS\[1\]\.notBefore must be an ISO 8601 instant with a zone/],
+    ['a window that ends before it begins', [rotation[0], { ...rotation[1], notAfter: '2026-05-01T00:00:00Z' }], /^KEYFRONT_SIGNERS\[1\]\.notAfter must be after notBefore/],
+    ['a misspelt field', [{ ...rotation[1], notafter: '2026-06-01T00:00:00Z' }], /^KEYFRONT_SIGNERS\[0\]\.notafter is not a field of a signer/],
+    ['a region that is not published', [{ ...rotation[1], regions: ['441'] }], /^KEYFRONT_SIGNERS\[0\]\.regions must be a non-empty list of published regions \(KEYFRONT_REGIONS: 440\)/],
+    ['one key id and version twice', [rotation[1], { ...rotation[1], keyVaultKeyId: vault('cccc3333') }], /^KEYFRONT_SIGNERS names the key id and version 440\/v2 twice/],
+    ['a gap after the old key ends', [rotation[0], { ...rotation[1], notBefore: '2026-06-02T00:00:00Z' }], /^KEYFRONT_SIGNERS leaves region 440 without a signer from 2026-06-01T00:00:00Z/],
+    ['no signer now', [{ ...rotation[1], notBefore: '2026-05-05T00:00:00Z' }], /^KEYFRONT_SIGNERS leaves region 440 without a signer from 2026-05-04T00:00:00Z/],
+    ['every signer ending', [rotation[0]], /^KEYFRONT_SIGNERS leaves region 440 without a signer from 2026-06-01T00:00:00Z/],
+  ])('refuses %s, naming the entry and field', (_name, value, message) => {
+    expect(problems(typeof value === 'string' ? undefined : value, typeof value === 'string' ? { KEYFRONT_SIGNERS: value } : {}).join('\n')).toMatch(message);
+  });
+
+  it('refuses a region left without a signer while another has one', () => {
+    expect(problems([{ ...rotation[1], regions: ['440'] }], { KEYFRONT_REGIONS: '440,JP' })).toEqual([expect.stringMatching(/^KEYFRONT_SIGNERS leaves region JP without a signer/)]);
+  });
+
+  it('accepts a retired key whose window is over, and windows that meet', () => {
+    expect(problems([{ ...rotation[0], notAfter: '2026-05-01T00:00:00Z' }, { ...rotation[1], notBefore: '2026-04-01T00:00:00Z' }])).toEqual([]);
+    expect(problems([rotation[0], { ...rotation[1], notBefore: '2026-06-01T00:00:00Z' }])).toEqual([]);
+  });
+
+  it('refuses the single-key settings beside it, naming them', () => {
+    expect(problems(rotation, { KEYFRONT_SIGNER: 'key-vault', KEYFRONT_SIGNATURE_KEY_VERSION: 'v1' })).toEqual([
+      'set KEYFRONT_SIGNERS or the single-key settings (KEYFRONT_SIGNER, KEYFRONT_SIGNING_KEY_FILE, KEYFRONT_KEY_VAULT_KEY_ID, KEYFRONT_SIGNATURE_KEY_ID, KEYFRONT_SIGNATURE_KEY_VERSION), not both: KEYFRONT_SIGNER, KEYFRONT_SIGNATURE_KEY_VERSION are set too',
+    ]);
+  });
+
+  it('writes what it reads', () => {
+    const { signers } = load(rotation);
+    expect(signersSettingValue(signers)).toBe(JSON.stringify(rotation));
   });
 });

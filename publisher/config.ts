@@ -10,6 +10,7 @@ import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../ex
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
 import { STORE_TIMEOUT_DESCRIPTION } from '../exposures/cosmos-client';
+import { parseSignersSetting, SIGNATURE_ID_PATTERN, SIGNERS_SETTING, type SignerSetting } from './signers/signer-settings';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
 
@@ -61,8 +62,13 @@ export interface PublisherConfig {
   };
   /** The exposure store: the API's Cosmos container, read with the same shard count; `timeoutInMs` bounds each request. */
   store: { cosmosEndpoint: string; cosmosKey?: string; cosmosDatabase: string; cosmosContainer: string; cosmosShards: number; timeoutInMs: number };
-  /** `timeoutInMs`: bound of one Key Vault signature. */
-  signer: { kind: SignerKind; keyFile: string; keyVaultKeyId?: string; keyId: string; keyVersion: string; timeoutInMs: number };
+  /**
+   * The signing keys, in the order export.sig carries their signatures: KEYFRONT_SIGNERS, or the one
+   * key of the single-key settings (KEYFRONT_SIGNER and the rest), which never expires.
+   */
+  signers: SignerSetting[];
+  /** Bound of one Key Vault call (a signature, a key read) of any signer. */
+  keyVaultTimeoutInMs: number;
   /** `timeoutInMs`: bound of one request to the purge API. */
   purger: { kind: PurgerKind; edgeAdminUrl: string; frontDoor: { subscriptionId?: string; resourceGroup?: string; profileName?: string; endpointName?: string }; attempts: number; backoffInMs: number; timeoutInMs: number };
   /** Blob lease on the region's manifest: the lock between publishers. Azure allows 15..60 s. */
@@ -118,6 +124,11 @@ export const SETTINGS = {
   cosmosContainer: { env: 'KEYFRONT_COSMOS_CONTAINER', default: DEFAULT_CONTAINER_ID, description: 'Cosmos DB container of the exposures.' },
   cosmosShards: { env: 'KEYFRONT_COSMOS_SHARDS', default: String(DEFAULT_SHARDS), description: 'Logical partitions per region: the same number the API writes with.' },
   storeTimeoutMs: { env: 'KEYFRONT_STORE_TIMEOUT_MS', default: '10000', description: STORE_TIMEOUT_DESCRIPTION },
+  signers: {
+    env: SIGNERS_SETTING,
+    description:
+      'The signing keys during and after a key rotation (`keyfront keys rotate` writes it): a JSON array of {keyId, keyVersion, keyFile (local PEM) or keyVaultKeyId (https://{vault}.vault.azure.net/keys/{name}/{version}), notBefore?, notAfter? (ISO 8601), regions?}; every file built while several are valid is signed by each, in order. Unset: the one key of KEYFRONT_SIGNER and the settings below (set one or the other).',
+  },
   signer: { env: 'KEYFRONT_SIGNER', default: 'local', description: 'local (PEM file) or key-vault.' },
   signingKeyFile: { env: 'KEYFRONT_SIGNING_KEY_FILE', description: 'Local signer: P-256 private key PEM (default {data dir}/signing-private.pem).' },
   keyVaultKeyId: { env: 'KEYFRONT_KEY_VAULT_KEY_ID', description: 'Key Vault signer: https://{vault}.vault.azure.net/keys/{name}/{version}.' },
@@ -152,7 +163,6 @@ export const SETTINGS = {
 /** The table as rows, in order. */
 export const PUBLISHER_SETTINGS: readonly Setting[] = Object.values(SETTINGS);
 
-const SIGNATURE_ID = /^[A-Za-z0-9_]{1,32}$/;
 const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 const COSMOS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 
@@ -176,8 +186,14 @@ export function namesExposureStore(env: Env): boolean {
   return new SettingsReader(env, PUBLISHER_SETTINGS).raw(SETTINGS.cosmosEndpoint.env) !== undefined;
 }
 
-/** Reads and validates every setting; throws `ConfigError` listing each bad variable. */
-export function loadPublisherConfig(env: Env): PublisherConfig {
+/** The single-key settings: with KEYFRONT_SIGNERS set, none of them may be. */
+export const SINGLE_KEY_SETTINGS: readonly Setting[] = [SETTINGS.signer, SETTINGS.signingKeyFile, SETTINGS.keyVaultKeyId, SETTINGS.signatureKeyId, SETTINGS.signatureKeyVersion];
+
+/**
+ * Reads and validates every setting; throws `ConfigError` listing each bad variable. `now` is the
+ * start-up time from which KEYFRONT_SIGNERS must leave no region without a signer.
+ */
+export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): PublisherConfig {
   const read = new SettingsReader(env, PUBLISHER_SETTINGS, 'publisher settings');
   const S = SETTINGS;
   const int = (setting: Setting, min: number, max: number) => read.integer(setting.env, min, max);
@@ -214,8 +230,9 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
     signingKeyFile: read.string(S.signingKeyFile.env),
     keyVaultKeyId: read.optional(S.keyVaultKeyId.env, (n) => read.url(n)),
     keyVaultTimeoutMs: int(S.keyVaultTimeoutMs, 100, 600000),
-    signatureKeyId: name(S.signatureKeyId, SIGNATURE_ID, 'of [A-Za-z0-9_]{1,32}'),
-    signatureKeyVersion: name(S.signatureKeyVersion, SIGNATURE_ID, 'of [A-Za-z0-9_]{1,32}'),
+    signatureKeyId: name(S.signatureKeyId, SIGNATURE_ID_PATTERN, 'of [A-Za-z0-9_]{1,32}'),
+    signatureKeyVersion: name(S.signatureKeyVersion, SIGNATURE_ID_PATTERN, 'of [A-Za-z0-9_]{1,32}'),
+    signersJson: read.raw(S.signers.env),
     purger: read.oneOf<PurgerKind>(S.purger.env, ['none', 'local-edge', 'front-door']),
     edgeAdminUrl: read.url(S.edgeAdminUrl.env),
     frontDoorSubscriptionId: read.string(S.frontDoorSubscriptionId.env),
@@ -256,10 +273,22 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
       read.problems.push(`${S.blobAccountUrl.env} (Azure, managed identity) or ${S.blobConnectionString.env} (Azurite) is required: where the files go`);
     }
     if (v.cosmosEndpoint === undefined) read.required(S.cosmosEndpoint.env, 'to read the keys');
-    if (v.signer === 'key-vault' && v.keyVaultKeyId === undefined) read.required(S.keyVaultKeyId.env, 'when KEYFRONT_SIGNER=key-vault');
+    if (v.signersJson !== undefined) {
+      const alsoSet = SINGLE_KEY_SETTINGS.filter((setting) => read.raw(setting.env) !== undefined).map((setting) => setting.env);
+      if (alsoSet.length > 0) read.problems.push(`set ${S.signers.env} or the single-key settings (${SINGLE_KEY_SETTINGS.map((setting) => setting.env).join(', ')}), not both: ${alsoSet.join(', ')} ${alsoSet.length === 1 ? 'is' : 'are'} set too`);
+    } else if (v.signer === 'key-vault' && v.keyVaultKeyId === undefined) read.required(S.keyVaultKeyId.env, 'when KEYFRONT_SIGNER=key-vault');
     if (v.purger === 'front-door') {
       for (const setting of [S.frontDoorSubscriptionId, S.frontDoorResourceGroup, S.frontDoorProfile, S.frontDoorEndpoint]) read.required(setting.env, 'when KEYFRONT_PURGER=front-door');
     }
+  }
+  let signers: SignerSetting[] = [];
+  if (v.signersJson !== undefined && read.problems.length === 0) {
+    const parsed = parseSignersSetting(v.signersJson, { regions, nowSeconds: Math.floor((options.now ?? new Date()).getTime() / 1000) });
+    read.problems.push(...parsed.problems);
+    signers = parsed.signers ?? [];
+  } else if (v.signersJson === undefined) {
+    const identity = { keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion };
+    signers = [v.signer === 'key-vault' ? { ...identity, keyVaultKeyId: v.keyVaultKeyId } : { ...identity, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem') }];
   }
   const telemetry = readTelemetrySettings(read);
   read.throwIfAny();
@@ -286,7 +315,8 @@ export function loadPublisherConfig(env: Env): PublisherConfig {
       timeoutInMs: v.blobTimeoutMs,
     },
     store: { cosmosEndpoint: v.cosmosEndpoint!, cosmosKey: v.cosmosKey, cosmosDatabase: v.cosmosDatabase, cosmosContainer: v.cosmosContainer, cosmosShards: v.cosmosShards, timeoutInMs: v.storeTimeoutMs },
-    signer: { kind: v.signer, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem'), keyVaultKeyId: v.keyVaultKeyId, keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion, timeoutInMs: v.keyVaultTimeoutMs },
+    signers,
+    keyVaultTimeoutInMs: v.keyVaultTimeoutMs,
     purger: {
       kind: v.purger,
       edgeAdminUrl: v.edgeAdminUrl,

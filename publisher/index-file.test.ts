@@ -19,11 +19,17 @@ describe('index files', () => {
       region: '440',
       generatedAt: '2026-11-30T00:00:00.000Z',
       files: [
-        { path: 'v1/440/3600-7200-00001.zip', start: 3600, end: 7200, keys: 1001, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1' },
-        { path: 'v1/440/3600-7200-00002.zip', start: 3600, end: 7200, keys: 1002, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1' },
-        { path: 'v1/440/7200-10800-00001.zip', start: 7200, end: 10800, keys: 1001, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1' },
+        { path: 'v1/440/3600-7200-00001.zip', start: 3600, end: 7200, keys: 1001, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }] },
+        { path: 'v1/440/3600-7200-00002.zip', start: 3600, end: 7200, keys: 1002, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }] },
+        { path: 'v1/440/7200-10800-00001.zip', start: 7200, end: 10800, keys: 1001, revisedKeys: 0, bytes: 20000, sha256: 'ab'.repeat(32), keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }] },
       ],
     });
+  });
+
+  it('names every key that signed a file, in order', () => {
+    const rotated: PublishedFile = { ...file(10800, 1), signatures: [{ keyId: '440', keyVersion: 'v1' }, { keyId: '440', keyVersion: 'v2' }] };
+    const entry = (JSON.parse(buildIndex('440', [rotated], new Date()).json) as { files: Array<Record<string, unknown>> }).files[0];
+    expect(entry).toMatchObject({ keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }, { keyId: '440', keyVersion: 'v2' }] });
   });
 
   it('tells whether a stored index.json lists the same files, whenever it was generated', () => {

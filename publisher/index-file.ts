@@ -9,7 +9,7 @@
  * change is followed by a purge of exactly these two paths. If a purge fails, the edge serves
  * the previous index (which names only files that still exist) for at most that hour.
  */
-import type { PublishedFile } from './manifest';
+import { signaturesOf, type PublishedFile, type SignatureRef } from './manifest';
 
 export const INDEX_CACHE_CONTROL = 'public, max-age=60, s-maxage=3600';
 export const INDEX_TXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -29,8 +29,11 @@ export interface IndexJsonFile {
   revisedKeys: number;
   bytes: number;
   sha256: string;
+  /** The first key that signed the file. */
   keyId: string;
   keyVersion: string;
+  /** Every key that signed the file, in export.sig's order: during a key rotation, the old key and the new one. */
+  signatures: SignatureRef[];
 }
 
 export interface IndexJson {
@@ -46,7 +49,7 @@ export interface IndexContent {
 }
 
 function entry(file: PublishedFile): IndexJsonFile {
-  return { path: file.name, start: file.start, end: file.end, keys: file.keys, revisedKeys: file.revisedKeys, bytes: file.bytes, sha256: file.sha256, keyId: file.keyId, keyVersion: file.keyVersion };
+  return { path: file.name, start: file.start, end: file.end, keys: file.keys, revisedKeys: file.revisedKeys, bytes: file.bytes, sha256: file.sha256, keyId: file.keyId, keyVersion: file.keyVersion, signatures: signaturesOf(file).map(({ keyId, keyVersion }) => ({ keyId, keyVersion })) };
 }
 
 /** Both index files for `files`, oldest first. */

@@ -2,9 +2,9 @@
 import { silentLogger } from '../platform/log';
 import { MemoryBlobWriter } from './blob/memory-blob-writer';
 import { acquireLock } from './lock';
-import { emptyManifest, fileMetadata, manifestBlobName, publishedFileFromBlob, readManifest, writeManifest, type Manifest, type PublishedFile } from './manifest';
+import { emptyManifest, fileMetadata, manifestBlobName, publishedFileFromBlob, readManifest, signaturesOf, writeManifest, type Manifest, type PublishedFile } from './manifest';
 
-const FILE: PublishedFile = { name: 'v1/440/1793577600-1793581200-00001.zip', start: 1793577600, end: 1793581200, n: 1, keys: 1000, revisedKeys: 2, bytes: 17654, sha256: 'a'.repeat(64), binSha256: 'b'.repeat(64), keyId: '440', keyVersion: 'v1' };
+const FILE: PublishedFile = { name: 'v1/440/1793577600-1793581200-00001.zip', start: 1793577600, end: 1793581200, n: 1, keys: 1000, revisedKeys: 2, bytes: 17654, sha256: 'a'.repeat(64), binSha256: 'b'.repeat(64), keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }, { keyId: '440', keyVersion: 'v2' }] };
 
 async function lockedState(region: string) {
   const state = new MemoryBlobWriter('publisher-state');
@@ -66,8 +66,16 @@ describe('writeManifest', () => {
 });
 
 describe('file metadata', () => {
-  it('rebuilds a PublishedFile from a listed blob with our metadata', () => {
+  it('rebuilds a PublishedFile from a listed blob with our metadata, every key that signed it included', () => {
+    expect(fileMetadata(FILE)).toMatchObject({ keyid: '440', keyversion: 'v1', signatures: '440/v1,440/v2' });
     expect(publishedFileFromBlob({ name: FILE.name, etag: '0x1', contentLength: FILE.bytes, metadata: fileMetadata(FILE) })).toEqual(FILE);
+  });
+
+  it('reads a blob written before files had several signatures as signed by its one key', () => {
+    const { signatures: _all, ...single } = fileMetadata(FILE);
+    const file = publishedFileFromBlob({ name: FILE.name, etag: '0x1', contentLength: FILE.bytes, metadata: single })!;
+    expect(file.signatures).toBeUndefined();
+    expect(signaturesOf(file)).toEqual([{ keyId: '440', keyVersion: 'v1' }]);
   });
 
   it.each([

@@ -15,6 +15,12 @@
 import type { BlobInfo, BlobRequestOptions, BlobWriter } from './blob/blob-writer';
 import { parseExportFileName } from './export-names';
 
+/** A key that signed a file, as phones know it. */
+export interface SignatureRef {
+  readonly keyId: string;
+  readonly keyVersion: string;
+}
+
 /** One export file, as the manifest and the index know it. */
 export interface PublishedFile {
   readonly name: string;
@@ -30,8 +36,11 @@ export interface PublishedFile {
   readonly sha256: string;
   /** SHA-256 of export.bin, hex: what makes two builds of a file the same file. */
   readonly binSha256: string;
+  /** The first key that signed the file. */
   readonly keyId: string;
   readonly keyVersion: string;
+  /** Every key that signed the file, in export.sig's order (absent in records of files signed by one key before rotations existed). */
+  readonly signatures?: readonly SignatureRef[];
   /** Wall clock (epoch seconds) once the blob existed; absent when unknown. The index waits for geo-replication to pass it. */
   readonly createdAt?: number;
 }
@@ -68,6 +77,11 @@ export interface Manifest {
   readonly updatedAt: number;
 }
 
+/** Every key that signed a file, in order. */
+export function signaturesOf(file: Pick<PublishedFile, 'keyId' | 'keyVersion' | 'signatures'>): readonly SignatureRef[] {
+  return file.signatures ?? [{ keyId: file.keyId, keyVersion: file.keyVersion }];
+}
+
 export function emptyManifest(region: string): Manifest {
   return { version: 1, region, publishedThrough: null, ranges: [], purgePending: false, updatedAt: 0 };
 }
@@ -85,7 +99,15 @@ export function fileMetadata(file: PublishedFile): Record<string, string> {
     revisedkeys: String(file.revisedKeys),
     keyid: file.keyId,
     keyversion: file.keyVersion,
+    // Key ids and versions are [A-Za-z0-9_]: "440/v1,440/v2" is unambiguous.
+    signatures: signaturesOf(file).map((ref) => `${ref.keyId}/${ref.keyVersion}`).join(','),
   };
+}
+
+function signaturesFromMetadata(value: string | undefined): SignatureRef[] | undefined {
+  if (!value) return undefined;
+  const refs = value.split(',').map((entry) => entry.split('/'));
+  return refs.every((ref) => ref.length === 2) ? refs.map(([keyId, keyVersion]) => ({ keyId, keyVersion })) : undefined;
 }
 
 /** The `PublishedFile` of a listed export blob; `undefined` for blobs that are not export files or lack our metadata. */
@@ -93,6 +115,7 @@ export function publishedFileFromBlob(blob: BlobInfo): PublishedFile | undefined
   const name = parseExportFileName(blob.name);
   const m = blob.metadata;
   if (!name || !m.sha256 || !m.binsha256 || m.keys === undefined) return undefined;
+  const signatures = signaturesFromMetadata(m.signatures);
   return {
     name: blob.name,
     start: name.start,
@@ -105,6 +128,7 @@ export function publishedFileFromBlob(blob: BlobInfo): PublishedFile | undefined
     binSha256: m.binsha256,
     keyId: m.keyid ?? '',
     keyVersion: m.keyversion ?? '',
+    ...(signatures ? { signatures } : {}),
   };
 }
 

@@ -7,13 +7,13 @@
  */
 import type { Logger } from '../platform/log';
 import type { ExposureStore } from '../exposures/exposure-store';
-import type { Signer } from '../proto/signer';
 import type { BlobWriter } from './blob/blob-writer';
 import type { PrivacyFloorMode, PublisherConfig } from './config';
 import type { ReplicationGate } from './geo-replication';
 import type { FloorRandom } from './privacy-floor';
 import type { Purger } from './purgers/purger';
 import type { RangeSettings } from './range-publisher';
+import type { PublisherSigning } from './signers/schedule';
 import type { SiteSettings } from './site';
 import type { WindowSettings } from './windows';
 
@@ -55,7 +55,8 @@ export interface PublisherDeps {
   exports: BlobWriter;
   /** The private state container (manifests, locks). */
   state: BlobWriter;
-  signer: Signer;
+  /** The signing key, or the schedule of keys (a rotation): each new file is signed by every key valid for its region when it is built. */
+  signer: PublisherSigning;
   purger: Purger;
   logger: Logger;
   settings: PublisherSettings;

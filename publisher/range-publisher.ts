@@ -11,7 +11,6 @@ import type { Logger } from '../platform/log';
 import { embargoEndOf } from '../proto/embargo';
 import type { Exposure, ExposureStore } from '../exposures/exposure-store';
 import { buildExport } from '../proto/codec';
-import type { Signer } from '../proto/signer';
 import { checkTekFormat, type Tek } from '../proto/tek';
 import { FileBatcher } from './batch';
 import type { BlobWriter } from './blob/blob-writer';
@@ -20,6 +19,7 @@ import { EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE } from './index-file';
 import { fileMetadata, publishedFileFromBlob, type PublishedFile } from './manifest';
 import { appendPadding, CRYPTO_RANDOM, paddingCount, type FloorRandom } from './privacy-floor';
 import { PublishedKeys } from './published-keys';
+import { scheduleOf, type PublisherSigning } from './signers/schedule';
 import type { StepHook } from './steps/boundaries';
 
 export interface RangeSettings {
@@ -32,7 +32,8 @@ export interface RangeSettings {
 export interface RangeDeps {
   store: ExposureStore;
   exports: BlobWriter;
-  signer: Signer;
+  /** Every key valid for the region when a file is built signs it (wall clock). */
+  signer: PublisherSigning;
   logger: Logger;
   onStep: StepHook;
   random?: FloorRandom;
@@ -214,8 +215,8 @@ export class RangePublisher {
     appendPadding(keys, paddingCount(keys.length, revisedKeys.length, this.settings, this.deps.random), this.deps.random ?? CRYPTO_RANDOM);
     const n = this.nextN++;
     const name = exportFileName({ region: this.region, start: this.start, end, n });
-    const built = await buildExport({ region: this.region, startTimestamp: this.start, endTimestamp: end, keys, revisedKeys }, this.deps.signer, { abortSignal: this.abortSignal });
-    const info = this.deps.signer.signatureInfo;
+    const signers = scheduleOf(this.deps.signer).signersFor(this.region, Math.floor(this.deps.wallClock() / 1000));
+    const built = await buildExport({ region: this.region, startTimestamp: this.start, endTimestamp: end, keys, revisedKeys }, signers, { abortSignal: this.abortSignal });
     const file: PublishedFile = {
       name,
       start: this.start,
@@ -226,8 +227,9 @@ export class RangePublisher {
       bytes: built.zip.length,
       sha256: createHash('sha256').update(built.zip).digest('hex'),
       binSha256: built.binSha256,
-      keyId: info.verificationKeyId ?? '',
-      keyVersion: info.verificationKeyVersion ?? '',
+      keyId: built.signatureInfo.verificationKeyId ?? '',
+      keyVersion: built.signatureInfo.verificationKeyVersion ?? '',
+      signatures: built.signatureInfos.map((info) => ({ keyId: info.verificationKeyId ?? '', keyVersion: info.verificationKeyVersion ?? '' })),
     };
     const written = await this.deps.exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL, metadata: fileMetadata(file) }, { abortSignal: this.abortSignal });
     if (written.created) {

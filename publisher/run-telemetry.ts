@@ -6,10 +6,11 @@
  */
 import type { Logger } from '../platform/log';
 import type { Metrics, RegionRunFigures } from '../platform/metrics';
-import { countFailures, recordCalls } from '../platform/metrics-calls';
+import { countFailures, recordCalls, type FailureRecorder } from '../platform/metrics-calls';
 import { traceOperation } from '../platform/telemetry-spans';
 import type { PublisherDeps } from './publisher-deps';
 import type { PublishRun, RegionOutcome } from './run';
+import { SignerSchedule, type PublisherSigning } from './signers/schedule';
 
 /** One region's figures; the lag counts to `endedAt` (ms), after the index was written and purged, and only when files became visible. */
 export function regionFigures(outcome: RegionOutcome, endedAt: number): RegionRunFigures {
@@ -66,6 +67,12 @@ export function recordingCalls<T extends Pick<PublisherDeps, 'store' | 'exports'
     store: recordCalls(deps.store, metrics.storeCall),
     exports: recordCalls(deps.exports, metrics.blobCall),
     state: recordCalls(deps.state, metrics.blobCall),
-    signer: countFailures(deps.signer, (_operation, error) => metrics.signingFailure(error)),
+    signer: countingSigningFailures(deps.signer, (_operation, error) => metrics.signingFailure(error)),
   };
+}
+
+/** Each signer of `signing` (every key of a rotation's schedule) with its failures counted. */
+function countingSigningFailures(signing: PublisherSigning, record: FailureRecorder): PublisherSigning {
+  if (!(signing instanceof SignerSchedule)) return countFailures(signing, record);
+  return new SignerSchedule(signing.entries.map((entry) => ({ ...entry, signer: countFailures(entry.signer, record) })));
 }

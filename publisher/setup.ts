@@ -11,7 +11,6 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type Logger } from '../platform/log';
 import { CosmosExposureStore } from '../exposures/cosmos-store';
 import type { ExposureStore } from '../exposures/exposure-store';
-import type { Signer } from '../proto/signer';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createCosmosClient } from '../exposures/cosmos-client';
 import { AzureBlobWriter, blobPipelineOptions } from './blob/azure-blob-writer';
@@ -25,12 +24,14 @@ import { LogOnlyPurger } from './purgers/log-only';
 import type { Purger } from './purgers/purger';
 import { KeyVaultSigner } from './signers/key-vault';
 import { LocalSigner } from './signers/local';
+import { SignerSchedule, type PublisherSigning } from './signers/schedule';
+import type { SignerSetting } from './signers/signer-settings';
 
 export interface PublisherDepsOverrides {
   store?: ExposureStore;
   exports?: BlobWriter;
   state?: BlobWriter;
-  signer?: Signer;
+  signer?: PublisherSigning;
   purger?: Purger;
   logger?: Logger;
   credential?: TokenCredential;
@@ -47,10 +48,21 @@ function blobWriter(config: PublisherConfig, container: string, credential: () =
   return AzureBlobWriter.fromAccountUrl(config.blob.accountUrl!, credential(), container, options);
 }
 
-export async function createSigner(config: PublisherConfig, credential: () => TokenCredential): Promise<Signer> {
-  const identity = { keyId: config.signer.keyId, keyVersion: config.signer.keyVersion };
-  if (config.signer.kind === 'key-vault') return new KeyVaultSigner(config.signer.keyVaultKeyId!, credential(), identity, {}, { timeoutInMs: config.signer.timeoutInMs });
-  return LocalSigner.fromPemFile(config.signer.keyFile, identity);
+/** The signer of one setting: its Key Vault key version, or its local PEM file (read now: a missing file fails at start-up). */
+export async function createSigner(setting: SignerSetting, credential: () => TokenCredential, keyVaultTimeoutInMs: number): Promise<KeyVaultSigner | LocalSigner> {
+  const identity = { keyId: setting.keyId, keyVersion: setting.keyVersion };
+  if (setting.keyVaultKeyId !== undefined) return new KeyVaultSigner(setting.keyVaultKeyId, credential(), identity, {}, { timeoutInMs: keyVaultTimeoutInMs });
+  return LocalSigner.fromPemFile(setting.keyFile!, identity);
+}
+
+/** Every signer of the settings, each with its window: what the publisher signs with. */
+export async function createSigners(config: Pick<PublisherConfig, 'signers' | 'keyVaultTimeoutInMs'>, credential: () => TokenCredential): Promise<SignerSchedule> {
+  const entries = [];
+  for (const setting of config.signers) {
+    const { notBefore, notAfter, regions } = setting;
+    entries.push({ signer: await createSigner(setting, credential, config.keyVaultTimeoutInMs), window: { notBefore, notAfter, regions } });
+  }
+  return new SignerSchedule(entries);
 }
 
 export function createPurger(config: PublisherConfig, logger: Logger, credential: () => TokenCredential): Purger {
@@ -89,7 +101,7 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
     store,
     exports: overrides.exports ?? blobWriter(config, config.blob.exportContainer, lazyCredential),
     state: overrides.state ?? blobWriter(config, config.blob.stateContainer, lazyCredential),
-    signer: overrides.signer ?? (await createSigner(config, lazyCredential)),
+    signer: overrides.signer ?? (await createSigners(config, lazyCredential)),
     purger: overrides.purger ?? createPurger(config, logger, lazyCredential),
     logger,
     settings: publisherSettings(config),

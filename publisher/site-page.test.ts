@@ -42,7 +42,7 @@ async function storage(files: PublishedFile[], realPerFile: number) {
 describe('the page rendered at publish time', () => {
   it("lists each region's files from its index.json and the day totals its manifest allows; a region without an index lists none", async () => {
     const files = Array.from({ length: 24 }, (_, h) => published(day0 + h * 3600, 1000 + h));
-    const content = await readPageContent(await storage(files, 50), key);
+    const content = await readPageContent(await storage(files, 50), { key });
     expect(content.regions.map((r) => [r.region, r.files.length, r.generatedAt])).toEqual([
       ['440', 24, '2026-12-06T00:00:00.000Z'],
       ['441', 0, undefined],
@@ -57,10 +57,10 @@ describe('the page rendered at publish time', () => {
 
   it('fills the slots of a page it filled before, in place, and gives the same page for the same content', async () => {
     const sources = await storage([published(day0, 1000)], 10);
-    const first = fillPage(TEMPLATE, await readPageContent(sources, key));
-    expect(fillPage(first, await readPageContent(sources, key))).toBe(first);
+    const first = fillPage(TEMPLATE, await readPageContent(sources, { key }));
+    expect(fillPage(first, await readPageContent(sources, { key }))).toBe(first);
     const more = await storage([published(day0, 1000), published(day0 + DAY, 1001)], 10);
-    const second = fillPage(first, await readPageContent(more, key));
+    const second = fillPage(first, await readPageContent(more, { key }));
     expect(second).toContain(`href="/v1/440/${day0 + DAY}-${day0 + DAY + 3600}-00001.zip"`);
     expect(missingSlots(second)).toEqual([]);
     expect(second.split('<!--keyfront:').length).toBe(first.split('<!--keyfront:').length);
@@ -78,6 +78,6 @@ describe('the page rendered at publish time', () => {
   it('shows no real counts for a region whose manifest is unreadable', async () => {
     const sources = await storage([published(day0, 1000)], 10);
     await sources.state.replace(manifestBlobName('440'), Buffer.from('not json'), { contentType: 'application/json' }, { ifMatch: (await sources.state.read(manifestBlobName('440')))!.etag });
-    expect((await readPageContent(sources, key)).regions[0].realKeys).toEqual({});
+    expect((await readPageContent(sources, { key })).regions[0].realKeys).toEqual({});
   });
 });

@@ -92,8 +92,9 @@ async function regionListing(sources: PageSources, region: string, options: Blob
   return { region, ...listing, realKeys: manifest ? realKeysPerDay(manifest, listing.files, sources.privacyFloor) : {} };
 }
 
-/** What the page says now: each region's index.json and manifest, read once each. */
-export async function readPageContent(sources: PageSources, key: PageKey, options: BlobRequestOptions = {}): Promise<PageContent> {
+/** What the page says now: each region's index.json and manifest, read once each; the key it names and the others it accepts (a key rotation). */
+export async function readPageContent(sources: PageSources, keys: { key: PageKey; otherKeys?: readonly PageKey[] }, options: BlobRequestOptions = {}): Promise<PageContent> {
   const regions = await Promise.all(sources.regions.map((region) => regionListing(sources, region, options)));
-  return { key, privacyFloor: sources.privacyFloor, regions, ...(sources.fingerprintUrl ? { fingerprintUrl: sources.fingerprintUrl } : {}) };
+  const otherKeys = keys.otherKeys && keys.otherKeys.length > 0 ? { otherKeys: [...keys.otherKeys] } : {};
+  return { key: keys.key, ...otherKeys, privacyFloor: sources.privacyFloor, regions, ...(sources.fingerprintUrl ? { fingerprintUrl: sources.fingerprintUrl } : {}) };
 }

@@ -1,8 +1,10 @@
 /**
  * Publishes the transparency page next to the exports: the built files of `site/` go to the
  * exports container under `site/` (the edge serves `site/index.html` at `/` and the rest at
- * `/site/<name>`), with `site/config.json` telling the page the regions and the signing key it
- * checks every file against, and `site/signing-key.pem` the key itself for checks by hand.
+ * `/site/<name>`), with `site/config.json` telling the page the regions and the signing keys it
+ * checks every file against (several during a key rotation: a file passes when one of them verifies
+ * it, and the page says which signed it), and `site/signing-key.pem` the key it names first, for
+ * checks by hand.
  *
  * `index.html` is rendered at publish time (site-page.ts): it lists every file of every region's
  * index, so it reads without JavaScript. It is written at start-up from the build, and again after
@@ -21,6 +23,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient, parseKeyVaultKeyIdentifier, type KeyClientOptions } from '@azure/keyvault-keys';
 import { withDeadline } from '../platform/deadline';
+import { DEFAULT_KEY_VAULT_TIMEOUT_IN_MS } from './signers/key-vault';
 import type { Logger } from '../platform/log';
 import { ECDSA_P256_SHA256_OID } from '../proto/signature';
 import type { Signer } from '../proto/signer';
@@ -29,6 +32,8 @@ import { BlobConditionError, type BlobRequestOptions, type BlobWriter } from './
 import type { PublisherConfig } from './config';
 import { purgeWithRetry } from './purge';
 import type { Purger } from './purgers/purger';
+import { scheduleOf, type PublisherSigning } from './signers/schedule';
+import type { SignerSetting } from './signers/signer-settings';
 import { fillPage, missingSlots, readPageContent, type PageSources } from './site-page';
 
 /**
@@ -66,19 +71,32 @@ export interface SiteFile {
   data: Buffer;
 }
 
+/** A signing key as config.json gives it. */
+export interface SiteSigningKey {
+  keyId: string;
+  keyVersion: string;
+  algorithm: string;
+  /** SPKI, PEM. */
+  publicKeyPem: string;
+  publicKeyJwk: { kty: string; crv: string; x: string; y: string };
+  /** SHA-256 of the SPKI DER, lower-case hex: what `openssl pkey -pubin -outform DER | sha256sum` prints. */
+  fingerprintSha256: string;
+}
+
 /** `site/config.json`: what the page reads before anything else. */
 export interface SiteConfig {
   regions: string[];
-  signingKey: {
-    keyId: string;
-    keyVersion: string;
-    algorithm: string;
-    /** SPKI, PEM. */
-    publicKeyPem: string;
-    publicKeyJwk: { kty: string; crv: string; x: string; y: string };
-    /** SHA-256 of the SPKI DER, lower-case hex: what `openssl pkey -pubin -outform DER | sha256sum` prints. */
-    fingerprintSha256: string;
-  };
+  /** The key the page names: the first that signs new files. */
+  signingKey: SiteSigningKey;
+  /** Every key the page accepts, `signingKey` first: during a key rotation, the old and the new one. */
+  signingKeys: SiteSigningKey[];
+}
+
+/** A public key with the key id and version files name it by. */
+export interface IdentifiedPublicKey {
+  publicKey: KeyObject;
+  keyId: string;
+  keyVersion: string;
 }
 
 /** The page cannot be published as built or configured (a build mistake, a key that does not sign). */
@@ -96,7 +114,7 @@ export interface SitePublishDeps {
   exports: BlobWriter;
   /** The private state container: the manifests' real counts. */
   state: BlobWriter;
-  signer: Signer;
+  signer: PublisherSigning;
   purger: Purger;
   logger: Logger;
   settings: { regions: string[]; minKeysPerFile: number; purgeAttempts: number; purgeBackoffInMs: number };
@@ -156,39 +174,48 @@ export async function readSiteBuild(dir: string): Promise<SiteFile[]> {
   return files;
 }
 
-/** config.json for these regions and key, as the page parses it. */
-export function siteConfig(regions: readonly string[], publicKey: KeyObject, identity: { keyId: string; keyVersion: string }): SiteConfig {
+function siteSigningKey({ publicKey, keyId, keyVersion }: IdentifiedPublicKey): SiteSigningKey {
   if (publicKey.type !== 'public' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new SitePublishError('the signing key must be an ECDSA P-256 public key');
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const jwk = publicKey.export({ format: 'jwk' });
-  return {
-    regions: [...regions],
-    signingKey: {
-      keyId: identity.keyId,
-      keyVersion: identity.keyVersion,
-      algorithm: ECDSA_P256_SHA256_OID,
-      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      publicKeyJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y! },
-      fingerprintSha256: sha256Hex(spki),
-    },
-  };
+  return { keyId, keyVersion, algorithm: ECDSA_P256_SHA256_OID, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), publicKeyJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y! }, fingerprintSha256: sha256Hex(spki) };
+}
+
+/** config.json for these regions and keys (the one the page names first), as the page parses it. */
+export function siteConfig(regions: readonly string[], keys: readonly IdentifiedPublicKey[]): SiteConfig {
+  const signingKeys = keys.map(siteSigningKey);
+  return { regions: [...regions], signingKey: signingKeys[0], signingKeys };
 }
 
 /**
- * The public key of the key the publisher signs with: derived from the local PEM file, or read
- * from Key Vault (the version the signer pins; the publisher's identity needs `keys/get`).
+ * The publisher's signers with their public keys (`publicKeys` in the schedule's order): the keys
+ * the page accepts, the one it names first. It names the last key that signs files of the first
+ * region now, the newest during a key rotation: its signature ends export.sig, where the page's
+ * commands to check a file by hand take it from.
  */
-export async function signingPublicKey(config: Pick<PublisherConfig, 'signer'>, credential: () => TokenCredential, clientOptions: KeyClientOptions = {}): Promise<KeyObject> {
-  if (config.signer.kind === 'local') {
+function pageSigners(deps: Pick<SitePublishDeps, 'signer' | 'settings'>, publicKeys: readonly KeyObject[]): Array<IdentifiedPublicKey & { signer: Signer }> {
+  const schedule = scheduleOf(deps.signer);
+  if (publicKeys.length !== schedule.entries.length) throw new SitePublishError(`the page was given ${publicKeys.length} public keys for ${schedule.entries.length} signers`);
+  const named = schedule.signersFor(deps.settings.regions[0], Math.floor(Date.now() / 1000)).at(-1);
+  const keys = schedule.entries.map(({ signer }, i) => ({ signer, publicKey: publicKeys[i], keyId: signer.signatureInfo.verificationKeyId ?? '', keyVersion: signer.signatureInfo.verificationKeyVersion ?? '' }));
+  if (keys.some((key) => !key.keyId || !key.keyVersion)) throw new SitePublishError('a signer has no key id and version for the page to name');
+  return [...keys.filter((key) => key.signer === named), ...keys.filter((key) => key.signer !== named)];
+}
+
+/**
+ * The public key of a signing key: derived from the local PEM file, or read from Key Vault (the
+ * version the setting pins; the publisher's identity needs `keys/get`).
+ */
+export async function signingPublicKey(setting: SignerSetting, credential: () => TokenCredential, clientOptions: KeyClientOptions = {}, timeoutInMs = DEFAULT_KEY_VAULT_TIMEOUT_IN_MS): Promise<KeyObject> {
+  if (setting.keyFile !== undefined) {
     try {
-      return createPublicKey(await readFile(config.signer.keyFile, 'utf8'));
+      return createPublicKey(await readFile(setting.keyFile, 'utf8'));
     } catch (error) {
-      throw new SitePublishError(`cannot read the signing key in ${config.signer.keyFile}: ${(error as Error).message}`);
+      throw new SitePublishError(`cannot read the signing key in ${setting.keyFile}: ${(error as Error).message}`);
     }
   }
-  const id = parseKeyVaultKeyIdentifier(config.signer.keyVaultKeyId!);
+  const id = parseKeyVaultKeyIdentifier(setting.keyVaultKeyId!);
   const client = new KeyClient(id.vaultUrl, credential(), clientOptions);
-  const { timeoutInMs } = config.signer;
   const bound = { dependency: 'Key Vault', operation: `read the key ${id.name}/${id.version ?? ''}`, timeoutInMs };
   const key = await withDeadline(bound, (abortSignal) => client.getKey(id.name, { version: id.version, abortSignal, requestOptions: { timeout: timeoutInMs } }));
   const { crv, x, y } = key.key ?? {};
@@ -222,9 +249,13 @@ export function sitePurgePaths(written: readonly string[]): string[] {
   return written.flatMap((blobName) => (blobName === SITE_PREFIX + INDEX_HTML ? ['/', `/${blobName}`] : [`/${blobName}`]));
 }
 
-function pageKeyOf(config: SiteConfig): PageKey {
-  const { keyId, keyVersion, algorithm, fingerprintSha256 } = config.signingKey;
+function pageKeyOf({ keyId, keyVersion, algorithm, fingerprintSha256 }: SiteSigningKey): PageKey {
   return { keyId, keyVersion, algorithm, fingerprintSha256 };
+}
+
+/** The page's keys: the one it names, and the others it accepts (a config.json written before rotations has only the first). */
+function pageKeysOf(config: SiteConfig): { key: PageKey; otherKeys: PageKey[] } {
+  return { key: pageKeyOf(config.signingKey), otherKeys: (config.signingKeys ?? []).slice(1).map(pageKeyOf) };
 }
 
 function pageSources(deps: SitePublishDeps): PageSources {
@@ -239,15 +270,15 @@ async function purgeSite(deps: SitePublishDeps, written: readonly string[], abor
  * Writes the page: hashed assets first (create-only), then the key, config.json, and index.html
  * rendered from the build with what the indexes list now, each only when new or changed; purges
  * the paths of what changed (assets are new names: nothing cached them). A failed purge is logged
- * (the edge serves the old page at most five more minutes), never thrown.
+ * (the edge serves the old page at most five more minutes), never thrown. `publicKeys` are those
+ * of the signers, in the schedule's order (one for one signer).
  */
-export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKey: KeyObject, options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
+export async function publishSite(deps: SitePublishDeps, files: readonly SiteFile[], publicKeys: KeyObject | readonly KeyObject[], options: { abortSignal?: AbortSignal } = {}): Promise<SitePublishResult> {
   const { abortSignal } = options;
   checkSiteFiles(files);
-  const { verificationKeyId: keyId, verificationKeyVersion: keyVersion } = deps.signer.signatureInfo;
-  if (!keyId || !keyVersion) throw new SitePublishError('the signer has no key id and version for the page to name');
-  const config = siteConfig(deps.settings.regions, publicKey, { keyId, keyVersion });
-  await checkKeySigns(deps.signer, publicKey, abortSignal);
+  const keys = pageSigners(deps, Array.isArray(publicKeys) ? publicKeys : [publicKeys as KeyObject]);
+  const config = siteConfig(deps.settings.regions, keys);
+  for (const key of keys) await checkKeySigns(key.signer, key.publicKey, abortSignal);
   const written: string[] = [];
   const assets = files.filter((file) => HASHED_NAME.test(file.name));
   for (const file of assets) {
@@ -262,7 +293,7 @@ export async function publishSite(deps: SitePublishDeps, files: readonly SiteFil
   if (await writeIfChanged(deps.exports, 'config.json', Buffer.from(`${JSON.stringify(config, null, 2)}\n`), abortSignal)) changed('config.json');
   // index.html last: it names the assets, as the export index names files already written. Read before the indexes it lists.
   const template = files.find((file) => file.name === INDEX_HTML)!.data.toString('utf8');
-  const render = async () => Buffer.from(fillPage(template, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal })));
+  const render = async () => Buffer.from(fillPage(template, await readPageContent(pageSources(deps), pageKeysOf(config), { abortSignal })));
   if (await writeIfChanged(deps.exports, INDEX_HTML, render, abortSignal)) changed(INDEX_HTML);
   // Only assets are hashed names nobody has cached: purge the rest.
   const purgeable = written.filter((name) => !HASHED_NAME.test(name.slice(SITE_PREFIX.length)));
@@ -291,7 +322,7 @@ export async function refreshSitePage(deps: SitePublishDeps, options: BlobReques
   const configBlob = await deps.exports.read(`${SITE_PREFIX}config.json`, { abortSignal });
   if (!configBlob) return { written: false, purged: null, skipped: 'no config.json is published' };
   const config = JSON.parse(configBlob.data.toString('utf8')) as SiteConfig;
-  const filled = fillPage(html, await readPageContent(pageSources(deps), pageKeyOf(config), { abortSignal }));
+  const filled = fillPage(html, await readPageContent(pageSources(deps), pageKeysOf(config), { abortSignal }));
   if (filled === html) return { written: false, purged: null };
   try {
     await deps.exports.replace(SITE_PREFIX + INDEX_HTML, Buffer.from(filled), { contentType: CONTENT_TYPES.html, cacheControl: SITE_INDEX_CACHE_CONTROL }, { ifMatch: page.etag, abortSignal });
@@ -310,13 +341,15 @@ export async function refreshSitePage(deps: SitePublishDeps, options: BlobReques
  */
 export async function publishSiteOnStart(
   deps: SitePublishDeps,
-  config: Pick<PublisherConfig, 'signer'>,
+  /** The signers' settings, in the order of `deps.signer`'s schedule. */
+  config: Pick<PublisherConfig, 'signers' | 'keyVaultTimeoutInMs'>,
   loadFiles: () => Promise<SiteFile[]>,
   options: { credential?: () => TokenCredential; abortSignal?: AbortSignal } = {},
 ): Promise<SitePublishResult | undefined> {
   try {
-    const [files, publicKey] = await Promise.all([loadFiles(), signingPublicKey(config, options.credential ?? (() => new DefaultAzureCredential()))]);
-    return await publishSite(deps, files, publicKey, { abortSignal: options.abortSignal });
+    const credential = options.credential ?? (() => new DefaultAzureCredential());
+    const [files, ...publicKeys] = await Promise.all([loadFiles(), ...config.signers.map((setting) => signingPublicKey(setting, credential, {}, config.keyVaultTimeoutInMs))]);
+    return await publishSite(deps, files, publicKeys, { abortSignal: options.abortSignal });
   } catch (error) {
     deps.logger.error('the transparency page was not published; export files are published as usual', { error });
     return undefined;

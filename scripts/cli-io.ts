@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { parseIsoInstant } from '../platform/instant';
 import { CliError } from './cli-error';
 
 export async function readInputFile(file: string, what: string): Promise<Buffer> {
@@ -40,26 +41,20 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
   }
 }
 
-/** An ISO 8601 instant: a date, a time and a zone (`Z` or an offset); a date alone where allowed. */
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
 /**
- * Parses an ISO 8601 instant given on the command line. A time without a zone is refused (it
- * would mean the operator's local time), and so are dates and times that do not exist
- * (2026-02-30, 24:00), which `Date` would silently roll over. `dateOnly` also allows a bare date,
+ * Parses an ISO 8601 instant given on the command line (platform/instant.ts): a time without a zone
+ * is refused, and so are dates and times that do not exist. `dateOnly` also allows a bare date,
  * meaning its UTC midnight.
  */
 export function parseIsoOption(value: string, option: string, options: { dateOnly?: boolean } = {}): Date {
-  const match = ISO_INSTANT.exec(value);
-  const [year, month, day, hour = 0, minute = 0, second = 0] = (match?.slice(1, 7) ?? []).map((part) => (part === undefined ? undefined : Number(part)));
-  const fields = match ? new Date(Date.UTC(year!, month! - 1, day!, hour, minute, second)) : undefined;
-  const exists = fields !== undefined && fields.getUTCFullYear() === year && fields.getUTCMonth() === month! - 1 && fields.getUTCDate() === day && fields.getUTCHours() === hour && fields.getUTCMinutes() === minute && fields.getUTCSeconds() === second;
-  const zoned = match?.[7] !== undefined || (options.dateOnly === true && match?.[4] === undefined);
-  const date = new Date(match?.[4] === undefined ? `${value}T00:00:00Z` : value);
-  if (!match || !exists || !zoned || Number.isNaN(date.getTime())) {
-    throw new CliError(`${option} must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
-  }
+  const date = parseIsoInstant(value, options);
+  if (!date) throw new CliError(`${option} must be an ISO 8601 date-time with a time zone, such as 2026-11-30T00:00:00Z, got ${JSON.stringify(value)}`);
   return date;
+}
+
+/** A repeatable option's values, in the order given (commander's argument parser). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** One line of output on stdout. */

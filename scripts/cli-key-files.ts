@@ -47,3 +47,13 @@ export async function readPublicKeyFile(file: string, option: string): Promise<B
   }
   throw new CliError(`${option} ${file} holds ${whatItHolds(text, key)}; expected ${PUBLIC_EXPECTED}`);
 }
+
+/**
+ * The values of an option that goes with each of `count` keys given by `keysOption` (repeated):
+ * given once, it serves every key; otherwise once per key, in the same order.
+ */
+export function perKey(option: string, values: readonly string[], count: number, keysOption: string): string[] {
+  if (values.length === count) return [...values];
+  if (values.length === 1) return Array.from({ length: count }, () => values[0]);
+  throw new CliError(`${option} is given ${values.length} times for ${count} ${keysOption}: give it once, or once per key in the same order`);
+}

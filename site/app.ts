@@ -28,7 +28,7 @@ class PageChecker {
 
   constructor(
     private readonly regions: RegionView[],
-    private readonly key: PageKey,
+    private readonly keys: readonly PageKey[],
     private readonly deps: CheckDeps,
     private readonly page: { summary: PageElement; announcer: PageElement; keyProblem?: string },
   ) {}
@@ -96,14 +96,14 @@ class PageChecker {
     for (const day of days) if (day.files.length === 0) this.finishDay(region, day);
     await checkFiles(
       work.map((item) => item.view.check),
-      this.key,
+      this.keys,
       this.deps,
       {
         cache,
         onFile: (check) => {
           const item = byCheck.get(check);
           if (!item) return;
-          showFile(item.view);
+          showFile(item.view, { signers: this.keys.length > 1 });
           const remaining = (left.get(item.day) ?? 1) - 1;
           left.set(item.day, remaining);
           if (remaining === 0) this.finishDay(region, item.day);
@@ -227,14 +227,14 @@ class PageChecker {
       text = this.busy > 0 ? 'Reading the index…' : 'No files are published at the moment.';
     } else if (tally.verified === files.length) {
       state = 'verified';
-      text = `All ${plural(files.length, 'file')} verified: each is signed by the key below and holds the keys this page lists.`;
+      text = `All ${plural(files.length, 'file')} verified: each is signed by ${this.keys.length > 1 ? 'a key' : 'the key'} below and holds the keys this page lists.`;
     } else if (tally.verified === 0) {
       state = 'checking';
       text = 'Checking the newest day…';
     } else {
       state = 'partial';
       const waiting = uncheckedDays > 0 ? ` ${plural(unchecked, 'file')} of ${plural(uncheckedDays, 'older day')} not checked yet: open a day, or check them all.` : '';
-      text = `${formatCount(tally.verified)} of ${plural(files.length, 'file')} verified so far, each signed by the key below.${waiting}`;
+      text = `${formatCount(tally.verified)} of ${plural(files.length, 'file')} verified so far, each signed by ${this.keys.length > 1 ? 'a key' : 'the key'} below.${waiting}`;
     }
     this.page.summary.className = `summary is-${state}`;
     this.page.summary.replaceChildren(h('p', {}, text));
@@ -247,11 +247,15 @@ function fillRecipe(): void {
   if (recipe?.textContent) recipe.textContent = recipe.textContent.replace(RECIPE_SITE_PLACEHOLDER, (globalThis as unknown as { location: { origin: string } }).location.origin);
 }
 
-/** Compares the fingerprint the publisher wrote into the page with the one this browser computes from the key it checks with. */
-function checkFingerprint(key: PageKey): string | undefined {
+/**
+ * Compares the fingerprint the publisher wrote into the page with the one this browser computes from
+ * the key it names, and config.json's fingerprint of every other key it checks with.
+ */
+function checkFingerprint(keys: readonly PageKey[]): string | undefined {
+  const [key] = keys;
   const shown = byId('fingerprint').getAttribute('data-fingerprint');
   const note = byId('fingerprint-check');
-  if (key.fingerprintMatchesConfig && shown === key.fingerprintSha256) {
+  if (keys.every((each) => each.fingerprintMatchesConfig) && shown === key.fingerprintSha256) {
     note.className = 'fingerprint-check is-same';
     note.textContent = 'Your browser computed the same fingerprint from the key it checks with.';
     return undefined;
@@ -265,20 +269,20 @@ async function main(): Promise<void> {
   const summary = byId('summary');
   const announcer = byId('announcer');
   fillRecipe();
-  let key: PageKey;
+  let keys: PageKey[];
   try {
     const response = await fetch('/site/config.json');
     if (!response.ok) throw new Error(`the server answered ${response.status} for /site/config.json`);
-    key = await importPageKey(parseSiteConfig(await response.text()).signingKey);
+    keys = await Promise.all(parseSiteConfig(await response.text()).signingKeys.map((key) => importPageKey(key)));
   } catch (error) {
     summary.className = 'summary is-failed';
     summary.replaceChildren(h('p', {}, `This page cannot check anything: ${(error as Error).message}.`));
     pageDocument().documentElement.dataset.state = 'done';
     return;
   }
-  const keyProblem = checkFingerprint(key);
+  const keyProblem = checkFingerprint(keys);
   const deps: CheckDeps = { fetch: (input, init) => fetch(input, init), nowSeconds: () => Math.floor(Date.now() / 1000) };
-  await new PageChecker(bindRegions(pageDocument()), key, deps, { summary, announcer, keyProblem }).start();
+  await new PageChecker(bindRegions(pageDocument()), keys, deps, { summary, announcer, keyProblem }).start();
 }
 
 void main();

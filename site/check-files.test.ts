@@ -41,6 +41,18 @@ function depsFrom(routes: Record<string, () => Response>, seen: Array<[string, C
 const checkOf = (path: string, listedKeys?: number): FileCheck => ({ entry: parseExportPath(path)!, status: 'unchecked', ...(listedKeys === undefined ? {} : { listedKeys }) });
 
 describe('checking files in the page', () => {
+  it('with the keys of a rotation: a file passes when one verifies it, and says which signed it', async () => {
+    const next = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const start = hour - 5 * 3600;
+    const signers = [new LocalSigner(pair.privateKey, { keyId: '440', keyVersion: 'v1' }), new LocalSigner(next.privateKey, { keyId: '440', keyVersion: 'v2' })];
+    const both = { path: `v1/440/${start}-${start + 3600}-00001.zip`, zip: (await buildExport({ region: '440', startTimestamp: start, endTimestamp: start + 3600, keys: realisticKeys(5) }, signers)).zip };
+    const old = await file(4);
+    const nextKey = await importPageKey({ keyId: '440', keyVersion: 'v2', algorithm: '1.2.840.10045.4.3.2', publicKeyPem: next.publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprintSha256: '0'.repeat(64) });
+    const files = [checkOf(both.path), checkOf(old.path)];
+    await checkFiles(files, [await pageKey(), nextKey], depsFrom({ [`/${both.path}`]: () => new Response(both.zip), [`/${old.path}`]: () => new Response(old.zip) }), { cache: 'default' });
+    expect(files.map((f) => [f.status, f.verified?.signedBy.map((info) => info.verificationKeyVersion)])).toEqual([['verified', ['v1', 'v2']], ['verified', ['v1']]]);
+  });
+
   it('verifies good files and fails a missing one, a refused one and one holding another count than listed, each with its code', async () => {
     const [a, b, c] = await Promise.all([file(4), file(3), file(2, 7)]);
     const missing = `v1/440/${hour - 3600}-${hour}-00001.zip`;

@@ -66,8 +66,8 @@ export async function readIndex(region: string, deps: CheckDeps, options: CheckO
   return parseIndex(await response.text(), { region });
 }
 
-/** Downloads and verifies one file; never throws: the outcome is in `file`. */
-export async function checkFile(file: FileCheck, key: PageKey, deps: CheckDeps, options: CheckOptions): Promise<void> {
+/** Downloads and verifies one file with the page's keys (one passes it; `verified.signedBy` says which signed it); never throws: the outcome is in `file`. */
+export async function checkFile(file: FileCheck, keys: PageKey | readonly PageKey[], deps: CheckDeps, options: CheckOptions): Promise<void> {
   file.status = 'checking';
   file.verified = undefined;
   file.failure = undefined;
@@ -79,7 +79,7 @@ export async function checkFile(file: FileCheck, key: PageKey, deps: CheckDeps, 
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
     file.size = bytes.length;
-    const verified = await verifyExportFile(bytes, key, {
+    const verified = await verifyExportFile(bytes, keys, {
       region: file.entry.region,
       window: { start: file.entry.start, end: file.entry.end },
       ...(deps.nowSeconds ? { nowSeconds: deps.nowSeconds() } : {}),
@@ -98,12 +98,12 @@ export async function checkFile(file: FileCheck, key: PageKey, deps: CheckDeps, 
 }
 
 /** Checks `files`, `CHECK_CONCURRENCY` at a time, calling `onFile` as each is done; resolves once all are. */
-export async function checkFiles(files: readonly FileCheck[], key: PageKey, deps: CheckDeps, options: CheckOptions & { onFile?: (file: FileCheck) => void }): Promise<void> {
+export async function checkFiles(files: readonly FileCheck[], keys: PageKey | readonly PageKey[], deps: CheckDeps, options: CheckOptions & { onFile?: (file: FileCheck) => void }): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const file = files[next++];
-      await checkFile(file, key, deps, options);
+      await checkFile(file, keys, deps, options);
       options.onFile?.(file);
     }
   };

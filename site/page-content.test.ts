@@ -71,6 +71,13 @@ describe('the page content the publisher renders', () => {
     expect(toHtml(keyDetails({ key }))).toContain('This server does not say.');
   });
 
+  it('lists the other keys of a rotation with their fingerprints', () => {
+    const html = toHtml(keyDetails({ key, otherKeys: [{ ...key, keyVersion: 'v2', fingerprintSha256: 'b'.repeat(64) }] }));
+    expect(html).toContain('<dt>Also accepted</dt><dd>A key rotation is under way: new files carry a signature of each key, files from before it only the previous key&#39;s.');
+    expect(html).toContain(`<code>440 / v2</code> SHA-256 <code class="fingerprint" data-fingerprint="${'b'.repeat(64)}">${'bbbb '.repeat(15)}bbbb</code>`);
+    expect(toHtml(keyDetails({ key }))).not.toContain('Also accepted');
+  });
+
   it('checks the newest file by hand in the commands', () => {
     const text = toHtml(recipe({ regions: [{ region: '440', files: [file(day0 - DAY), file(day0), file(day0 - 3600)], realKeys: {} }] }));
     expect(text).toContain(`curl -so file.zip &quot;$SITE/${file(day0).path}&quot;`);

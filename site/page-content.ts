@@ -57,7 +57,10 @@ export interface PageKey {
 }
 
 export interface PageContent {
+  /** The key the page names (the first that signs new files). */
   key: PageKey;
+  /** The other keys the page accepts: during a key rotation, files carry a signature of each. */
+  otherKeys?: PageKey[];
   /** Where the health authority publishes its key's fingerprint (a setting); absent: not configured. */
   fingerprintUrl?: string;
   /** The privacy floor: a day's keys from phones are shown only from this many. */
@@ -233,9 +236,9 @@ export function groupFingerprint(hexDigits: string): string {
   return hexDigits.match(/.{1,4}/g)?.join(' ') ?? '';
 }
 
-/** The signing key: ids, algorithm, fingerprint, the key file and where the health authority publishes the fingerprint. */
-export function keyDetails(content: Pick<PageContent, 'key' | 'fingerprintUrl'>): MarkupElement {
-  const { key, fingerprintUrl } = content;
+/** The signing key: ids, algorithm, fingerprint, the key file, where the health authority publishes the fingerprint, and the other keys of a rotation. */
+export function keyDetails(content: Pick<PageContent, 'key' | 'otherKeys' | 'fingerprintUrl'>): MarkupElement {
+  const { key, otherKeys = [], fingerprintUrl } = content;
   const row = (term: string, ...value: MarkupChild[]) => [el('dt', {}, term), el('dd', {}, ...value)];
   return el(
     'dl',
@@ -250,6 +253,13 @@ export function keyDetails(content: Pick<PageContent, 'key' | 'fingerprintUrl'>)
         ? el('a', { href: fingerprintUrl, rel: 'noopener noreferrer', class: 'authority-link' }, fingerprintUrl)
         : el('span', { class: 'not-configured' }, 'This server does not say. Ask the health authority for its fingerprint through a channel you trust.'),
     ),
+    otherKeys.length === 0
+      ? []
+      : row(
+          'Also accepted',
+          'A key rotation is under way: new files carry a signature of each key, files from before it only the previous key\'s.',
+          el('ul', { class: 'other-keys' }, otherKeys.map((other) => el('li', {}, el('code', {}, `${other.keyId} / ${other.keyVersion}`), ' SHA-256 ', el('code', { class: 'fingerprint', 'data-fingerprint': other.fingerprintSha256 }, groupFingerprint(other.fingerprintSha256))))),
+        ),
   );
 }
 
@@ -257,7 +267,7 @@ export function keyDetails(content: Pick<PageContent, 'key' | 'fingerprintUrl'>)
 export const RECIPE_SITE_PLACEHOLDER = 'https://address-of-this-page';
 
 /** The commands that check one file by hand with openssl, for the newest file when there is one. */
-export function recipe(content: Pick<PageContent, 'regions'>): MarkupElement {
+export function recipe(content: Pick<PageContent, 'regions' | 'otherKeys'>): MarkupElement {
   const newest = content.regions.flatMap((listing) => listing.files).sort((a, b) => b.start - a.start || (a.path < b.path ? 1 : -1))[0];
   const file = newest?.path ?? `v1/${content.regions[0]?.region ?? '440'}/START-END-00001.zip`;
   const lines = [
@@ -272,6 +282,9 @@ export function recipe(content: Pick<PageContent, 'regions'>): MarkupElement {
     '  [ "$(od -An -tx1 -j $((size - n)) -N2 export.sig | tr -d \' \\n\')" = "30$(printf %02x $((n - 2)))" ] && { tail -c "$n" export.sig > signature.der; break; }',
     'done',
     'openssl dgst -sha256 -verify signing-key.pem -signature signature.der export.bin   # prints: Verified OK',
+    ...(content.otherKeys && content.otherKeys.length > 0
+      ? ["# During the key rotation the signature of this page's key ends export.sig; a file from before it holds only the previous key's: check it with that key's publicKeyPem from $SITE/site/config.json"]
+      : []),
   ];
   return el('pre', { class: 'recipe' }, el('code', { id: 'recipe' }, lines.join('\n')));
 }

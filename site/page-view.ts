@@ -87,7 +87,8 @@ function render(markup: Parameters<typeof toDom>[0]): PageElement {
 }
 
 /** Shows a file's check in its row: the status cell, and the count and size once the file is known. */
-export function showFile(view: FileView): void {
+/** `signers`: say which keys signed a verified file (a page that accepts several keys, during a key rotation). */
+export function showFile(view: FileView, options: { signers?: boolean } = {}): void {
   const { check } = view;
   view.row.className = `file is-${check.status}`;
   const cell = view.row.querySelector('td.check');
@@ -95,6 +96,10 @@ export function showFile(view: FileView): void {
   if (check.status === 'failed') {
     const failure = check.failure ?? { code: 'unexpected', message: 'unknown reason' };
     cell.replaceChildren(render(statusMarkup('failed', 'Failed')), ' ', render({ tag: 'span', attributes: { class: 'reason' }, children: [`${failure.message} `, { tag: 'code', attributes: {}, children: [failure.code] }] }));
+  } else if (check.verified && options.signers) {
+    // Which keys signed it: during a key rotation, files carry a signature of each.
+    const signedBy = check.verified.signedBy.map((info) => `${info.verificationKeyId}/${info.verificationKeyVersion}`).join(', ');
+    cell.replaceChildren(render(statusMarkup('verified', 'Verified')), ' ', render({ tag: 'span', attributes: { class: 'signed-by' }, children: [`signed by ${signedBy}`] }));
   } else {
     cell.replaceChildren(render(statusMarkup(check.status, check.status === 'verified' ? 'Verified' : check.status === 'checking' ? 'Checking…' : 'Not checked')));
   }

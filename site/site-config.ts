@@ -1,6 +1,6 @@
 /**
- * `/site/config.json`, written by the publisher: the regions the page lists and the signing key
- * every file must verify with. Parsed strictly: a page that guessed at a malformed config could
+ * `/site/config.json`, written by the publisher: the regions the page lists and the signing keys
+ * files are checked with (the one it names first; several during a key rotation). Parsed strictly: a page that guessed at a malformed config could
  * show a file as verified against the wrong key.
  */
 
@@ -16,7 +16,10 @@ export interface SigningKeyConfig {
 
 export interface SiteConfig {
   regions: string[];
+  /** The key the page names. */
   signingKey: SigningKeyConfig;
+  /** Every key a file may verify with, `signingKey` first and once (a config.json without the list: that one key). */
+  signingKeys: SigningKeyConfig[];
 }
 
 /** config.json is missing a field or has one of the wrong shape. */
@@ -40,18 +43,24 @@ export function parseSiteConfig(body: string): SiteConfig {
   } catch {
     throw new SiteConfigError('config.json is not JSON');
   }
-  const root = (json ?? {}) as { regions?: unknown; signingKey?: Record<string, unknown> };
+  const root = (json ?? {}) as { regions?: unknown; signingKey?: unknown };
   if (!Array.isArray(root.regions) || root.regions.length === 0 || !root.regions.every((region) => typeof region === 'string' && REGION.test(region))) {
     throw new SiteConfigError('config.json: regions must be a non-empty list of region codes');
   }
-  const key = root.signingKey;
-  if (typeof key !== 'object' || key === null) throw new SiteConfigError('config.json: signingKey is missing');
-  const publicKeyPem = text(key.publicKeyPem, 'signingKey.publicKeyPem');
-  if (!publicKeyPem.includes('-----BEGIN PUBLIC KEY-----')) throw new SiteConfigError('config.json: signingKey.publicKeyPem must be a PEM public key (SPKI)');
-  const fingerprintSha256 = text(key.fingerprintSha256, 'signingKey.fingerprintSha256');
-  if (!HEX_SHA256.test(fingerprintSha256)) throw new SiteConfigError('config.json: signingKey.fingerprintSha256 must be 64 lower-case hex digits');
-  return {
-    regions: root.regions as string[],
-    signingKey: { keyId: text(key.keyId, 'signingKey.keyId'), keyVersion: text(key.keyVersion, 'signingKey.keyVersion'), algorithm: text(key.algorithm, 'signingKey.algorithm'), publicKeyPem, fingerprintSha256 },
-  };
+  const signingKey = signingKeyOf(root.signingKey, 'signingKey');
+  const others = (root as { signingKeys?: unknown }).signingKeys;
+  if (others !== undefined && (!Array.isArray(others) || others.length === 0)) throw new SiteConfigError('config.json: signingKeys must be a non-empty list');
+  const listed = others === undefined ? [] : others.map((key, i) => signingKeyOf(key, `signingKeys[${i}]`));
+  // The named key is checked with first, whatever the list says (its fingerprint is the one the page shows).
+  return { regions: root.regions as string[], signingKey, signingKeys: [signingKey, ...listed.filter((key) => key.fingerprintSha256 !== signingKey.fingerprintSha256)] };
+}
+
+function signingKeyOf(value: unknown, field: string): SigningKeyConfig {
+  if (typeof value !== 'object' || value === null) throw new SiteConfigError(`config.json: ${field} is missing`);
+  const key = value as Record<string, unknown>;
+  const publicKeyPem = text(key.publicKeyPem, `${field}.publicKeyPem`);
+  if (!publicKeyPem.includes('-----BEGIN PUBLIC KEY-----')) throw new SiteConfigError(`config.json: ${field}.publicKeyPem must be a PEM public key (SPKI)`);
+  const fingerprintSha256 = text(key.fingerprintSha256, `${field}.fingerprintSha256`);
+  if (!HEX_SHA256.test(fingerprintSha256)) throw new SiteConfigError(`config.json: ${field}.fingerprintSha256 must be 64 lower-case hex digits`);
+  return { keyId: text(key.keyId, `${field}.keyId`), keyVersion: text(key.keyVersion, `${field}.keyVersion`), algorithm: text(key.algorithm, `${field}.algorithm`), publicKeyPem, fingerprintSha256 };
 }

@@ -14,7 +14,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { ArmDeploymentError, deletedVaultExists, deploy, formatWhatIf, runningPackageUrls, whatIf } from '../../infra/apply';
+import { ArmDeploymentError, deletedVaultExists, deploy, formatWhatIf, runningPackageUrls, runningSigners, whatIf } from '../../infra/apply';
 import type { ArmTemplate } from '../../infra/arm';
 import { checkTemplate } from '../../infra/check';
 import { APPS, type AppName } from '../../infra/host/host-json';
@@ -66,7 +66,7 @@ const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOCATION = /^[a-z0-9]{2,40}$/;
 
-function profileOf(flags: { profile: string; prefix?: string }): DeploymentProfile {
+export function profileOf(flags: { profile: string; prefix?: string }): DeploymentProfile {
   try {
     return deploymentProfile(flags.profile, flags.prefix);
   } catch (error) {
@@ -80,12 +80,12 @@ function appOf(value: string): AppName {
   return value as AppName;
 }
 
-interface AzureFlags {
+export interface AzureFlags {
   subscription?: string;
   resourceGroup: string;
 }
 
-function azureTarget(flags: AzureFlags, env: DeployCommandDeps['env']): { subscriptionId: string; resourceGroupName: string } {
+export function azureTarget(flags: AzureFlags, env: DeployCommandDeps['env']): { subscriptionId: string; resourceGroupName: string } {
   const subscriptionId = flags.subscription ?? env.AZURE_SUBSCRIPTION_ID;
   if (!subscriptionId) throw new CliError('--subscription (or AZURE_SUBSCRIPTION_ID) is required');
   if (!GUID.test(subscriptionId)) throw new CliError(`--subscription must be a GUID, got ${JSON.stringify(subscriptionId)}`);
@@ -147,7 +147,7 @@ async function parameterValues(file: string | undefined, template: ArmTemplate):
     if (!json || typeof json !== 'object' || typeof json.parameters !== 'object' || json.parameters === null) throw new CliError(`--parameters ${file}: not a deployment parameters file (no "parameters" object)`);
     for (const [name, entry] of Object.entries(json.parameters as Record<string, unknown>)) {
       if (!(name in template.parameters)) throw new CliError(`--parameters ${file}: the template has no parameter ${JSON.stringify(name)}`);
-      if ((APPLY_OWNED_PARAMETERS as readonly string[]).includes(name)) throw new CliError(`--parameters ${file}: ${name} is set by deploy apply itself (${name === 'packageUrls' ? 'from what each app runs' : 'with --recover-key-vault'}); remove it from the file`);
+      if ((APPLY_OWNED_PARAMETERS as readonly string[]).includes(name)) throw new CliError(`--parameters ${file}: ${name} is set by deploy apply itself (${{ packageUrls: 'from what each app runs', signers: "from the running publisher's signers", keyVaultCreateMode: 'with --recover-key-vault' }[name]}); remove it from the file`);
       const value = (entry as { value?: unknown })?.value;
       if (value === undefined || value === null || value === '') continue;
       values[name] = { value };
@@ -158,12 +158,12 @@ async function parameterValues(file: string | undefined, template: ArmTemplate):
   return values;
 }
 
-function credentialOf(deps: DeployCommandDeps): TokenCredential {
+export function credentialOf(deps: Pick<DeployCommandDeps, 'azure'>): TokenCredential {
   return deps.azure?.credential ?? new (lazy.identity().DefaultAzureCredential)();
 }
 
 /** A token for ARM before any call, so that a missing sign-in is one line, not a chain of credential errors. */
-async function signIn(credential: TokenCredential): Promise<void> {
+export async function signIn(credential: TokenCredential): Promise<void> {
   try {
     if (await credential.getToken('https://management.azure.com/.default')) return;
   } catch (error) {
@@ -204,7 +204,9 @@ export async function applyCommand(flags: ApplyFlags, deps: DeployCommandDeps): 
     // Applying the template again must not change the code a release put in each app.
     const running = await runningPackageUrls(web, target.resourceGroupName, packageUrlKeys(names).map((key) => ({ site: key.split('/')[0], slot: key.split('/')[1] })));
     const defaults = template.parameters.packageUrls.defaultValue as Record<string, string>;
-    const values = { ...parameters, packageUrls: { value: { ...defaults, ...running } }, ...(flags.recoverKeyVault ? { keyVaultCreateMode: { value: 'recover' } } : {}) };
+    // Nor the signing keys `keys rotate` gave the publisher.
+    const signers = await runningSigners(web, target.resourceGroupName, names.publisherSite);
+    const values = { ...parameters, packageUrls: { value: { ...defaults, ...running } }, signers: { value: signers }, ...(flags.recoverKeyVault ? { keyVaultCreateMode: { value: 'recover' } } : {}) };
     if (flags.whatIf) {
       deps.note(`what-if of ${deploymentName} in ${target.resourceGroupName} (nothing changes)\n`);
       let changes;

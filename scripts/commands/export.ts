@@ -6,8 +6,8 @@ import { exportReport } from '../../proto/export-report';
 import { checkTekAt, MAX_KEYS_PER_FILE, tekFromJson, type Tek } from '../../proto/tek';
 import { LocalSigner } from '../../publisher/signers/local';
 import { CliError, EXIT } from '../cli-error';
-import { parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
-import { readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
+import { collect, parseIsoOption, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { perKey, readPrivateKeyFile, readPublicKeyFile } from '../cli-key-files';
 import { startProgress } from '../cli-progress';
 
 const ID_PATTERN = /^[A-Za-z0-9_]+$/;
@@ -29,26 +29,44 @@ export function teksFromJsonArray(value: unknown, source: string): Tek[] {
 
 interface BuildFlags {
   keys: string;
-  privateKey: string;
+  privateKey: string[];
   region: string;
-  keyId: string;
-  keyVersion: string;
+  keyId: string[];
+  keyVersion: string[];
   start: string;
   end: string;
   out: string;
 }
 
+
+/**
+ * The signers of `export build`: one per `--private-key`, in order, with the `--key-id` and
+ * `--key-version` of the same position (one `--key-id` or `--key-version` serves every key).
+ */
+async function signersOf(flags: Pick<BuildFlags, 'privateKey' | 'keyId' | 'keyVersion'>): Promise<LocalSigner[]> {
+  const count = flags.privateKey.length;
+  const each = (option: string, values: string[]): string[] => {
+    for (const value of values) if (!ID_PATTERN.test(value)) throw new CliError(`${option} must match [A-Za-z0-9_]+ (GAEN signature info), got ${JSON.stringify(value)}`);
+    return perKey(option, values, count, '--private-key');
+  };
+  const ids = each('--key-id', flags.keyId);
+  const versions = each('--key-version', flags.keyVersion);
+  const names = ids.map((id, i) => `${id}/${versions[i]}`);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated) throw new CliError(`the key id and version ${repeated} are given to two keys: each key signs under its own (a phone picks the signature by them)`);
+  const signers: LocalSigner[] = [];
+  for (const [i, file] of flags.privateKey.entries()) signers.push(new LocalSigner(await readPrivateKeyFile(file, '--private-key'), { keyId: ids[i], keyVersion: versions[i] }));
+  return signers;
+}
+
 async function build(flags: BuildFlags): Promise<void> {
-  for (const [option, value] of [['--key-id', flags.keyId], ['--key-version', flags.keyVersion]] as const) {
-    if (!ID_PATTERN.test(value)) throw new CliError(`${option} must match [A-Za-z0-9_]+ (GAEN signature info), got ${JSON.stringify(value)}`);
-  }
+  const signers = await signersOf(flags);
   if (flags.region.trim() === '') throw new CliError('--region must not be empty');
   const start = parseIsoOption(flags.start, '--start');
   const end = parseIsoOption(flags.end, '--end');
   if (end <= start) throw new CliError('--end must be after --start');
   if (start.getTime() % 1000 !== 0 || end.getTime() % 1000 !== 0) throw new CliError('--start and --end must be whole seconds');
   const keys = teksFromJsonArray(await readJsonFile(flags.keys, 'keys file'), flags.keys);
-  const signer = new LocalSigner(await readPrivateKeyFile(flags.privateKey, '--private-key'), { keyId: flags.keyId, keyVersion: flags.keyVersion });
   // Large key sets (up to 750,000) take seconds: a bar over the checks, the build and the write.
   const progress = startProgress('export build', keys.length + 2);
   let built;
@@ -61,7 +79,7 @@ async function build(flags: BuildFlags): Promise<void> {
     });
     progress.tick(keys.length % 1000);
     try {
-      built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signer);
+      built = await buildExport({ region: flags.region, startTimestamp: start.getTime() / 1000, endTimestamp: end.getTime() / 1000, keys }, signers);
     } catch (error) {
       if (error instanceof ExportFormatError) throw new CliError(`cannot build the export (${error.code}): ${error.message}`);
       throw error;
@@ -72,7 +90,8 @@ async function build(flags: BuildFlags): Promise<void> {
   } finally {
     progress.stop();
   }
-  printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256 });
+  const signatures = built.signatureInfos.map((info) => ({ keyId: info.verificationKeyId, keyVersion: info.verificationKeyVersion }));
+  printJson({ out: flags.out, keys: built.keyCount, zipBytes: built.zip.length, binBytes: built.binBytes, binSha256: built.binSha256, signatures });
 }
 
 async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
@@ -88,10 +107,13 @@ async function inspect(file: string, flags: { keys?: boolean }): Promise<void> {
   printJson(report, true);
 }
 
-async function verify(file: string, flags: { publicKey: string }): Promise<void> {
+async function verify(file: string, flags: { publicKey: string; keyId?: string; keyVersion?: string }): Promise<void> {
+  for (const [option, value] of [['--key-id', flags.keyId], ['--key-version', flags.keyVersion]] as const) {
+    if (value !== undefined && !ID_PATTERN.test(value)) throw new CliError(`${option} must match [A-Za-z0-9_]+ (GAEN signature info), got ${JSON.stringify(value)}`);
+  }
   const zip = await readInputFile(file, 'export file');
   const publicKeyText = await readPublicKeyFile(flags.publicKey, '--public-key');
-  const result = await verifyExport(zip, publicKeyText);
+  const result = await verifyExport(zip, publicKeyText, { keyId: flags.keyId, keyVersion: flags.keyVersion });
   printJson({ file, ...result });
   if (!result.valid) throw new CliError(`${file} does not verify (${result.code}): ${result.reason}`, EXIT.failed);
 }
@@ -101,12 +123,12 @@ export function registerExportCommands(program: Command): void {
 
   exportCommand
     .command('build')
-    .description('build and sign one export file from a JSON array of keys in the upload shape')
+    .description('build and sign one export file from a JSON array of keys in the upload shape (several keys during a key rotation: one signature each)')
     .requiredOption('--keys <file>', 'JSON array of {key, rollingStartNumber, rollingPeriod, transmissionRisk, reportType?, daysSinceOnsetOfSymptoms?}')
-    .requiredOption('--private-key <file>', 'P-256 private key (PEM), e.g. from `keyfront keys generate`')
+    .requiredOption('--private-key <file>', 'P-256 private key (PEM), e.g. from `keyfront keys generate`; repeat it to sign with several keys, in order', collect)
     .requiredOption('--region <region>', 'region of the keys, e.g. 440 or JP')
-    .requiredOption('--key-id <id>', 'signature verification_key_id, e.g. the MCC 440')
-    .requiredOption('--key-version <version>', 'signature verification_key_version, e.g. v1')
+    .requiredOption('--key-id <id>', 'signature verification_key_id, e.g. the MCC 440 (once, or once per --private-key)', collect)
+    .requiredOption('--key-version <version>', 'signature verification_key_version, e.g. v1 (once, or once per --private-key)', collect)
     .requiredOption('--start <iso>', 'window start, ISO 8601 (written as UTC seconds)')
     .requiredOption('--end <iso>', 'window end, ISO 8601 (written as UTC seconds)')
     .requiredOption('--out <file>', 'where to write the zip (written atomically)')
@@ -126,6 +148,8 @@ export function registerExportCommands(program: Command): void {
     .description('strictly verify an export file against a public key; prints one JSON line')
     .argument('<file>', 'export zip')
     .requiredOption('--public-key <file>', 'P-256 public key, PEM (SPKI) or JWK JSON')
+    .option('--key-id <id>', 'check only the signature of this verification_key_id (as a phone configured with it does)')
+    .option('--key-version <version>', 'check only the signature of this verification_key_version')
     .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (the reason is printed), 2 unreadable input.')
     .action(verify);
 }

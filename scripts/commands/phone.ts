@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { access } from 'node:fs/promises';
 import { ClientError, parseState, Phone, register, sendChaff, type PhoneState, type PhoneSyncReport, type UploadKey, type UploadOutcome, type UploadRequest } from '../../client';
 import { CliError, EXIT } from '../cli-error';
-import { printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
-import { readPublicKeyFile } from '../cli-key-files';
+import { collect, printJson, readInputFile, readJsonFile, writeFileAtomic } from '../cli-io';
+import { perKey, readPublicKeyFile } from '../cli-key-files';
 import { attestationPlatformOf, withDevAttestation } from './dev';
 
 const REGION = /^[A-Za-z0-9_-]{1,16}$/;
@@ -85,7 +85,7 @@ async function readState(file: string | undefined, region: string): Promise<Phon
 
 function summary(report: PhoneSyncReport): string {
   const lines = [`index of region ${report.region}: ${report.indexStatus === 304 ? 'unchanged (304)' : 'read (200)'}`];
-  for (const file of report.fetched) lines.push(`fetched and verified ${file.path}: ${file.keyCount} keys, ${file.revisedKeyCount} revised, signed by ${file.signatureInfo.verificationKeyId}/${file.signatureInfo.verificationKeyVersion}`);
+  for (const file of report.fetched) lines.push(`fetched and verified ${file.path}: ${file.keyCount} keys, ${file.revisedKeyCount} revised, signed by ${file.signedBy.map((info) => `${info.verificationKeyId}/${info.verificationKeyVersion}`).join(', ')}`);
   for (const file of report.failed) lines.push(`failed ${file.path}: ${file.code}`);
   if (report.skipped.length > 0) lines.push(`skipped ${report.skipped.length} files already verified`);
   if (report.dropped.length > 0) lines.push(`forgot ${report.dropped.length} files that left the index`);
@@ -96,9 +96,9 @@ function summary(report: PhoneSyncReport): string {
 interface SyncFlags {
   base: string;
   region: string;
-  publicKey: string;
-  keyId?: string;
-  keyVersion?: string;
+  publicKey: string[];
+  keyId?: string[];
+  keyVersion?: string[];
   state?: string;
   json?: boolean;
 }
@@ -107,9 +107,15 @@ async function sync(flags: SyncFlags): Promise<void> {
   const baseUrl = baseUrlOf(flags.base);
   if (!REGION.test(flags.region)) throw new CliError(`--region must be 1 to 16 letters, digits, '_' or '-', got ${JSON.stringify(flags.region)}`);
   // Read and checked before any request: a private key, a certificate or garbage is named here, not pinned on a file later.
-  const publicKey = (await readPublicKeyFile(flags.publicKey, '--public-key')).toString('utf8');
+  const count = flags.publicKey.length;
+  const ids = flags.keyId ? perKey('--key-id', flags.keyId, count, '--public-key') : [];
+  const versions = flags.keyVersion ? perKey('--key-version', flags.keyVersion, count, '--public-key') : [];
+  const key = [];
+  for (const [i, file] of flags.publicKey.entries()) {
+    const publicKey = (await readPublicKeyFile(file, '--public-key')).toString('utf8');
+    key.push({ publicKey, ...(ids[i] ? { keyId: ids[i] } : {}), ...(versions[i] ? { keyVersion: versions[i] } : {}) });
+  }
   const state = await readState(flags.state, flags.region);
-  const key = { publicKey, ...(flags.keyId ? { keyId: flags.keyId } : {}), ...(flags.keyVersion ? { keyVersion: flags.keyVersion } : {}) };
   const phone = new Phone({ baseUrl, region: flags.region, key, ...(state ? { state } : {}) });
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'files {bar} {value}/{total}', stream: process.stderr }) : undefined;
   let report: PhoneSyncReport;
@@ -236,10 +242,10 @@ export function registerPhoneCommands(program: Command): void {
     .command('sync')
     .description('read the index (conditionally), download and verify new files; a file that fails is reported and tried again next time, the others are kept')
     .requiredOption('--base <url>', 'edge base URL, e.g. http://127.0.0.1:8080 (the local edge of npm start)')
-    .requiredOption('--public-key <file>', "the health authority's public key: PEM (SPKI) or JWK")
+    .requiredOption('--public-key <file>', "the health authority's public key: PEM (SPKI) or JWK; repeat it during a key rotation (a file passes when one of them verifies it)", collect)
     .option('--region <region>', 'region to sync', '440')
-    .option('--key-id <id>', 'verification_key_id the files must be signed as')
-    .option('--key-version <version>', 'verification_key_version the files must be signed as')
+    .option('--key-id <id>', 'verification_key_id the files must be signed as (once, or once per --public-key)', collect)
+    .option('--key-version <version>', 'verification_key_version the files must be signed as (once, or once per --public-key)', collect)
     .option('--state <file>', 'JSON state kept between syncs (index validators, files verified)')
     .option('--json', 'print the report as JSON (a failure too, as {"error","code"})')
     .addHelpText('after', '\nExit codes: 0 every file of the index verified, 1 a file failed (the good ones are kept, the state\nsaved, the failed ones tried again next time) or the index could not be read, 2 bad input.')

@@ -146,7 +146,7 @@ async function publish(flags: PublishFlags): Promise<void> {
     publisher = await createPublisher(config, overrides);
   } catch (error) {
     emulatorClient?.dispose();
-    throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signer.kind === 'local' ? ` (KEYFRONT_SIGNING_KEY_FILE; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
+    throw new CliError(`cannot set up the publisher: ${(error as Error).message}${config.signers.some((signer) => signer.keyFile !== undefined) ? ` (KEYFRONT_SIGNING_KEY_FILE or KEYFRONT_SIGNERS; \`npm start\` creates ${path.join(dataDir, 'signing-private.pem')}, or run \`keyfront keys generate --out <dir>\`)` : ''}`, EXIT.failed);
   }
   try {
     try {

@@ -87,7 +87,8 @@ export async function startPublisherService(context: StackContext, env: Env = co
       KEYFRONT_COSMOS_ENDPOINT: cosmosEndpoint,
       KEYFRONT_BLOB_CONNECTION_STRING: azurite.connectionString,
       KEYFRONT_BLOB_ACCOUNT_URL: undefined,
-      KEYFRONT_SIGNER: 'local',
+      // The stack's own key file, unless the signers are given (a rotation tried locally).
+      KEYFRONT_SIGNER: env.KEYFRONT_SIGNERS ? undefined : 'local',
       KEYFRONT_DATA_DIR: dataDir,
     });
     const logger = createLogger('publisher', { level: config.logLevel });

@@ -23,6 +23,7 @@ import { buildIndex, EXPORT_CACHE_CONTROL, EXPORT_CONTENT_TYPE, INDEX_CACHE_CONT
 import { manifestBlobName, type Manifest, type PublishedFile, type RangeRecord } from '../../publisher/manifest';
 import type { Purger } from '../../publisher/purgers/purger';
 import { LocalSigner } from '../../publisher/signers/local';
+import { SignerSchedule } from '../../publisher/signers/schedule';
 import { publishSite, type SiteFile } from '../../publisher/site';
 import { buildSite } from './build';
 
@@ -41,6 +42,8 @@ export interface PageFixtureOptions {
   fingerprintUrl?: string;
   /** A build to publish (the test and the bench build it once). */
   site?: SiteFile[];
+  /** A key rotation in progress: the newest day's files are signed by the old key (v1) and a new one (v2), the older days' by v1 alone. */
+  rotation?: boolean;
 }
 
 export interface PageFixture {
@@ -104,6 +107,8 @@ export async function startPageFixture(options: PageFixtureOptions = {}): Promis
   const realKeysPerFile = options.realKeysPerFile ?? ((day: number) => (day % 3 === 0 ? 20 : 60));
   const authority = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const signer = new LocalSigner(authority.privateKey, { keyId: region, keyVersion: 'v1' });
+  const next = options.rotation ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : undefined;
+  const nextSigner = next ? new LocalSigner(next.privateKey, { keyId: region, keyVersion: 'v2' }) : undefined;
   const exports = new MemoryBlobWriter('exports');
   const state = new MemoryBlobWriter('publisher-state');
   await exports.ensureContainer({ publicRead: true });
@@ -119,10 +124,11 @@ export async function startPageFixture(options: PageFixtureOptions = {}): Promis
       const start = newestDay - day * DAY + w * windowSeconds;
       const end = start + windowSeconds;
       const keyCount = floor + randomInt(jitter + 1);
-      const built = await buildExport({ region, startTimestamp: start, endTimestamp: end, keys: realisticKeys(keyCount) }, signer);
+      const built = await buildExport({ region, startTimestamp: start, endTimestamp: end, keys: realisticKeys(keyCount) }, day === 0 && nextSigner ? [signer, nextSigner] : signer);
       const name = exportFileName({ region, start, end, n: 1 });
       await exports.create(name, built.zip, { contentType: EXPORT_CONTENT_TYPE, cacheControl: EXPORT_CACHE_CONTROL });
-      const file: PublishedFile = { name, start, end, n: 1, keys: keyCount, revisedKeys: 0, bytes: built.zip.length, sha256: createHash('sha256').update(built.zip).digest('hex'), binSha256: built.binSha256, keyId: region, keyVersion: 'v1' };
+      const signatures = built.signatureInfos.map((info) => ({ keyId: region, keyVersion: info.verificationKeyVersion ?? '' }));
+      const file: PublishedFile = { name, start, end, n: 1, keys: keyCount, revisedKeys: 0, bytes: built.zip.length, sha256: createHash('sha256').update(built.zip).digest('hex'), binSha256: built.binSha256, keyId: region, keyVersion: 'v1', signatures };
       files.push(file);
       const real = Math.min(keyCount, realKeysPerFile(day));
       ranges.push({ start, end, files: [file], realKeys: real, realRevisedKeys: 0, paddingKeys: keyCount - real, publishedAt: end + HOUR, settled: true });
@@ -135,10 +141,19 @@ export async function startPageFixture(options: PageFixtureOptions = {}): Promis
   const manifest: Manifest = { version: 1, region, publishedThrough: newestDay + DAY, ranges, purgePending: false, updatedAt: newestDay + DAY };
   await state.replace(manifestBlobName(region), Buffer.from(JSON.stringify(manifest)), { contentType: 'application/json' }, { ifMatch: null });
 
+  const now = Math.floor(Date.now() / 1000);
   await publishSite(
-    { exports, state, signer, purger: noPurge, logger: silentLogger, settings: { regions: [region], minKeysPerFile: floor, purgeAttempts: 1, purgeBackoffInMs: 0 }, site: { fingerprintUrl: options.fingerprintUrl } },
+    {
+      exports,
+      state,
+      signer: nextSigner ? new SignerSchedule([{ signer, window: { notAfter: now + 28 * DAY } }, { signer: nextSigner, window: { notBefore: now - DAY } }]) : signer,
+      purger: noPurge,
+      logger: silentLogger,
+      settings: { regions: [region], minKeysPerFile: floor, purgeAttempts: 1, purgeBackoffInMs: 0 },
+      site: { fingerprintUrl: options.fingerprintUrl },
+    },
     options.site ?? (await buildSite()),
-    authority.publicKey,
+    next ? [authority.publicKey, next.publicKey] : authority.publicKey,
   );
 
   const originRequests: string[] = [];

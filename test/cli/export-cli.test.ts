@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TEKSignatureList } from '../../proto/schema';
+import { readExportZip, writeExportZip } from '../../proto/zip';
 import { runKeyfront, STACK_TRACE } from '../support/cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'keyfront-cli-'));
@@ -99,6 +100,62 @@ describe('keyfront export build | inspect | verify', () => {
   });
 });
 
+describe('a file of a key rotation: built with two keys, verified with each', () => {
+  const zip = at('rotation.zip');
+  const rotationArgs = ['export', 'build', '--keys', at('keys.json'), '--private-key', at('signing-private.pem'), '--private-key', at('next-private.pem'), '--region', '440', '--key-id', '440', '--key-version', 'v1', '--key-version', 'v2', '--start', windowStart, '--end', windowEnd];
+  const verify = (file: string, key: string, version: string) => runKeyfront(['export', 'verify', file, '--public-key', at(`${key}-public.pem`), '--key-id', '440', '--key-version', version]);
+
+  beforeAll(async () => {
+    expect((await runKeyfront(['keys', 'generate', '--out', dir, '--name', 'next'])).status).toBe(0);
+    const built = await runKeyfront([...rotationArgs, '--out', zip]);
+    expect([built.status, built.stderr]).toEqual([0, '']);
+    expect(JSON.parse(built.stdout)).toMatchObject({ keys: 14, signatures: [{ keyId: '440', keyVersion: 'v1' }, { keyId: '440', keyVersion: 'v2' }] });
+  });
+
+  it('verifies with each key through export verify, and inspect lists both signatures in order', async () => {
+    const [old, next, inspected] = await Promise.all([verify(zip, 'signing', 'v1'), verify(zip, 'next', 'v2'), runKeyfront(['export', 'inspect', zip])]);
+    expect([old.status, JSON.parse(old.stdout)]).toEqual([0, expect.objectContaining({ valid: true, signatureInfo: expect.objectContaining({ verificationKeyVersion: 'v1' }) })]);
+    expect([next.status, JSON.parse(next.stdout)]).toEqual([0, expect.objectContaining({ valid: true, signatureInfo: expect.objectContaining({ verificationKeyVersion: 'v2' }) })]);
+    const report = JSON.parse(inspected.stdout);
+    const v = (version: string) => ({ verificationKeyId: '440', verificationKeyVersion: version, signatureAlgorithm: '1.2.840.10045.4.3.2' });
+    expect(report.signatureInfos).toEqual([v('v1'), v('v2')]);
+    expect(report.signatures).toEqual([expect.objectContaining({ signatureInfo: v('v1'), batchNum: 1, batchSize: 1 }), expect.objectContaining({ signatureInfo: v('v2'), batchNum: 1, batchSize: 1 })]);
+  });
+
+  it('verifies with each key through an independent verifier: Python unzips, openssl checks each signature', () => {
+    const unzipped = at('rotation-unzipped');
+    execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', zip, unzipped]);
+    const list = TEKSignatureList.decode(readFileSync(path.join(unzipped, 'export.sig'))) as unknown as { signatures: Array<{ signature: Uint8Array }> };
+    expect(list.signatures).toHaveLength(2);
+    for (const [i, key] of ['signing', 'next'].entries()) {
+      writeFileSync(path.join(unzipped, `sig${i}.der`), list.signatures[i].signature);
+      const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', at(`${key}-public.pem`), '-signature', `sig${i}.der`, 'export.bin'], { cwd: unzipped }).toString();
+      expect(out.trim()).toBe('Verified OK');
+    }
+  });
+
+  it('a file whose second signature is corrupt fails with that key (exit 1) and passes with the first', async () => {
+    const { bin, sig } = await readExportZip(readFileSync(zip));
+    const list = TEKSignatureList.decode(sig) as unknown as { signatures: Array<{ signature: Uint8Array }> };
+    list.signatures[1].signature = Buffer.from(list.signatures[1].signature).map((byte, i) => (i === 10 ? byte ^ 0x01 : byte));
+    const corrupt = at('rotation-corrupt.zip');
+    writeFileSync(corrupt, await writeExportZip(bin, Buffer.from(TEKSignatureList.encode(list).finish())));
+    const [next, old] = await Promise.all([verify(corrupt, 'next', 'v2'), verify(corrupt, 'signing', 'v1')]);
+    expect([next.status, JSON.parse(next.stdout)]).toEqual([1, expect.objectContaining({ valid: false, code: 'signature_invalid' })]);
+    expect(next.stderr).toContain('does not verify (signature_invalid)');
+    expect([old.status, JSON.parse(old.stdout)]).toEqual([0, expect.objectContaining({ valid: true })]);
+  });
+
+  it('build exits 2, writing nothing, when the key ids or versions do not pair with the keys', async () => {
+    const out = at('never-rotation.zip');
+    const withVersions = (...versions: string[]) => [...rotationArgs.slice(0, rotationArgs.indexOf('--key-version')), ...versions.flatMap((v) => ['--key-version', v]), '--start', windowStart, '--end', windowEnd, '--out', out];
+    const [counts, twice] = await Promise.all([runKeyfront(withVersions('v1', 'v2', 'v3')), runKeyfront(withVersions('v1', 'v1'))]);
+    expect([counts.status, counts.stderr]).toEqual([2, 'keyfront: --key-version is given 3 times for 2 --private-key: give it once, or once per key in the same order\n']);
+    expect([twice.status, twice.stderr]).toEqual([2, expect.stringContaining('the key id and version 440/v1 are given to two keys')]);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('bad input', () => {
   it.each([
     ['a key of 15 bytes', [{ ...keysJson[0], key: Buffer.alloc(15).toString('base64') }], 'key 0 is invalid (key_data_invalid)'],
@@ -182,7 +239,7 @@ describe('bad input', () => {
 });
 
 describe('help', () => {
-  it.each([[[]], [['export']], [['export', 'build']], [['export', 'inspect']], [['export', 'verify']], [['keys']], [['keys', 'generate']]])('keyfront %j --help exits 0 with usage', async (words) => {
+  it.each([[[]], [['export']], [['export', 'build']], [['export', 'inspect']], [['export', 'verify']], [['keys']], [['keys', 'generate']], [['keys', 'rotate']], [['keys', 'retire']]])('keyfront %j --help exits 0 with usage', async (words) => {
     const run = await runKeyfront([...words, '--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyfront/);

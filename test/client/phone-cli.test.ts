@@ -89,6 +89,18 @@ describe('keyfront phone', () => {
       expect(run.stdout).toContain(`fetched and verified ${good}: 20 keys, 0 revised, signed by 440/v1`);
     });
 
+    it('takes several keys during a rotation: a file passes when one of them verifies it; ids and versions pair with the keys', async () => {
+      const other = path.join(dir, 'other-public.pem');
+      await writeFile(other, testAuthority('440', 'v2').publicPem);
+      const [both, unpaired] = await Promise.all([
+        runKeyfront(['phone', 'sync', '--base', edge.url, '--public-key', other, '--public-key', publicKeyFile, '--key-id', '440', '--key-version', 'v2', '--key-version', 'v1']),
+        runKeyfront(['phone', 'sync', '--base', edge.url, '--public-key', other, '--public-key', publicKeyFile, '--key-version', 'v2', '--key-version', 'v1', '--key-version', 'v3']),
+      ]);
+      expect([both.status, both.stderr]).toEqual([0, '']);
+      expect(both.stdout).toContain(`fetched and verified ${good}: 20 keys, 0 revised, signed by 440/v1`);
+      expect([unpaired.status, unpaired.stderr]).toEqual([2, 'keyfront: --key-version is given 3 times for 2 --public-key: give it once, or once per key in the same order\n']);
+    });
+
     it('exits 1 on a file that does not verify, and saves the state with the file pending', async () => {
       const state = path.join(dir, 'state-441.json');
       await writeFile(state, '{"version":1,"region":"441","index":{"etag":"\\"old\\""},"files":[]}\n');

@@ -9,7 +9,7 @@ import { EXPORT_HEADER } from '../../proto/export-bin';
 import { TEKSignatureList, TemporaryExposureKeyExport } from '../../proto/schema';
 import { realisticKeys } from '../../proto/test-keys';
 import * as yazl from 'yazl';
-import { writeExportZip } from '../../proto/zip';
+import { readExportZip, writeExportZip } from '../../proto/zip';
 import { LocalSigner } from '../../publisher/signers/local';
 
 export const REGION = '440';
@@ -41,6 +41,20 @@ export async function realExport(authority: TestAuthority, start = WINDOW_START,
   const keys = realisticKeys(options.keys ?? 20, { today: Math.floor(start / 86400) * 144 });
   const built = await buildExport({ region: options.region ?? REGION, startTimestamp: start, endTimestamp: start + 3600, keys }, authority.signer);
   return built.zip;
+}
+
+/**
+ * A real export file signed by every authority in order (a key rotation's overlap); with
+ * `corruptSignature`, that signature is replaced by a valid signature of other bytes.
+ */
+export async function rotationExport(authorities: readonly TestAuthority[], start = WINDOW_START, options: { corruptSignature?: number; keys?: number } = {}): Promise<Buffer> {
+  const keys = realisticKeys(options.keys ?? 20, { today: Math.floor(start / 86400) * 144 });
+  const built = await buildExport({ region: REGION, startTimestamp: start, endTimestamp: start + 3600, keys }, authorities.map((authority) => authority.signer));
+  if (options.corruptSignature === undefined) return built.zip;
+  const { bin, sig } = await readExportZip(built.zip);
+  const list = TEKSignatureList.decode(sig) as unknown as { signatures: Array<Record<string, unknown>> };
+  list.signatures[options.corruptSignature].signature = await authorities[options.corruptSignature].signer.sign(Buffer.from('other bytes'));
+  return writeExportZip(bin, Buffer.from(TEKSignatureList.encode(list).finish()));
 }
 
 /** A key record as written to export.bin, with raw values (a report type of 6 is written as 6). */

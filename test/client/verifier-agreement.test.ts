@@ -12,12 +12,14 @@ import { ClientError, verifyExportFile } from '../../client';
 import { verifyExport } from '../../proto/codec';
 import { MAX_EXPORT_FILE_BYTES } from '../../proto/tek';
 import { MAX_EXPORT_BIN_BYTES, readExportZip, writeExportZip } from '../../proto/zip';
-import { craftedExport, goodKeys, realExport, testAuthority, WINDOW_START, yazlZip, type TestAuthority } from './signed-exports';
+import { craftedExport, goodKeys, realExport, rotationExport, testAuthority, WINDOW_START, yazlZip, type TestAuthority } from './signed-exports';
+
+type Expected = { keyId?: string; keyVersion?: string };
 
 /** What a verifier says of a file: `valid`, or the code of the first rule broken. */
-async function phoneVerdict(zip: Uint8Array, publicKey: string): Promise<string> {
+async function phoneVerdict(zip: Uint8Array, publicKey: string, expected: Expected = {}): Promise<string> {
   try {
-    await verifyExportFile(zip, { publicKey });
+    await verifyExportFile(zip, { publicKey, ...expected });
     return 'valid';
   } catch (error) {
     if (error instanceof ClientError) return error.code;
@@ -25,8 +27,8 @@ async function phoneVerdict(zip: Uint8Array, publicKey: string): Promise<string>
   }
 }
 
-async function cliVerdict(zip: Buffer, publicKey: string): Promise<string> {
-  const result = await verifyExport(zip, publicKey);
+async function cliVerdict(zip: Buffer, publicKey: string, expected: Expected = {}): Promise<string> {
+  const result = await verifyExport(zip, publicKey, expected);
   return result.valid ? 'valid' : result.code;
 }
 
@@ -150,4 +152,34 @@ describe('export verify and the phone apply one rule set', () => {
       expect(await phoneVerdict(zip, pem)).toBe(cli);
     });
   }
+});
+
+describe('files of a key rotation (one signature per key) get one verdict from both', () => {
+  const old = testAuthority('440', 'v1');
+  const next = testAuthority('440', 'v2');
+  const v1 = { keyId: '440', keyVersion: 'v1' };
+  const v2 = { keyId: '440', keyVersion: 'v2' };
+
+  it.each([
+    ['signed by both: the old key', 'both', old, v1, 'valid'],
+    ['signed by both: the new key', 'both', next, v2, 'valid'],
+    ['signed by both: the new key, without id and version', 'both', next, {}, 'valid'],
+    ['signed by both: the old key named as the new one', 'both', old, v2, 'signature_invalid'],
+    ['second signature corrupt: the old key', 'corrupt', old, v1, 'valid'],
+    ['second signature corrupt: the new key', 'corrupt', next, v2, 'signature_invalid'],
+    ['signed by the old key only: the new key', 'old', next, v2, 'signature_invalid'],
+  ] as const)('%s: %s', async (_name, kind, authority, expected, verdict) => {
+    const file = kind === 'old' ? await realExport(old) : await rotationExport([old, next], WINDOW_START, kind === 'corrupt' ? { corruptSignature: 1 } : {});
+    const [cli, phone] = [await cliVerdict(file, authority.publicPem, expected), await phoneVerdict(file, authority.publicPem, expected)];
+    expect({ cli, phone }).toEqual({ cli: verdict, phone: verdict });
+  });
+
+  it('a phone that accepts both keys verifies files of either, and says which keys signed each', async () => {
+    const accepted = [{ publicKey: old.publicPem, ...v1 }, { publicKey: next.publicPem, ...v2 }];
+    const info = (version: string) => ({ verificationKeyId: '440', verificationKeyVersion: version, signatureAlgorithm: '1.2.840.10045.4.3.2' });
+    expect((await verifyExportFile(await rotationExport([old, next]), accepted)).signedBy).toEqual([info('v1'), info('v2')]);
+    expect((await verifyExportFile(await realExport(old), accepted)).signedBy).toEqual([info('v1')]);
+    expect((await verifyExportFile(await rotationExport([old, next], WINDOW_START, { corruptSignature: 1 }), accepted)).signedBy).toEqual([info('v1')]);
+    expect((await verifyExportFile(await realExport(next), accepted)).signedBy).toEqual([info('v2')]);
+  });
 });

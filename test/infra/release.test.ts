@@ -8,13 +8,13 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ZipFile } from 'yazl';
 import { ROUTES } from '../../api/routes';
 import { deploymentNames, deploymentProfile } from '../../infra/profiles';
-import { APP_FUNCTIONS, packageDigest } from '../../infra/release';
+import { APP_FUNCTIONS } from '../../infra/release';
 import { notReleasedPackageUrl, packagesUrl } from '../../infra/template';
 import { applyCommand, releaseCommand, type DeployCommandDeps } from '../../scripts/commands/deploy';
 import { BROKEN_HEALTH_MARKER, BROKEN_START_MARKER, startArmDeployStandIn, type ArmDeployStandIn } from '../support/arm-deploy-stand-in';
+import { writeStandInPackage } from '../support/stand-in-packages';
 
 jest.setTimeout(60_000);
 
@@ -23,25 +23,8 @@ const dev = deploymentNames(deploymentProfile('dev'));
 let standIn: ArmDeployStandIn;
 let dir: string;
 
-function zipOf(app: 'api' | 'publisher', content: string): Promise<Buffer> {
-  const file = new ZipFile();
-  // Stored, not deflated: the stand-in looks for its markers in the package bytes.
-  file.addBuffer(Buffer.from(content), 'dist/index.js', { mtime: new Date('2020-01-01T00:00:00Z'), compress: false });
-  file.addBuffer(Buffer.from(JSON.stringify({ name: `keyfront-${app}`, main: 'dist/index.js' })), 'package.json', { mtime: new Date('2020-01-01T00:00:00Z') });
-  file.addBuffer(Buffer.from('{"version":"2.0"}'), 'host.json', { mtime: new Date('2020-01-01T00:00:00Z') });
-  file.end();
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    file.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    file.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-async function writePackage(app: 'api' | 'publisher', content: string): Promise<{ file: string; zip: Buffer; digest: string }> {
-  const zip = await zipOf(app, content);
-  const file = path.join(dir, `${app}-${packageDigest(zip).slice(0, 8)}.zip`);
-  await writeFile(file, zip);
-  return { file, zip, digest: packageDigest(zip) };
+function writePackage(app: 'api' | 'publisher', content: string): Promise<{ file: string; zip: Buffer; digest: string }> {
+  return writeStandInPackage(dir, app, content);
 }
 
 function depsFor(out: string[], notes: string[] = []): DeployCommandDeps {

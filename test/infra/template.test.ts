@@ -159,10 +159,12 @@ describe('deploy compile: prod', () => {
       expect(Object.keys(settings).filter((key) => /SIGN|KEY_VAULT|PURGER|BLOB_ACCOUNT/.test(key))).toEqual([]);
     }
     const publisher = settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-publisher'));
-    expect(publisher).toMatchObject({ KEYFRONT_SIGNER: 'key-vault', KEYFRONT_PURGER: 'front-door', KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net', [STAGING_DISABLED_SETTING]: 'false' });
-    expect(publisher.KEYFRONT_KEY_VAULT_KEY_ID).toContain('keyUriWithVersion');
+    expect(publisher).toMatchObject({ KEYFRONT_PURGER: 'front-door', KEYFRONT_BLOB_ACCOUNT_URL: 'https://kfprodexports.blob.core.windows.net', [STAGING_DISABLED_SETTING]: 'false' });
+    // The signers: those of the running publisher (deploy apply passes them back), else the key's version at the first deployment.
+    expect(publisher.KEYFRONT_SIGNERS).toMatch(/^\[if\(empty\(parameters\('signers'\)\), string\(createArray\(createObject\('keyId', parameters\('signatureKeyId'\), 'keyVersion', parameters\('signatureKeyVersion'\), 'keyVaultKeyId', reference\(.*\)\.keyUriWithVersion\)\)\), parameters\('signers'\)\)\]$/);
+    expect(Object.keys(publisher).filter((key) => ['KEYFRONT_SIGNER', 'KEYFRONT_KEY_VAULT_KEY_ID', 'KEYFRONT_SIGNATURE_KEY_ID', 'KEYFRONT_SIGNATURE_KEY_VERSION'].includes(key))).toEqual([]);
     expect(settingsOf(one(prod, 'Microsoft.Web/sites/slots', 'kfprod-publisher/staging'))[STAGING_DISABLED_SETTING]).toBe('true');
-    expect(one(prod, 'Microsoft.Web/sites/config', 'kfprod-publisher/slotConfigNames').properties).toEqual({ appSettingNames: [STAGING_DISABLED_SETTING] });
+    expect(one(prod, 'Microsoft.Web/sites/config', 'kfprod-publisher/slotConfigNames').properties).toEqual({ appSettingNames: [STAGING_DISABLED_SETTING, 'KEYFRONT_SIGNERS'] });
   });
 
   it("each API app and its staging slot are reachable only from the AzureFrontDoor.Backend service tag with this profile's X-Azure-FDID; their scm sites are closed", () => {

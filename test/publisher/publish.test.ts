@@ -240,7 +240,7 @@ describe('files', () => {
       files: names.map((name) => {
         const file = view.files.get(name)!;
         const [start, end] = name.split('/')[2].split('-').map(Number);
-        return { path: name, start, end, keys: file.keys.length, revisedKeys: 0, bytes: file.zip.length, sha256: file.sha256, keyId: '440', keyVersion: 'v1' };
+        return { path: name, start, end, keys: file.keys.length, revisedKeys: 0, bytes: file.zip.length, sha256: file.sha256, keyId: '440', keyVersion: 'v1', signatures: [{ keyId: '440', keyVersion: 'v1' }] };
       }),
     });
     await expectConsistent(view, h.publicKey);

@@ -19,6 +19,7 @@ import { AzureBlobWriter } from '../../publisher/blob/azure-blob-writer';
 import type { PurgeOptions, Purger } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { LocalSigner } from '../../publisher/signers/local';
+import { SignerSchedule } from '../../publisher/signers/schedule';
 import { publishSite, publishSiteOnStart, readSiteBuild, refreshSitePage, signingPublicKey, SitePublishError, SITE_ASSET_CACHE_CONTROL, SITE_INDEX_CACHE_CONTROL, type SiteConfig, type SiteFile } from '../../publisher/site';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { STAND_IN_TOKEN, startKeyVaultStandIn } from '../support/key-vault-stand-in';
@@ -105,17 +106,15 @@ describe('publishing the transparency page', () => {
     const config = JSON.parse((await container.getBlockBlobClient('site/config.json').downloadToBuffer()).toString()) as SiteConfig;
     const spki = publicKey.export({ type: 'spki', format: 'der' });
     const fingerprint = createHash('sha256').update(spki).digest('hex');
-    expect(config).toEqual({
-      regions: ['440', '441'],
-      signingKey: {
-        keyId: '440',
-        keyVersion: 'v7',
-        algorithm: '1.2.840.10045.4.3.2',
-        publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-        publicKeyJwk: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) },
-        fingerprintSha256: fingerprint,
-      },
-    });
+    const signingKey = {
+      keyId: '440',
+      keyVersion: 'v7',
+      algorithm: '1.2.840.10045.4.3.2',
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      publicKeyJwk: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) },
+      fingerprintSha256: fingerprint,
+    };
+    expect(config).toEqual({ regions: ['440', '441'], signingKey, signingKeys: [signingKey] });
     // The JWK and the key file are the same key as the PEM.
     expect(createPublicKey({ key: config.signingKey.publicKeyJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }).equals(spki)).toBe(true);
     expect((await container.getBlockBlobClient('site/signing-key.pem').downloadToBuffer()).toString()).toBe(config.signingKey.publicKeyPem);
@@ -207,7 +206,7 @@ describe('publishing the transparency page', () => {
     const lines: string[] = [];
     const logger = createLogger('publisher', { write: (line) => lines.push(line) });
     const missing = path.join(tmpdir(), 'keyfront-no-such-site-build');
-    const result = await publishSiteOnStart({ ...deps(), logger }, { signer: { kind: 'local', keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7', timeoutInMs: 10_000 } }, () => readSiteBuild(missing));
+    const result = await publishSiteOnStart({ ...deps(), logger }, { signers: [{ keyFile: path.join(missing, 'key.pem'), keyId: '440', keyVersion: 'v7' }], keyVaultTimeoutInMs: 10_000 }, () => readSiteBuild(missing));
     expect(result).toBeUndefined();
     expect(lines.join('\n')).toMatch(/the transparency page was not published/);
     expect(await names()).toEqual([]);
@@ -217,6 +216,25 @@ describe('publishing the transparency page', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
     await expect(publishSite(deps(), build('one'), other)).rejects.toThrow(/does not verify what the signer signs/);
     expect(await names()).toEqual([]);
+  });
+
+  it('during a key rotation names the newest key (its signature ends export.sig), accepts every key, and checks each against its own signer', async () => {
+    const next = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const now = Math.floor(Date.now() / 1000);
+    const rotation = new SignerSchedule([
+      { signer, window: { notAfter: now + 86400 } },
+      { signer: new LocalSigner(next.privateKey, { keyId: '440', keyVersion: 'v8' }), window: { notBefore: now - 1 } },
+    ]);
+    await expect(publishSite({ ...deps(), signer: rotation }, build('one'), [next.publicKey, publicKey])).rejects.toThrow(/does not verify what the signer signs/);
+    await expect(publishSite({ ...deps(), signer: rotation }, build('one'), publicKey)).rejects.toThrow('the page was given 1 public keys for 2 signers');
+    expect(await names()).toEqual([]);
+    await publishSite({ ...deps(), signer: rotation }, build('one'), [publicKey, next.publicKey]);
+    const config = JSON.parse((await container.getBlockBlobClient('site/config.json').downloadToBuffer()).toString()) as SiteConfig;
+    expect([config.signingKey.keyVersion, config.signingKeys.map((key) => key.keyVersion)]).toEqual(['v8', ['v8', 'v7']]);
+    expect((await container.getBlockBlobClient('site/signing-key.pem').downloadToBuffer()).toString()).toBe(next.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const oldFingerprint = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    expect(await page()).toContain(`data-fingerprint="${oldFingerprint}"`);
+    expect(await page()).toContain('<dt>Also accepted</dt>');
   });
 
   it('refuses a key that is not P-256', async () => {
@@ -248,19 +266,19 @@ describe('the built page and the signing key, read by the publisher', () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const keyFile = path.join(dir, 'signing-private.pem');
     await writeFile(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const config = { signer: { kind: 'local' as const, keyFile, keyId: '440', keyVersion: 'v1', timeoutInMs: 10_000 } };
+    const setting = { keyFile, keyId: '440', keyVersion: 'v1' };
     const noCredential = () => {
       throw new Error('no credential for a local key');
     };
-    expect((await signingPublicKey(config, noCredential)).export({ type: 'spki', format: 'pem' })).toBe(pair.publicKey.export({ type: 'spki', format: 'pem' }));
-    await expect(signingPublicKey({ signer: { ...config.signer, keyFile: path.join(dir, 'none.pem') } }, noCredential)).rejects.toThrow(/cannot read the signing key in .*none\.pem/);
+    expect((await signingPublicKey(setting, noCredential)).export({ type: 'spki', format: 'pem' })).toBe(pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    await expect(signingPublicKey({ ...setting, keyFile: path.join(dir, 'none.pem') }, noCredential)).rejects.toThrow(/cannot read the signing key in .*none\.pem/);
   });
 
   it('reads the Key Vault key the signer pins (GET /keys/{name}/{version}, documented REST shape)', async () => {
     const vault = await startKeyVaultStandIn();
     try {
       const credential: TokenCredential = { getToken: async () => ({ token: STAND_IN_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-      const key = await signingPublicKey({ signer: { kind: 'key-vault', keyFile: '', keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1', timeoutInMs: 10_000 } }, () => credential, {
+      const key = await signingPublicKey({ keyVaultKeyId: vault.keyId, keyId: '440', keyVersion: 'v1' }, () => credential, {
         disableChallengeResourceVerification: true,
         tlsOptions: { ca: vault.ca },
         retryOptions: { maxRetries: 0 },

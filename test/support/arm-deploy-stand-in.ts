@@ -12,7 +12,14 @@
  * - Web Apps (2025-05-01): Get (Slot), List / Update Application Settings (Slot), List Functions /
  *   List Instance Functions Slot, Sync Function Triggers (Slot), Swap Slot (202 + Location)
  * - AFD Endpoints - Get (Microsoft.Cdn 2024-02-01)
+ * Key Vault's data plane, per deployed vault (`startKeyVault`): key-vault-stand-in.ts, its keys
+ * seeded from the deployed key resources and its callers authorized by the role assignments of the
+ * world (data actions, e.g. keys/create/action that Key Vault Crypto User lacks); a new key version
+ * becomes the key resource's `keyUriWithVersion` ("the URI to retrieve the current version of the
+ * key", https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/keys).
  * Hosts, reached as `{endpoint}/__host/{hostName}/...`:
+ * - `{account}.blob.core.windows.net` of an account Azurite holds: anonymous reads only, which
+ *   Azurite answers for containers with public access (the exports container) and refuses otherwise;
  * - `{site}[-{slot}].azurewebsites.net` and their `.scm.` hosts: App Service, requests from outside
  *   (the operator's or a runner's address), access restrictions first;
  * - the Front Door endpoint's host: `/api/*` goes to the API origin group's first enabled origin by
@@ -32,8 +39,11 @@ import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
 import type { ArmTemplate } from '../../infra/arm';
 import { startAzurite, type Azurite } from '../../scripts/local-stack/azurite';
 import { armError, makeCertificate, sendJson } from './arm-stand-in';
-import { deleteResourceGroup, newWorld, runDeployment, type AzureWorld, type DeployedResource, type DeploymentProblem } from './arm-deployment';
+import { deleteResourceGroup, newWorld, roleGrants, runDeployment, type AzureWorld, type DeployedResource, type DeploymentProblem } from './arm-deployment';
 import { FRONT_DOOR_SOURCE, OUTSIDE_SOURCE, startAppServiceStandIn, type AppServiceStandIn } from './app-service-stand-in';
+import { resourceGroupResourceId, standInGuid } from './arm-template-eval';
+import { isAuthorized } from './azure-roles';
+import { startKeyVaultStandIn, type KeyVaultStandIn } from './key-vault-stand-in';
 
 export const DEPLOY_API_VERSIONS = { resources: '2025-04-01', web: '2025-05-01', cdn: '2024-02-01', keyVault: '2023-07-01' } as const;
 export { BROKEN_HEALTH_MARKER, BROKEN_START_MARKER } from './app-service-stand-in';
@@ -75,6 +85,16 @@ export interface ArmDeployStandIn {
   violations: string[];
   /** The Front Door ID of a deployed profile. */
   frontDoorId(profileName: string): string;
+  /** The principal (object id) the stand-in's credential signs in as: the operator. */
+  operatorId: string;
+  /** A credential that signs in as another principal (a Function App's identity, another operator). */
+  credentialFor(principalId: string): TokenCredential;
+  /** `az role assignment create`: a built-in role (by GUID) for a principal at a scope (a resource id). */
+  assignRole(resourceGroup: string, principalId: string, roleGuid: string, scope: string): void;
+  /** Starts the data plane of a deployed vault (its keys as deployed); the same one on later calls. */
+  startKeyVault(resourceGroup: string, vaultName: string): Promise<KeyVaultStandIn>;
+  /** A Blob service client of an account Azurite holds, with the account key (to place blobs as the publisher would). */
+  blobService(account: string): BlobServiceClient;
   deleteResourceGroup(name: string): void;
   stop(): Promise<void>;
 }
@@ -110,12 +130,21 @@ export async function startArmDeployStandIn(options: ArmDeployStandInOptions): P
   const accountKeys = Object.fromEntries(options.blobAccounts.map((account) => [account, randomBytes(32).toString('base64')]));
   const azurite: Azurite = await startAzurite({ tls: { certFile: path.join(tlsDir, 'cert.pem'), keyFile: path.join(tlsDir, 'key.pem'), oauth: true }, accounts: accountKeys });
   const agent = new Agent({ ca: cert, keepAlive: true });
+  const blobDispatcher = new UndiciAgent({ connect: { ca: cert } });
   const blobUrl = (account: string) => `https://127.0.0.1:${azurite.port}/${account}`;
   const accountClient = (account: string) => new BlobServiceClient(blobUrl(account), pipelineWith(new StorageSharedKeyCredential(account, accountKeys[account]), agent));
 
   const token = `arm-deploy-stand-in-${randomBytes(12).toString('hex')}`;
   const world = newWorld();
   const operatorId = randomUUID();
+  /** Bearer tokens of Key Vault's data plane: one per principal, as an Entra ID token names its `oid`. */
+  const vaultTokens = new Map<string, string>();
+  const vaultTokenOf = (principalId: string) => {
+    if (!vaultTokens.has(principalId)) vaultTokens.set(principalId, `kv-${randomBytes(12).toString('hex')}`);
+    return vaultTokens.get(principalId)!;
+  };
+  const principalOfVaultToken = (token: string) => [...vaultTokens].find(([, value]) => value === token)?.[0];
+  const vaults = new Map<string, Promise<KeyVaultStandIn>>();
   const appService = startAppServiceStandIn(world, async (account, container, blob) => {
     if (!(account in accountKeys)) return undefined;
     const client = accountClient(account).getContainerClient(container).getBlockBlobClient(blob);
@@ -146,7 +175,8 @@ export async function startArmDeployStandIn(options: ArmDeployStandInOptions): P
     provisioned.push(appService.onProvisioned(rg, resource));
     const [account, , container] = resource.name.split('/');
     if (resource.type.toLowerCase() === 'microsoft.storage/storageaccounts/blobservices/containers' && account in accountKeys) {
-      provisioned.push(accountClient(account).getContainerClient(container).createIfNotExists().then(() => undefined));
+      const access = resource.properties.publicAccess === 'Blob' ? 'blob' : resource.properties.publicAccess === 'Container' ? 'container' : undefined;
+      provisioned.push(accountClient(account).getContainerClient(container).createIfNotExists(access ? { access } : {}).then(() => undefined));
     }
   };
 
@@ -177,6 +207,13 @@ export async function startArmDeployStandIn(options: ArmDeployStandInOptions): P
     const [, hostName, rest] = match;
     requests[requests.length - 1].host = hostName;
     const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+    const blobAccount = /^([a-z0-9]+)\.blob\.core\.windows\.net$/.exec(hostName)?.[1];
+    if (blobAccount && blobAccount in accountKeys) {
+      // An anonymous read, as from anywhere on the internet: Azurite decides by the container's public access.
+      const answer = await undiciFetch(`${blobUrl(blobAccount)}${rest}${url.search}`, { method: req.method ?? 'GET', dispatcher: blobDispatcher });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
+      return void res.end(Buffer.from(await answer.arrayBuffer()));
+    }
     const request = { method: req.method ?? 'GET', path: `${rest}${url.search}`, headers };
     const answer = (await frontDoor(hostName, request)) ?? (await appService.request(hostName, { ...request, source: OUTSIDE_SOURCE }));
     if (typeof answer.body === 'string') {
@@ -360,13 +397,56 @@ export async function startArmDeployStandIn(options: ArmDeployStandInOptions): P
   const dispatcher = new UndiciAgent({ connect: { ca: cert } });
   const standInFetch = ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
 
+  /** ARM takes the stand-in's token (it checks no ARM roles); Azure Storage and Key Vault an Entra ID token of the principal. */
+  function tokenFor(principalId: string, scopes: string | string[]): AccessToken {
+    const scope = [scopes].flat();
+    const value = scope.some((s) => s.startsWith('https://storage.azure.com')) ? storageToken(world.tenantId, principalId) : scope.some((s) => s.startsWith('https://vault.azure.net')) ? vaultTokenOf(principalId) : token;
+    return { token: value, expiresOnTimestamp: Date.now() + 3600_000 };
+  }
+
+  /** The data plane of a deployed vault: its one signing key as deployed, callers checked against the world's role assignments. */
+  async function startVault(resourceGroup: string, vaultName: string): Promise<KeyVaultStandIn> {
+    const keyResource = resourcesOf(resourceGroup).find((r) => r.type.toLowerCase() === 'microsoft.keyvault/vaults/keys' && r.name.split('/')[0].toLowerCase() === vaultName.toLowerCase());
+    if (!keyResource) throw new Error(`no deployed key in vault ${vaultName}`);
+    const keyName = keyResource.name.split('/')[1];
+    const keyIdOf = (name: string) => resourceGroupResourceId(world.subscriptionId, resourceGroup, 'Microsoft.KeyVault/vaults/keys', [vaultName, name]);
+    return startKeyVaultStandIn({
+      keyName,
+      keyVersion: String(keyResource.runtime.keyUriWithVersion).split('/').pop()!,
+      keyType: keyResource.properties.kty === 'EC-HSM' ? 'EC-HSM' : 'EC',
+      authorize: (bearer, action, name) => {
+        const principal = principalOfVaultToken(bearer);
+        return principal === undefined ? undefined : isAuthorized(roleGrants(world, resourceGroup), principal, action, keyIdOf(name), { data: true });
+      },
+      resourceIdOf: keyIdOf,
+      onVersionCreated: (name, version) => {
+        if (name === keyName) keyResource.runtime.keyUriWithVersion = `https://${vaultName}.vault.azure.net/keys/${name}/${version}`;
+      },
+    });
+  }
+
   return {
     endpoint,
     subscriptionId: world.subscriptionId,
     credential: {
       // ARM takes the stand-in's token; Azure Storage an Entra ID token of the operator.
-      getToken: async (scopes): Promise<AccessToken> => ({ token: [scopes].flat().some((s) => s.startsWith('https://storage.azure.com')) ? storageToken(world.tenantId, operatorId) : token, expiresOnTimestamp: Date.now() + 3600_000 }),
+      getToken: async (scopes): Promise<AccessToken> => tokenFor(operatorId, scopes),
     },
+    operatorId,
+    credentialFor: (principalId) => ({ getToken: async (scopes): Promise<AccessToken> => tokenFor(principalId, scopes) }),
+    assignRole: (resourceGroup, principalId, roleGuid, scope) => {
+      const group = world.resourceGroups.get(resourceGroup.toLowerCase());
+      if (!group) throw new Error(`no resource group ${resourceGroup}`);
+      const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${standInGuid(scope, principalId, roleGuid)}`;
+      const roleDefinitionId = `/subscriptions/${world.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
+      group.resources.set(id.toLowerCase(), { id, type: 'Microsoft.Authorization/roleAssignments', name: id.split('/').pop()!, properties: { principalId, roleDefinitionId, principalType: 'User' }, runtime: {} });
+    },
+    startKeyVault: (resourceGroup, vaultName) => {
+      const key = `${resourceGroup}/${vaultName}`.toLowerCase();
+      if (!vaults.has(key)) vaults.set(key, startVault(resourceGroup, vaultName));
+      return vaults.get(key)!;
+    },
+    blobService: accountClient,
     clientOptions: () => ({ endpoint, agent, retryOptions: { maxRetries: 0 } }),
     fetch: standInFetch,
     hostUrl: (hostName) => `${endpoint}/__host/${hostName}`,
@@ -386,6 +466,8 @@ export async function startArmDeployStandIn(options: ArmDeployStandInOptions): P
       for (const [siteKey, site] of appService.sites) if (site.resourceGroup.toLowerCase() === name.toLowerCase()) appService.sites.delete(siteKey);
     },
     stop: async () => {
+      await Promise.all([...vaults.values()].map(async (vault) => (await vault).stop()));
+      await blobDispatcher.close();
       agent.destroy();
       await dispatcher.close();
       server.closeAllConnections();

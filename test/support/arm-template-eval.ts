@@ -163,6 +163,14 @@ const FUNCTIONS: Record<string, (args: unknown[], scope: EvaluationScope) => unk
     if (Array.isArray(value)) return value[0];
     throw new TemplateExpressionError('first() needs an array or a string');
   },
+  // template-functions-array / -object / -string: empty(), createArray(), createObject(), string() (an object or array as compact JSON).
+  empty: ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length === 0 : value !== null && typeof value === 'object' ? Object.keys(value).length === 0 : value === null),
+  createArray: (args) => [...args],
+  createObject: (args) => {
+    if (args.length % 2 !== 0) throw new TemplateExpressionError('createObject() takes key-value pairs');
+    return Object.fromEntries(Array.from({ length: args.length / 2 }, (_, i) => [asString(args[2 * i], 'createObject()'), args[2 * i + 1]]));
+  },
+  string: ([value]) => (typeof value === 'string' ? value : JSON.stringify(value)),
   contains: ([container, item]) => (Array.isArray(container) ? container.includes(item) : typeof container === 'string' ? container.includes(asString(item, 'contains()')) : container !== null && typeof container === 'object' ? Object.keys(container).some((key) => key.toLowerCase() === String(item).toLowerCase()) : false),
 };
 

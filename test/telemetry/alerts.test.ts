@@ -22,6 +22,7 @@ import { createMemoryPublisher } from '../../publisher/memory-publisher';
 import type { Purger } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { publishWithTelemetry, recordingCalls } from '../../publisher/run-telemetry';
+import { scheduleOf } from '../../publisher/signers/schedule';
 import { evaluateLogAlert, type Firing } from '../support/alert-evaluation';
 import { createApiFixture, dailyKeys, type ApiFixture } from '../support/api-fixture';
 import { startIngestionStandIn, type IngestionStandIn } from '../support/ingestion-stand-in';
@@ -85,7 +86,7 @@ async function publisherRuns(runs: number, parts: { exposures?: Exposure[]; sign
   const store = new MemoryExposureStore();
   await store.insert(parts.exposures ?? []);
   const publisher = await createMemoryPublisher({ ...TEST_SETTINGS, regions: REGIONS }, { store, ...(parts.purger ? { purger: parts.purger } : {}) });
-  if (parts.signingFails) publisher.signer.sign = fail('Key Vault');
+  if (parts.signingFails) for (const { signer } of scheduleOf(publisher.signer).entries) signer.sign = fail('Key Vault');
   const deps = recordingCalls(parts.blobsGone ? { ...publisher, exports: unreachable(publisher.exports), state: unreachable(publisher.state) } : publisher, telemetry.metrics);
   for (let run = 0; run < runs; run++) await publishWithTelemetry(() => publishExports(deps), { metrics: telemetry.metrics, logger: silentLogger });
 }

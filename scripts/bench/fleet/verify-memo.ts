@@ -13,7 +13,7 @@
  *   counted (`mismatches`); the benchmark fails when there is one.
  */
 import { hash } from 'node:crypto';
-import { ClientError, verifyExportFile, type ExportVerifier, type VerificationKey } from '../../../client';
+import { ClientError, verifyExportFile, type AcceptedKeys, type ExportVerifier, type VerificationKey } from '../../../client';
 import type { Random } from './random';
 
 export interface VerifyCounters {
@@ -90,7 +90,11 @@ export class VerifyMemo {
   };
 
   /** Keys are compared by identity (a CryptoKey, a JWK object) or value (a PEM), with their id and version. */
-  private keyIdentity(key: VerificationKey): string {
+  private keyIdentity(keys: AcceptedKeys): string {
+    return (Array.isArray(keys) ? (keys as readonly VerificationKey[]) : [keys as VerificationKey]).map((key) => this.oneKeyIdentity(key)).join(',');
+  }
+
+  private oneKeyIdentity(key: VerificationKey): string {
     const publicKey = key.publicKey as unknown;
     let id: string;
     if (typeof publicKey === 'object' && publicKey !== null) {
