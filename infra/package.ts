@@ -83,7 +83,17 @@ function zip(entries: { name: string; data: Buffer | Uint8Array }[]): Promise<Bu
   });
 }
 
-export async function buildAppPackage(app: AppName): Promise<AppPackage> {
+/** Where the publisher package carries the built transparency page: `publisher/site.ts` reads `dist/site/` beside its bundle. */
+export const PACKAGED_SITE_DIR = 'dist/site';
+
+export interface PackageOptions {
+  /** The built transparency page (`buildSite()` of scripts/site/build.ts): required for the publisher, which publishes it at start-up. */
+  site?: readonly { name: string; data: Uint8Array }[];
+}
+
+export async function buildAppPackage(app: AppName, options: PackageOptions = {}): Promise<AppPackage> {
+  if (app === 'publisher' && !options.site?.length) throw new PackageError('the publisher package needs the built transparency page (buildSite()): without it the app cannot publish the page');
+  if (app === 'api' && options.site) throw new PackageError('the api package carries no transparency page');
   const { code, metafile } = await bundle(app);
   const inputs = Object.keys(metafile.inputs).sort();
   if (app === 'api') {
@@ -97,6 +107,7 @@ export async function buildAppPackage(app: AppName): Promise<AppPackage> {
     { name: 'package.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
     { name: 'dist/index.js', data: code },
     ...(await Promise.all(RUNTIME_FILES.filter((file) => inputs.includes(file.readBy)).map(async (file) => ({ name: file.to, data: await readFile(path.join(ROOT, file.from)) })))),
+    ...(options.site ?? []).map((file) => ({ name: `${PACKAGED_SITE_DIR}/${file.name}`, data: file.data })),
   ]);
   return { app, zip: data, inputs };
 }

@@ -59,6 +59,7 @@ const lazy = {
   resources: () => require('@azure/arm-resources') as typeof import('@azure/arm-resources'),
   identity: () => require('@azure/identity') as typeof import('@azure/identity'),
   packager: () => require('../../infra/package') as typeof import('../../infra/package'),
+  site: () => require('../site/build') as typeof import('../site/build'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -123,7 +124,8 @@ export async function packageCommand(flags: { out: string; app?: string }, deps:
       let built: AppPackage;
       const packager = lazy.packager();
       try {
-        built = await packager.buildAppPackage(app);
+        // The publisher publishes the transparency page at start-up from the build it carries.
+        built = await packager.buildAppPackage(app, app === 'publisher' ? { site: await lazy.site().buildSite() } : {});
       } catch (error) {
         if (error instanceof packager.PackageError) throw new CliError(error.message, EXIT.failed);
         throw error;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { checkTemplate } from '../../infra/check';
 import type { ArmTemplate } from '../../infra/arm';
 import { runKeyfront, STACK_TRACE } from '../support/cli';
+import { readZip } from './functions-host-stand-in';
 
 jest.setTimeout(120_000);
 
@@ -55,6 +56,8 @@ describe('keyfront deploy (CLI)', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('packaged api\npackaged publisher\n');
     expect((await readdir(out)).sort()).toEqual(['api.zip', 'publisher.zip']);
+    // The publisher carries the transparency page it publishes at start-up.
+    expect([...(await readZip(await readFile(path.join(out, 'publisher.zip')))).keys()]).toContain('dist/site/index.html');
   });
 
   it('every deploy command has help', async () => {

@@ -4,10 +4,13 @@
  * with the right routes, methods, auth levels and timer schedule; the api zip has no signing code.
  */
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { devApiEnvironment } from '../../scripts/local-stack/dev-material';
 import { createDevMaterial, REGION } from '../support/api-fixture';
 import { ALL_METHODS, ROUTES } from '../../api/routes';
-import { buildAppPackage, type AppPackage } from '../../infra/package';
+import { buildAppPackage, PACKAGED_SITE_DIR, type AppPackage } from '../../infra/package';
+import { checkSiteFiles, type SiteFile } from '../../publisher/site';
+import { buildSite } from '../../scripts/site/build';
 import { FUNCTION_TIMEOUT, TELEMETRY_MODE } from '../../infra/host/host-json';
 import { NODE_VERSION } from '../../infra/template';
 import { nodeBinary } from '../support/node-binary';
@@ -18,6 +21,7 @@ jest.setTimeout(120_000);
 
 let api: AppPackage;
 let publisher: AppPackage;
+let site: SiteFile[];
 
 /** The publisher's settings as the deployment gives them (enough for it to start). */
 const publisherEnv = () => ({
@@ -29,7 +33,8 @@ const publisherEnv = () => ({
 });
 
 beforeAll(async () => {
-  [api, publisher] = await Promise.all([buildAppPackage('api'), buildAppPackage('publisher')]);
+  site = await buildSite();
+  [api, publisher] = await Promise.all([buildAppPackage('api'), buildAppPackage('publisher', { site })]);
 });
 
 describe('deploy package: the zips', () => {
@@ -38,7 +43,8 @@ describe('deploy package: the zips', () => {
     ['publisher', ['dist/export.proto', 'dist/index.js', 'host.json', 'package.json']],
   ] as const)('%s.zip holds exactly host.json, package.json, the bundle its main names and the files it reads', async (app, names) => {
     const entries = await readZip(app === 'api' ? api.zip : publisher.zip);
-    expect([...entries.keys()].sort()).toEqual(names);
+    const sitePage = app === 'publisher' ? site.map((file) => `${PACKAGED_SITE_DIR}/${file.name}`) : [];
+    expect([...entries.keys()].sort()).toEqual([...names, ...sitePage].sort());
     // The Node the apps run (WEBSITE_NODE_DEFAULT_VERSION ~22) is the one the package declares.
     expect(JSON.parse(entries.get('package.json')!.toString())).toMatchObject({ name: `keyfront-${app}`, main: 'dist/index.js', engines: { node: `>=${NODE_VERSION.slice(1)}` } });
     expect(JSON.parse(entries.get('host.json')!.toString())).toMatchObject({ version: '2.0', functionTimeout: FUNCTION_TIMEOUT[app] });
@@ -54,6 +60,17 @@ describe('deploy package: the zips', () => {
     expect(level('Host.Function.Console')).toBe('Information');
     // ASP.NET Core's request lines (with URLs) and "Executing 'Functions.x'" stay out; warnings and errors come in.
     expect([level('Microsoft.AspNetCore.Hosting.Diagnostics'), level(`Function.${app === 'api' ? 'publish' : 'publishExports'}`), level('Host.Startup')]).toEqual(['Warning', 'Warning', 'Warning']);
+  });
+
+  it('publisher.zip carries the built transparency page where the bundle reads it (dist/site beside dist/index.js), and cannot be built without it', async () => {
+    const entries = await readZip(publisher.zip);
+    const packaged = site.map((file) => ({ name: file.name, data: entries.get(`${PACKAGED_SITE_DIR}/${file.name}`)! }));
+    // What publisher/site.ts checks before it publishes the page at start-up.
+    expect(() => checkSiteFiles(packaged)).not.toThrow();
+    for (const file of site) expect(Buffer.from(file.data).equals(entries.get(`${PACKAGED_SITE_DIR}/${file.name}`)!)).toBe(true);
+    expect(path.posix.join(path.posix.dirname(JSON.parse(entries.get('package.json')!.toString()).main), 'site')).toBe(PACKAGED_SITE_DIR);
+    await expect(buildAppPackage('publisher')).rejects.toThrow(/needs the built transparency page/);
+    await expect(buildAppPackage('api', { site })).rejects.toThrow(/no transparency page/);
   });
 
   it('api.zip contains no signer and no Key Vault client; publisher.zip does (the check can see them)', async () => {
