@@ -113,6 +113,7 @@ function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<
     healthAuthorities: { type: 'string', metadata: { description: 'KEYFRONT_HEALTH_AUTHORITIES: JSON array of health authorities and their public JWKs (public data, not a secret).' } },
     signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'The key id phones know the first signing key by (verification_key_id, e.g. the MCC). Used on the first deployment only: later the signers are those of the running publisher (keyfront keys rotate).' } },
     signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'The key version phones know the first signing key by (verification_key_version). Used on the first deployment only, as signatureKeyId.' } },
+    siteFingerprintUrl: { type: 'string', defaultValue: '', metadata: { description: "KEYFRONT_SITE_FINGERPRINT_URL: the https page where the health authority publishes the signing key's fingerprint, linked from the transparency page (empty: the page says it does not know)." } },
     signers: {
       type: 'string',
       defaultValue: '',
@@ -415,6 +416,7 @@ function publisherSettings(names: DeploymentNames, slot: boolean): Setting[] {
     ...commonSettings(names, names.publisherSite, slot),
     { name: STAGING_DISABLED_SETTING, value: slot ? 'true' : 'false' },
     { name: 'KEYFRONT_REGIONS', value: "[parameters('regions')]" },
+    { name: 'KEYFRONT_SITE_FINGERPRINT_URL', value: "[parameters('siteFingerprintUrl')]" },
     { name: 'KEYFRONT_BLOB_ACCOUNT_URL', value: `https://${names.exportsAccount}.blob.core.windows.net` },
     // Both profiles are read-access geo-redundant: new files enter the index once the secondary holds them.
     { name: 'KEYFRONT_BLOB_SECONDARY_URL', value: `https://${names.exportsAccount}-secondary.blob.core.windows.net` },

@@ -255,6 +255,13 @@ describe('deploy compile: prod', () => {
     expect(settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-publisher')).KEYFRONT_PLAY_INTEGRITY_DECRYPTION_KEY).toBeUndefined();
   });
 
+  it("links the health authority's fingerprint page from the transparency page through a parameter (empty by default: the page says it does not know)", () => {
+    expect(prod.parameters.siteFingerprintUrl).toMatchObject({ type: 'string', defaultValue: '' });
+    for (const resource of [one(prod, 'Microsoft.Web/sites', 'kfprod-publisher'), one(prod, 'Microsoft.Web/sites/slots', 'kfprod-publisher/staging')]) {
+      expect(settingsOf(resource).KEYFRONT_SITE_FINGERPRINT_URL).toBe("[parameters('siteFingerprintUrl')]");
+    }
+  });
+
   it('Application Insights is workspace-based with local auth off; Elastic Premium hosts the apps', () => {
     expect(one(prod, 'Microsoft.Insights/components', 'kfprod-insights').properties).toMatchObject({ WorkspaceResourceId: "[resourceId('Microsoft.OperationalInsights/workspaces', 'kfprod-logs')]", DisableLocalAuth: true, DisableIpMasking: false });
     expect(ofType(prod, 'Microsoft.Web/serverfarms').map((plan) => plan.sku)).toEqual([
