@@ -53,6 +53,17 @@ describe('checking files in the page', () => {
     expect(files.map((f) => [f.status, f.verified?.signedBy.map((info) => info.verificationKeyVersion)])).toEqual([['verified', ['v1', 'v2']], ['verified', ['v1']]]);
   });
 
+  it("judges a file's window by the server's time of its answer, as a phone does (a day's tolerance only without it)", async () => {
+    // A window that ends 3 hours after the server answered: a forged or future file to a phone that has the server's time.
+    const ahead = await file(-3);
+    const fetchWith = (date?: Date) => depsFrom({ [`/${ahead.path}`]: () => new Response(ahead.zip, { headers: date ? { date: date.toUTCString() } : {} }) }).fetch;
+    const withDate = [checkOf(ahead.path)];
+    await checkFiles(withDate, await pageKey(), { ...depsFrom({}), fetch: fetchWith(new Date()) }, { cache: 'default' });
+    const withoutDate = [checkOf(ahead.path)];
+    await checkFiles(withoutDate, await pageKey(), { ...depsFrom({}), fetch: fetchWith() }, { cache: 'default' });
+    expect([withDate[0].status, withDate[0].failure?.code, withoutDate[0].status]).toEqual(['failed', 'window_invalid', 'verified']);
+  });
+
   it('verifies good files and fails a missing one, a refused one and one holding another count than listed, each with its code', async () => {
     const [a, b, c] = await Promise.all([file(4), file(3), file(2, 7)]);
     const missing = `v1/440/${hour - 3600}-${hour}-00001.zip`;

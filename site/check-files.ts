@@ -5,7 +5,7 @@
  * caller's: the first check may use what the browser holds, a check the reader asks for again goes
  * to the network (`cache: 'reload'`).
  */
-import { ClientError, parseIndex, verifyExportFile, type ExportPath, type VerifiedExport } from '../client';
+import { ClientError, parseIndex, serverSecondsOf, verifyExportFile, type ExportPath, type VerifiedExport } from '../client';
 import type { PageKey } from './signing-key';
 
 /** Files downloaded and verified at once: the browser's connections per host (HTTP/1.1), few enough for a phone. */
@@ -79,10 +79,14 @@ export async function checkFile(file: FileCheck, keys: PageKey | readonly PageKe
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
     file.size = bytes.length;
+    // As a phone does (client/clock.ts): the server's time of this answer judges the window, held
+    // within a day of the reader's clock, so a computer whose clock is hours off still checks every file.
+    const serverNowSeconds = serverSecondsOf(response.headers);
     const verified = await verifyExportFile(bytes, keys, {
       region: file.entry.region,
       window: { start: file.entry.start, end: file.entry.end },
       ...(deps.nowSeconds ? { nowSeconds: deps.nowSeconds() } : {}),
+      ...(serverNowSeconds === undefined ? {} : { serverNowSeconds }),
     });
     if (file.listedKeys !== undefined && verified.keyCount !== file.listedKeys) {
       file.failure = { code: 'count_mismatch', message: `the file is signed and holds ${verified.keyCount} keys, but this page lists ${file.listedKeys}` };
