@@ -125,8 +125,8 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'keyfront-soak-'));
   const log = (text: string) => process.stderr.write(`[${since().toFixed(0).padStart(5)} s] ${text}\n`);
   log(`starting the stack (each service in its own process; data in ${dataDir})`);
-  // `npm start`'s settings, but a window margin beyond the API's store deadline (5 s): an upload
-  // stored at the end of that deadline must still find its window open (README "Benchmarks").
+  // `npm start`'s settings; the window margin (by default npm start's 15 s) must stay beyond the API's
+  // store deadline (5 s): an upload stored at the end of it must still find its window open.
   const settings = { KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: String(options.windowMarginSeconds) };
   const stack = await startSoakStack({ dataDir, publishIntervalInMs: options.publishSeconds * 1000, startedAt, settings });
   const agents: Agent[] = [];

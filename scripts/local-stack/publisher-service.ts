@@ -35,7 +35,9 @@ export function devPublisherSettings(region: string): Record<string, string> {
   return {
     KEYFRONT_REGIONS: region,
     KEYFRONT_WINDOW_SECONDS: '60',
-    KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: '5',
+    // Longer than any upload request (the API's store deadline is 5 s): a key stored at the end of an
+    // upload must still find its window open, or it would wait for no file.
+    KEYFRONT_WINDOW_SAFETY_MARGIN_SECONDS: '15',
     // A file for every window with keys, padded: an upload shows up within a minute (production holds keys back instead).
     KEYFRONT_PRIVACY_FLOOR: 'pad',
     KEYFRONT_PUBLISH_LEASE_SECONDS: '15',
