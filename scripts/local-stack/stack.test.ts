@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createServer } from 'node:net';
 import { loadLocalStackConfig, type LocalStackConfig } from './config';
-import { freePort, LOOPBACK } from './ports';
+import { freePorts, LOOPBACK } from './ports';
 import type { StartService } from './service';
 import { runLocalStack, StackError } from './stack';
 
@@ -21,7 +21,9 @@ const exists = (file: string) => access(file).then(() => true, () => false);
 /** The stack's settings on ports free a moment ago (the stack checks them before it starts anything). */
 async function configOn(dataDir: string): Promise<LocalStackConfig> {
   const env: Record<string, string> = { KEYFRONT_DATA_DIR: dataDir };
-  for (const name of ['KEYFRONT_API_PORT', 'KEYFRONT_COSMOS_PORT', 'KEYFRONT_BLOB_PORT', 'KEYFRONT_EDGE_PORT', 'KEYFRONT_EDGE_ADMIN_PORT']) env[name] = String(await freePort());
+  const names = ['KEYFRONT_API_PORT', 'KEYFRONT_COSMOS_PORT', 'KEYFRONT_BLOB_PORT', 'KEYFRONT_EDGE_PORT', 'KEYFRONT_EDGE_ADMIN_PORT'];
+  const ports = await freePorts(names.length);
+  names.forEach((name, i) => (env[name] = String(ports[i])));
   return loadLocalStackConfig(env);
 }
 

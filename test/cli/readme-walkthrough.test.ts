@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../scripts/local-stack/ports';
+import { freePorts } from '../../scripts/local-stack/ports';
 import { STACK_TRACE } from '../support/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -159,7 +159,8 @@ describe("README's phone walkthrough", () => {
     expect(commands.filter((_, i) => matched[i].length !== 1)).toEqual([]);
     expect(EXPECTATIONS.filter(([pattern]) => !commands.some((command) => pattern.test(command))).map(([pattern]) => String(pattern))).toEqual([]);
 
-    const ports = { KEYFRONT_API_PORT: await freePort(), KEYFRONT_COSMOS_PORT: await freePort(), KEYFRONT_BLOB_PORT: await freePort(), KEYFRONT_EDGE_PORT: await freePort(), KEYFRONT_EDGE_ADMIN_PORT: await freePort() };
+    const [api, cosmos, blob, edge, edgeAdmin] = await freePorts(5);
+    const ports = { KEYFRONT_API_PORT: api, KEYFRONT_COSMOS_PORT: cosmos, KEYFRONT_BLOB_PORT: blob, KEYFRONT_EDGE_PORT: edge, KEYFRONT_EDGE_ADMIN_PORT: edgeAdmin };
     const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), npm_config_update_notifier: 'false' };
     delete env.KEYFRONT_DATA_DIR;
     delete env.KEYFRONT_LOG_LEVEL;

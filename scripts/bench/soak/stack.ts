@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { STACK_PORTS, type PortName } from '../../local-stack/config';
-import { freePort } from '../../local-stack/ports';
+import { freePorts } from '../../local-stack/ports';
 import { childPidsOf } from './memory';
 import type { ServiceReply, ServiceRequest, ServiceSample } from './service-process';
 
@@ -86,7 +86,9 @@ export interface SoakStackOptions {
 }
 
 export async function startSoakStack(options: SoakStackOptions): Promise<SoakStack> {
-  const ports = Object.fromEntries(await Promise.all((Object.keys(STACK_PORTS) as PortName[]).map(async (name) => [STACK_PORTS[name].env, String(await freePort())]))) as Record<string, string>;
+  const names = Object.keys(STACK_PORTS) as PortName[];
+  const free = await freePorts(names.length);
+  const ports = Object.fromEntries(names.map((name, i) => [STACK_PORTS[name].env, String(free[i])])) as Record<string, string>;
   const env = { ...process.env, ...options.settings, ...ports, KEYFRONT_DATA_DIR: options.dataDir };
   const children: ChildProcess[] = [];
   const services: SoakService[] = [];
