@@ -67,6 +67,12 @@ export async function localStackEnvironment(dataDir: string): Promise<Env> {
   };
 }
 
+/** The local stack's store: its Cosmos emulator (self-signed certificate on loopback), read with the settings' bound and shards. */
+export function localStackStore(config: PublisherConfig): { store: CosmosExposureStore; client: CosmosClient } {
+  const client = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
+  return { client, store: new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs }) };
+}
+
 interface PublishFlags {
   once?: boolean;
   verbose?: boolean;
@@ -136,11 +142,7 @@ async function publish(flags: PublishFlags): Promise<void> {
   } });
   const overrides: PublisherDepsOverrides = { logger };
   let emulatorClient: CosmosClient | undefined;
-  if (!explicit) {
-    // The stack's Cosmos emulator: self-signed certificate on loopback.
-    emulatorClient = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
-    overrides.store = new CosmosExposureStore({ container: emulatorClient.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs });
-  }
+  if (!explicit) ({ store: overrides.store, client: emulatorClient } = localStackStore(config));
   let publisher;
   try {
     publisher = await createPublisher(config, overrides);
