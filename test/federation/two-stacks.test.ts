@@ -158,6 +158,11 @@ it("B's phones get A's keys in B's signed region-440 files, each once, after a S
   expect(killedPaths.filter((file) => restartedPaths.includes(file)).length).toBeLessThanOrEqual(1);
   expect(restartedPaths).toEqual(lines.slice(lines.length - restartedPaths.length));
 
+  // The Cosmos store keeps each imported key's provenance; the key a phone of B uploaded first keeps none.
+  const [imported] = await store.get(B_REGION, [exposureId(B_REGION, Buffer.from(accepted[accepted.length - 1], 'hex'))]);
+  expect(imported.source).toEqual({ peer: 'de', file: expect.stringMatching(/^v1\/DE\/\d+-\d+-\d{5}\.zip$/) });
+  expect((await store.get(B_REGION, [shared.id]))[0].source).toBeUndefined();
+
   // B's publisher publishes the current window (the imported keys' publish time is the import).
   const exports = AzureBlobWriter.fromConnectionString(azurite.connectionString, 'exports');
   const state = AzureBlobWriter.fromConnectionString(azurite.connectionString, 'publisher-state');
