@@ -11,7 +11,7 @@ import { ExportFormatError } from '../../proto/errors';
 import { verifyExportArchive } from '../../proto/export-rules';
 import type { TemporaryExposureKeyFields } from '../../proto/schema';
 import { checkTekAt, INTERVALS_PER_DAY, type Tek } from '../../proto/tek';
-import { FederationError } from './codes';
+import { FederationError, type RefusalCode } from './codes';
 import type { Peer } from './peer';
 
 export interface VerifiedPeerFile {
@@ -46,7 +46,7 @@ export async function verifyPeerFile(zip: Uint8Array, peer: Pick<Peer, 'publicKe
   for (const [i, key] of fields.keys.entries()) {
     const tek = tekOf(key);
     const atEnd = checkTekAt(tek, end, i);
-    if (!atEnd.ok) throw new FederationError(atEnd.code as 'rolling_start_too_old', `key ${i} breaks the rules at the file's end: ${atEnd.message}`, false);
+    if (!atEnd.ok) throw new FederationError(atEnd.code as RefusalCode, `key ${i} breaks the rules at the file's end: ${atEnd.message}`, false);
     const atNow = checkTekAt(tek, now, i);
     if (!atNow.ok && atNow.code === 'rolling_start_in_future') throw new FederationError('rolling_start_in_future', `key ${i} starts after our clock: ${atNow.message}`, false);
     if (!atNow.ok) expired++;

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { CosmosClient } from '@azure/cosmos';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type LogLevel } from '../../platform/log';
-import { ConfigError, loadPublisherConfig, namesExposureStore, type PublisherConfig } from '../../publisher/config';
+import { namesExposureStore } from '../../publisher/config';
 import type { ExposureStore } from '../../exposures/exposure-store';
 import { importFromPeer, type PeerImportReport } from '../../publisher/federation/import-peer';
 import { INDEX_FORMATS, peerProblems, type IndexFormat, type Peer } from '../../publisher/federation/peer';
@@ -18,7 +18,7 @@ import { printJson, printLine } from '../cli-io';
 import { readPublicKeyFile } from '../cli-key-files';
 import { startProgress } from '../cli-progress';
 import { localStackDataDir } from '../local-stack/config';
-import { localStackEnvironment, localStackStore } from './publish';
+import { localStackEnvironment, localStackStore, publisherConfigOf } from './publish';
 
 interface ImportFlags {
   from: string;
@@ -74,13 +74,7 @@ async function importCommand(flags: ImportFlags): Promise<void> {
   const explicit = namesExposureStore(process.env);
   const dataDir = localStackDataDir(process.env);
   const env = explicit ? { ...process.env } : { ...(await localStackEnvironment(dataDir)), ...process.env, KEYFRONT_DATA_DIR: dataDir };
-  let config: PublisherConfig;
-  try {
-    config = loadPublisherConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const config = publisherConfigOf(env);
   if (!config.regions.includes(peer.intoRegion)) throw new CliError(`--into-region ${JSON.stringify(peer.intoRegion)} is not a region this server publishes (${config.regions.join(', ')}; KEYFRONT_REGIONS)`);
 
   const shown: LogLevel = flags.verbose ? 'info' : 'warn';
