@@ -10,7 +10,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type LogLevel } from '../../platform/log';
 import { namesExposureStore } from '../../publisher/config';
 import type { ExposureStore } from '../../exposures/exposure-store';
-import { importFromPeer, type PeerImportReport } from '../../publisher/federation/import-peer';
+import { importFromPeer, type FileOutcome, type PeerImportReport } from '../../publisher/federation/import-peer';
 import { INDEX_FORMATS, peerProblems, type IndexFormat, type Peer } from '../../publisher/federation/peer';
 import { createStateWriter, createStore } from '../../publisher/setup';
 import { CliError, EXIT } from '../cli-error';
@@ -51,7 +51,13 @@ async function peerOf(flags: ImportFlags): Promise<Peer> {
   return peer;
 }
 
-/** One line per file and one for the run, for the operator. */
+/** A file's line, printed as it is handled. */
+function fileLine(file: FileOutcome): string {
+  if (file.status === 'imported') return `imported ${file.path}: ${file.keysNew} new keys`;
+  return `${file.status === 'refused' ? 'refused' : 'put off'} (${file.code}) ${file.path}: ${file.reason}`;
+}
+
+/** The run's line, for the operator. */
 function summaryOf(report: PeerImportReport): string {
   const refused = Object.entries(report.refused).map(([code, count]) => `${count} ${code}`);
   const head = `peer ${report.peer}: ${report.filesImported} file${report.filesImported === 1 ? '' : 's'} imported (${report.keysNew} new keys)${refused.length > 0 ? `, refused: ${refused.join(', ')}` : ''}`;
@@ -93,9 +99,10 @@ async function importCommand(flags: ImportFlags): Promise<void> {
     report = await importFromPeer(peer, { store, state, logger }, {
       peerTimeoutInMs: config.federation.peerTimeoutInMs,
       leaseSeconds: config.leaseSeconds,
-      onFile: (_file, total) => {
+      onFile: (file, total) => {
         progress.setTotal(total);
         progress.tick();
+        if (!flags.json) printLine(fileLine(file));
       },
     });
   } finally {
@@ -104,10 +111,7 @@ async function importCommand(flags: ImportFlags): Promise<void> {
     emulatorClient?.dispose();
   }
   if (flags.json) printJson(report);
-  else {
-    for (const file of report.files) printLine(`${file.status === 'imported' ? 'imported' : file.status === 'refused' ? `refused (${file.code})` : `put off (${file.code})`} ${file.path}${file.status === 'imported' ? `: ${file.keysNew} new keys` : `: ${file.reason}`}`);
-    printLine(summaryOf(report));
-  }
+  else printLine(summaryOf(report));
   if (report.status === 'failed' || report.status === 'busy') throw new CliError(summaryOf(report), EXIT.failed);
 }
 

@@ -119,8 +119,8 @@ interface Run {
 }
 
 /** `keyfront federation import --once` of peer A; SIGKILLed once `killAfterFiles` files were imported, when given. */
-function importOnce(killAfterFiles?: number): Promise<Run> {
-  const args = ['federation', 'import', '--once', '--json', '--verbose', '--peer', 'de', '--from', indexUrl, '--public-key', path.join(dir, 'peer-public.pem'), '--key-id', 'DE', '--key-version', 'v1', '--source-region', A_REGION, '--into-region', B_REGION];
+function importOnce(killAfterFiles?: number, output: '--json' | '--verbose' = '--json'): Promise<Run> {
+  const args = ['federation', 'import', '--once', output, '--verbose', '--peer', 'de', '--from', indexUrl, '--public-key', path.join(dir, 'peer-public.pem'), '--key-id', 'DE', '--key-version', 'v1', '--source-region', A_REGION, '--into-region', B_REGION];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [KEYFRONT_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -157,6 +157,10 @@ it("B's phones get A's keys in B's signed region-440 files, each once, after a S
   expect(new Set([...killedPaths, ...restartedPaths])).toEqual(new Set(lines));
   expect(killedPaths.filter((file) => restartedPaths.includes(file)).length).toBeLessThanOrEqual(1);
   expect(restartedPaths).toEqual(lines.slice(lines.length - restartedPaths.length));
+
+  // Run again: nothing new, said in a line.
+  const again = await importOnce(undefined, '--verbose');
+  expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "peer de: 0 files imported (0 new keys); up to date with the peer's index\n" });
 
   // The Cosmos store keeps each imported key's provenance; the key a phone of B uploaded first keeps none.
   const [imported] = await store.get(B_REGION, [exposureId(B_REGION, Buffer.from(accepted[accepted.length - 1], 'hex'))]);
