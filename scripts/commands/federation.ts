@@ -5,10 +5,9 @@
  * publisher settings; the next publisher run publishes the keys in our own signed files.
  */
 import type { Command } from 'commander';
-import type { CosmosClient } from '@azure/cosmos';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type LogLevel } from '../../platform/log';
-import { namesExposureStore } from '../../publisher/config';
+import { namesExposureStore, type PublisherConfig } from '../../publisher/config';
 import type { ExposureStore } from '../../exposures/exposure-store';
 import { importFromPeer, type FileOutcome, type PeerImportReport } from '../../publisher/federation/import-peer';
 import { INDEX_FORMATS, peerProblems, type IndexFormat, type Peer } from '../../publisher/federation/peer';
@@ -73,6 +72,12 @@ function summaryOf(report: PeerImportReport): string {
   }
 }
 
+/** The local stack's Cosmos emulator as a store, with the client to close. */
+function emulatorStore(config: PublisherConfig): { store: ExposureStore; close(): void } {
+  const { store, client } = localStackStore(config);
+  return { store, close: () => client.dispose() };
+}
+
 async function importCommand(flags: ImportFlags): Promise<void> {
   if (!flags.once) throw new CliError('federation import runs one pass and exits: pass --once (the schedule runs in the publisher app)');
   // Arguments first: a bad one is exit code 2 whether or not a stack runs.
@@ -85,17 +90,16 @@ async function importCommand(flags: ImportFlags): Promise<void> {
 
   const shown: LogLevel = flags.verbose ? 'info' : 'warn';
   const logger = createLogger('federation', { level: shown, write: (line) => process.stderr.write(`${line}\n`) });
-  const credential = () => new DefaultAzureCredential();
-  let store: ExposureStore;
-  let emulatorClient: CosmosClient | undefined;
-  let close = () => undefined as void;
-  if (explicit) ({ store, close } = createStore(config, credential));
-  else ({ store, client: emulatorClient } = localStackStore(config));
+  let azureCredential: DefaultAzureCredential | undefined;
+  const credential = () => (azureCredential ??= new DefaultAzureCredential());
+  const { store, close } = explicit ? createStore(config, credential) : emulatorStore(config);
   const state = createStateWriter(config, credential);
   const progress = startProgress(`files of ${peer.name}`, 0);
   let report: PeerImportReport;
   try {
-    await state.ensureContainer({ publicRead: false });
+    await state.ensureContainer({ publicRead: false }).catch((error: unknown) => {
+      throw new CliError(`cannot reach the state container (Blob storage): ${(error as Error).message}${explicit ? '' : '; is the local stack still running?'}`, EXIT.failed);
+    });
     report = await importFromPeer(peer, { store, state, logger }, {
       peerTimeoutInMs: config.federation.peerTimeoutInMs,
       leaseSeconds: config.leaseSeconds,
@@ -108,7 +112,6 @@ async function importCommand(flags: ImportFlags): Promise<void> {
   } finally {
     progress.stop();
     close();
-    emulatorClient?.dispose();
   }
   if (flags.json) printJson(report);
   else printLine(summaryOf(report));
