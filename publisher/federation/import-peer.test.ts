@@ -133,6 +133,7 @@ it.each([
   ['a path out of the index folder', { body: 'v1/DE/../../etc/passwd\n' }, 'index_invalid'],
   ['a 404', undefined, 'index_missing'],
   ['wrong region in the index', { body: 'v1/FR/1-2-00001.zip\n' }, 'index_invalid'],
+  ['a 503', { status: 503, body: 'busy' }, 'peer_error'],
 ])('an index that cannot be used (%s) imports nothing and records nothing', async (_what, answer, code) => {
   if (answer) peerServer.answers.set('/v1/DE/index.txt', answer);
   expect(await importFromPeer(peer(), deps(), options)).toMatchObject({ status: 'failed', code, files: [] });
@@ -161,4 +162,11 @@ it('lets one importer of a peer run at a time: a second one finds it busy', asyn
   const [a, b] = await Promise.all([importFromPeer(peer(), deps(), options), importFromPeer(peer(), deps(), options)]);
   expect([a.status, b.status].sort()).toEqual(['busy', 'done']);
   expect(store.size).toBe(1);
+});
+
+it('a peer nobody answers for is peer_unreachable, and nothing is recorded', async () => {
+  // Nothing listens on this port of the range the tests use.
+  const gone = peer({ indexUrl: 'http://127.0.0.1:20910/v1/DE/index.txt' });
+  expect(await importFromPeer(gone, deps(), options)).toMatchObject({ status: 'failed', code: 'peer_unreachable', files: [] });
+  expect((await readProgress(state, 'de')).progress.last).toBeUndefined();
 });
