@@ -160,7 +160,7 @@ export const SETTINGS = {
   federationPeers: {
     env: 'KEYFRONT_FEDERATION_PEERS',
     description:
-      'Peers whose published export files are imported (README "Federation"): a JSON array of {name, indexUrl (the peer\'s index.txt), indexFormat (keyfront: v1/{region}/... paths; google: the reference server\'s paths relative to the bucket root), publicKey (P-256 PEM or JWK), keyId, keyVersion, sourceRegion, intoRegion (one of KEYFRONT_REGIONS)}. In Azure, a Key Vault reference to a secret holding this JSON. Unset: no import.',
+      'Peers whose published export files are imported (README "Federation"): a JSON array of {name, indexUrl (the peer\'s index.txt), indexFormat (keyfront: v1/{region}/... paths; google: the reference server\'s paths relative to the bucket root), publicKey (P-256 PEM or JWK), keyId, keyVersion, sourceRegion, intoRegion (one of KEYFRONT_REGIONS)}. In Azure: the deployment\'s federationPeers parameter. Unset: no import.',
   },
   federationSchedule: { env: 'KEYFRONT_FEDERATION_SCHEDULE', default: '0 5-59/15 * * * *', description: 'NCRONTAB schedule of the federation import function (between publisher runs).' },
   peerTimeoutMs: { env: 'KEYFRONT_PEER_TIMEOUT_MS', default: '30000', description: "Bound of one request to a federation peer (its index, one export file of up to 16 MB); past it the file is put off to the next run (peer_timeout)." },
@@ -306,7 +306,7 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
   let peers: Peer[] = [];
   if (v.federationPeersJson !== undefined) {
     const parsed = parsePeersSetting(v.federationPeersJson, regions);
-    // The value may hold keys and URLs the operator keeps private: problems name fields, never repeat it.
+    // Problems name the entry and its field, never repeat the value (a whole JSON of keys).
     read.problems.push(...parsed.problems.map((problem) => `${S.federationPeers.env} ${problem}`));
     peers = parsed.peers ?? [];
   }
