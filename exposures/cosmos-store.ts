@@ -12,7 +12,7 @@ import { setMaxListeners } from 'node:events';
 import type { Container, CosmosClient, FeedResponse, IndexingPolicy, SqlQuerySpec } from '@azure/cosmos';
 import { DependencyTimeoutError, withDeadline, withPageDeadline } from '../platform/deadline';
 import { tekFromJson, tekToJson, type TekJson } from '../proto/tek';
-import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
+import { StoreUnavailableError, type Exposure, type ExposureRevision, type ExposureSource, type ExposureStore, type ListOptions, type StoreOptions } from './exposure-store';
 
 export const DEFAULT_DATABASE_ID = 'keyfront';
 export const DEFAULT_CONTAINER_ID = 'exposures';
@@ -23,7 +23,7 @@ const DEFAULT_PAGE_SIZE = 1000;
 /** Parallel point operations per call: an upload has at most 30 keys per region. */
 const CONCURRENCY = 16;
 /** The document fields a listing returns (no system properties). */
-const FIELDS = 'c.id, c.region, c.key, c.rollingStartNumber, c.rollingPeriod, c.transmissionRisk, c.reportType, c.daysSinceOnsetOfSymptoms, c.uploadedAt, c.publishAt, c.healthAuthorityId, c.traveler, c.revision';
+const FIELDS = 'c.id, c.region, c.key, c.rollingStartNumber, c.rollingPeriod, c.transmissionRisk, c.reportType, c.daysSinceOnsetOfSymptoms, c.uploadedAt, c.publishAt, c.healthAuthorityId, c.traveler, c.revision, c.source';
 
 /**
  * Only what queries filter on is indexed: writes cost fewer RUs and key data never enters an index.
@@ -46,6 +46,7 @@ export interface ExposureDocument extends TekJson {
   traveler?: boolean;
   revision?: ExposureRevision;
   uploadId?: string;
+  source?: ExposureSource;
 }
 
 export interface ExposuresContainerOptions {
@@ -209,6 +210,7 @@ export class CosmosExposureStore implements ExposureStore {
     if (exposure.traveler !== undefined) document.traveler = exposure.traveler;
     if (exposure.revision !== undefined) document.revision = { ...exposure.revision };
     if (exposure.uploadId !== undefined) document.uploadId = exposure.uploadId;
+    if (exposure.source !== undefined) document.source = { ...exposure.source };
     return document;
   }
 
@@ -228,6 +230,7 @@ export class CosmosExposureStore implements ExposureStore {
     if (document.traveler !== undefined) exposure.traveler = document.traveler;
     if (document.revision !== undefined) exposure.revision = { ...document.revision };
     if (document.uploadId !== undefined) exposure.uploadId = document.uploadId;
+    if (document.source !== undefined) exposure.source = { ...document.source };
     return exposure;
   }
 

@@ -36,6 +36,14 @@ export interface Exposure {
   revision?: ExposureRevision;
   /** The `uploadId` of the certificate that first stored the key: only that uploader gets a revision token naming it. */
   uploadId?: string;
+  /** Where an imported key came from (federation): the peer's name and the file's path in its index. Absent: a local upload. */
+  source?: ExposureSource;
+}
+
+/** The provenance of a key imported from a peer server (publisher/federation/). */
+export interface ExposureSource {
+  peer: string;
+  file: string;
 }
 
 export interface StoreOptions {

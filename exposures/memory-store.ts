@@ -5,6 +5,7 @@ import type { Exposure, ExposureStore, ListOptions, StoreOptions } from './expos
 function copy(exposure: Exposure): Exposure {
   const clone: Exposure = { ...exposure, tek: { ...exposure.tek, keyData: new Uint8Array(exposure.tek.keyData) } };
   if (exposure.revision) clone.revision = { ...exposure.revision };
+  if (exposure.source) clone.source = { ...exposure.source };
   return clone;
 }
 

@@ -43,10 +43,10 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     expect(metricAlert.dependsOn).toEqual(expect.arrayContaining([actionGroupId]));
   });
 
-  it('alerts on failing uploads and register calls, stale regions, publishing, purges, store, blob and signing errors, over the workspace, each with its runbook', () => {
+  it('alerts on failing uploads and register calls, stale regions, publishing, purges, store, blob and signing errors, stale or refused federation peers, over the workspace, each with its runbook', () => {
     const rules = new Map(ofType(template, 'Microsoft.Insights/scheduledQueryRules').map((rule) => [rule.name.slice(profile.namePrefix.length + 1), rule]));
     expect([...rules.keys()]).toEqual(logAlerts(thresholds).map((alert) => alert.name));
-    expect([...rules.keys()].sort()).toEqual(['blob-errors', 'publish-lag', 'publisher-silent', 'purge-failures', 'region-stale', 'register-failures', 'signing-failures', 'store-errors', 'upload-failures', 'upload-refusal-spike', 'uploads-all-failing']);
+    expect([...rules.keys()].sort()).toEqual(['blob-errors', 'peer-refusals', 'peer-stale', 'publish-lag', 'publisher-silent', 'purge-failures', 'region-stale', 'register-failures', 'signing-failures', 'store-errors', 'upload-failures', 'upload-refusal-spike', 'uploads-all-failing']);
     const criterion = (rule: string) => props(rules.get(rule)!).criteria.allOf[0];
     for (const rule of rules.values()) {
       expect(rule.kind).toBe('LogAlert');
@@ -70,6 +70,10 @@ describe.each(['prod', 'dev'] as const)('monitoring in the %s template', (name) 
     expect(criterion('upload-refusal-spike').query).toContain(`Uploads >= ${thresholds.minimumUploads}`);
     expect(criterion('store-errors').query).toContain(`Name == '${METRIC.storeDuration.name}'`);
     expect(criterion('signing-failures').query).toContain(`Name == '${METRIC.signingFailures.name}'`);
+    // One alert per peer.
+    expect(criterion('peer-stale')).toMatchObject({ operator: 'GreaterThan', threshold: 0, dimensions: [{ name: 'Peer', operator: 'Include', values: ['*'] }] });
+    expect(props(rules.get('peer-stale')!).windowSize).toBe(thresholds.peerStaleHours === 24 ? 'P1D' : `PT${thresholds.peerStaleHours}H`);
+    expect(criterion('peer-refusals')).toMatchObject({ operator: 'GreaterThan', threshold: thresholds.peerRefusalsPer6Hours, dimensions: [{ name: 'Peer', operator: 'Include', values: ['*'] }] });
   });
 
   it("alerts on the edge's 5xx rate with a metric alert on the Front Door profile", () => {

@@ -50,6 +50,10 @@ export interface AlertThresholds {
   minimumBlobFailures: number;
   /** Signing calls that failed in an hour (a run signs one file at a time; the next run retries). */
   signingFailuresPerHour: number;
+  /** Hours a federation peer may go without an import that handled its whole index (its files are hourly; a 404 is retried each run). */
+  peerStaleHours: number;
+  /** Files of one peer refused in 6 hours (each is never imported): a peer's key or region changed, or its files are tampered with. */
+  peerRefusalsPer6Hours: number;
 }
 
 export const THRESHOLDS: Readonly<Record<MonitoringContext['profile'], AlertThresholds>> = {
@@ -58,11 +62,13 @@ export const THRESHOLDS: Readonly<Record<MonitoringContext['profile'], AlertThre
     publishLagSeconds: 2 * 3600, publisherSilentMinutes: 60, purgeFailuresPerHour: 1, edge5xxPercent: 1, uploadRefusedPercent: 50, minimumUploads: 20,
     uploadFailedPercent: 10, allUploadsFailing: 2, allUploadsFailingMinutes: 30, registerFailedPercent: 10, minimumRegisterFailures: 3,
     missedRegionRuns: 2, storeFailedPercent: 5, minimumStoreFailures: 5, blobFailedPercent: 10, minimumBlobFailures: 3, signingFailuresPerHour: 1,
+    peerStaleHours: 6, peerRefusalsPer6Hours: 0,
   },
   dev: {
     publishLagSeconds: 3 * 3600, publisherSilentMinutes: 120, purgeFailuresPerHour: 2, edge5xxPercent: 5, uploadRefusedPercent: 80, minimumUploads: 10,
     uploadFailedPercent: 25, allUploadsFailing: 3, allUploadsFailingMinutes: 60, registerFailedPercent: 25, minimumRegisterFailures: 5,
     missedRegionRuns: 3, storeFailedPercent: 20, minimumStoreFailures: 10, blobFailedPercent: 25, minimumBlobFailures: 6, signingFailuresPerHour: 3,
+    peerStaleHours: 24, peerRefusalsPer6Hours: 3,
   },
 };
 
@@ -123,6 +129,8 @@ export const WORKBOOK_PANELS: ReadonlyArray<{ title: string; query: string; visu
   { title: 'Region runs by status', visualization: 'timechart', query: `${appMetric(METRIC.publishRuns.name)} | summarize Runs = sum(Sum) by bin(TimeGenerated, 1h), Region = ${property('region')}, Status = ${property('status')}` },
   { title: 'Published files and keys', visualization: 'timechart', query: `AppMetrics | where Name in ('${METRIC.publishFiles.name}', '${METRIC.publishKeys.name}') | summarize Total = sum(Sum) by bin(TimeGenerated, 1h), Name` },
   { title: 'Purges and their failures', visualization: 'timechart', query: `AppMetrics | where Name in ('${METRIC.purgeAttempts.name}', '${METRIC.purgeFailures.name}') | summarize Total = sum(Sum) by bin(TimeGenerated, 1h), Name` },
+  { title: "Federation: hours since each peer's last complete import", visualization: 'table', query: `${appMetric(METRIC.federationSuccessTime.name)} | summarize LastSuccess = max(Max) by Peer = ${property('peer')} | extend HoursSince = round((now() - unixtime_seconds_todatetime(LastSuccess)) / 1h, 1) | order by HoursSince desc` },
+  { title: "Federation: peers' files by result and code", visualization: 'table', query: `${appMetric(METRIC.federationFiles.name)} | summarize Files = sum(Sum) by Peer = ${property('peer')}, Result = ${property('result')}, Code = ${property('code')} | order by Files desc` },
   { title: 'Store (Cosmos DB) latency by operation', visualization: 'table', query: latencyPanel(METRIC.storeDuration.name) },
   { title: 'Blob storage latency by operation', visualization: 'table', query: latencyPanel(METRIC.blobDuration.name) },
   { title: 'Store, blob and signing errors', visualization: 'table', query: `AppMetrics | where Name in ('${METRIC.storeErrors.name}', '${METRIC.blobErrors.name}', '${METRIC.signingFailures.name}') | summarize Errors = sum(Sum) by Name, Operation = ${property('operation')}, Error = ${property('error')}` },
@@ -326,6 +334,32 @@ export function logAlerts(thresholds: AlertThresholds): LogAlert[] {
       threshold: thresholds.signingFailuresPerHour,
       windowSize: 'PT1H',
       evaluationFrequency: 'PT15M',
+    },
+    {
+      name: 'peer-stale',
+      description: `A federation peer's keys stopped arriving: its imports ran in the last ${thresholds.peerStaleHours} h but none handled its whole index. The import's line says why (${APP_LINES} | where Message has '"message":"federation import"'): behind with file_missing (the peer's index names a file it does not serve: ask the peer; it is retried each run), peer_timeout or peer_unreachable (the peer or the way to it; KEYFRONT_PEER_TIMEOUT_MS), html_answer (a login or error page in front of the peer), index_invalid or index_missing (the indexUrl or indexFormat of KEYFRONT_FEDERATION_PEERS), busy for ever (another instance imports it). The workbook's "Federation" panels show each peer's last complete import. README "Federation".`,
+      severity: 2,
+      query: `${appMetric(METRIC.federationRuns.name)} | summarize Runs = sum(Sum), Done = sumif(Sum, ${property('status')} == 'done') by Peer = ${property('peer')} | where Done == 0`,
+      measure: 'Runs',
+      timeAggregation: 'Total',
+      operator: 'GreaterThan',
+      threshold: 0,
+      windowSize: isoMinutes(thresholds.peerStaleHours * 60),
+      evaluationFrequency: 'PT1H',
+      splitBy: 'Peer',
+    },
+    {
+      name: 'peer-refusals',
+      description: `A federation peer's files are refused (never imported): more than ${thresholds.peerRefusalsPer6Hours} in 6 hours. The code says which rule (the workbook's "Federation: peers' files by result and code"): signature_invalid (the peer rotated its key, or the file was changed on the way: confirm the peer's key through a channel it controls before changing publicKey, keyId or keyVersion), wrong_region (sourceRegion), rolling_start_too_old or rolling_start_in_future (the peer's clock or rules), file_too_large. README "Federation".`,
+      severity: 2,
+      query: `${appMetric(METRIC.federationFiles.name)} | where ${property('result')} == 'refused' | summarize Refused = sum(Sum) by Peer = ${property('peer')}`,
+      measure: 'Refused',
+      timeAggregation: 'Total',
+      operator: 'GreaterThan',
+      threshold: thresholds.peerRefusalsPer6Hours,
+      windowSize: 'PT6H',
+      evaluationFrequency: 'PT1H',
+      splitBy: 'Peer',
     },
   ];
 }

@@ -27,6 +27,9 @@ export const STATE_CONTAINER = 'publisher-state';
 /** The publisher's timer function: disabled in the staging slot by a slot-sticky setting. */
 export const PUBLISHER_FUNCTION = 'publishExports';
 export const STAGING_DISABLED_SETTING = `AzureWebJobs.${PUBLISHER_FUNCTION}.Disabled`;
+/** The publisher's federation import (registered only when KEYFRONT_FEDERATION_PEERS names peers): off in the staging slot too. */
+export const IMPORT_FUNCTION = 'importFromPeers';
+export const STAGING_IMPORT_DISABLED_SETTING = `AzureWebJobs.${IMPORT_FUNCTION}.Disabled`;
 
 const LOCATION = "[parameters('location')]";
 const SECONDARY = "[parameters('secondaryLocation')]";
@@ -113,6 +116,7 @@ function parameters(profile: DeploymentProfile, names: DeploymentNames): Record<
     healthAuthorities: { type: 'string', metadata: { description: 'KEYFRONT_HEALTH_AUTHORITIES: JSON array of health authorities and their public JWKs (public data, not a secret).' } },
     signatureKeyId: { type: 'string', defaultValue: '440', metadata: { description: 'The key id phones know the first signing key by (verification_key_id, e.g. the MCC). Used on the first deployment only: later the signers are those of the running publisher (keyfront keys rotate).' } },
     signatureKeyVersion: { type: 'string', defaultValue: 'v1', metadata: { description: 'The key version phones know the first signing key by (verification_key_version). Used on the first deployment only, as signatureKeyId.' } },
+    federationPeers: { type: 'string', defaultValue: '', metadata: { description: 'KEYFRONT_FEDERATION_PEERS: JSON array of the peer servers whose published files the publisher imports, with their public keys (public data, not a secret; empty: no import). README "Federation".' } },
     siteFingerprintUrl: { type: 'string', defaultValue: '', metadata: { description: "KEYFRONT_SITE_FINGERPRINT_URL: the https page where the health authority publishes the signing key's fingerprint, linked from the transparency page (empty: the page says it does not know)." } },
     signers: {
       type: 'string',
@@ -415,7 +419,9 @@ function publisherSettings(names: DeploymentNames, slot: boolean): Setting[] {
   return [
     ...commonSettings(names, names.publisherSite, slot),
     { name: STAGING_DISABLED_SETTING, value: slot ? 'true' : 'false' },
+    { name: STAGING_IMPORT_DISABLED_SETTING, value: slot ? 'true' : 'false' },
     { name: 'KEYFRONT_REGIONS', value: "[parameters('regions')]" },
+    { name: 'KEYFRONT_FEDERATION_PEERS', value: "[parameters('federationPeers')]" },
     { name: 'KEYFRONT_SITE_FINGERPRINT_URL', value: "[parameters('siteFingerprintUrl')]" },
     { name: 'KEYFRONT_BLOB_ACCOUNT_URL', value: `https://${names.exportsAccount}.blob.core.windows.net` },
     // Both profiles are read-access geo-redundant: new files enter the index once the secondary holds them.
@@ -475,7 +481,7 @@ function appResources(profile: DeploymentProfile, names: DeploymentNames): ArmRe
   // The staging slot's timer stays off through swaps: the setting sticks to its slot.
   out.push(
     res('Microsoft.Web/sites/config', `${names.publisherSite}/slotConfigNames`, {
-      properties: { appSettingNames: [STAGING_DISABLED_SETTING, SIGNERS_SETTING] },
+      properties: { appSettingNames: [STAGING_DISABLED_SETTING, STAGING_IMPORT_DISABLED_SETTING, SIGNERS_SETTING] },
       dependsOn: [resourceId('Microsoft.Web/sites', names.publisherSite)],
     }),
   );

@@ -106,6 +106,25 @@ describe('metrics', () => {
     expect(await gauge()).toEqual([[{ region: '440' }, 1_000_000_000]]);
   });
 
+  it("records a peer's import: runs by status, files by result and code, new keys, and its last complete import's time", async () => {
+    const reader = new TestReader();
+    const metrics = createMetrics(new MeterProvider({ readers: [reader] }).getMeter('test'));
+    metrics.peerImport({ peer: 'de', status: 'done', files: [{ status: 'imported' }, { status: 'refused', code: 'wrong_region' }], keysNew: 7 }, 1_000_000_000_000);
+    metrics.peerImport({ peer: 'de', status: 'behind', files: [{ status: 'deferred', code: 'file_missing' }], keysNew: 0 }, 1_000_000_900_000);
+    const recorded = points((await reader.collect()).resourceMetrics);
+    const of = (name: string) => recorded.filter((point) => point.name === name).map((p) => [p.attributes, p.value]);
+    expect(of('keyfront.federation.runs')).toEqual(expect.arrayContaining([[{ peer: 'de', status: 'done' }, 1], [{ peer: 'de', status: 'behind' }, 1]]));
+    expect(of('keyfront.federation.files')).toEqual(
+      expect.arrayContaining([
+        [{ peer: 'de', result: 'imported', code: 'ok' }, 1],
+        [{ peer: 'de', result: 'refused', code: 'wrong_region' }, 1],
+        [{ peer: 'de', result: 'deferred', code: 'file_missing' }, 1],
+      ]),
+    );
+    expect(of('keyfront.federation.keys')).toEqual([[{ peer: 'de' }, 7]]);
+    expect(of('keyfront.federation.success.time')).toEqual([[{ peer: 'de' }, 1_000_000_000]]);
+  });
+
   it('noopMetrics records nothing and costs nothing to call', () => {
     for (const method of Object.values(noopMetrics)) expect((method as () => unknown)()).toBeUndefined();
   });

@@ -29,6 +29,10 @@ export const METRIC = {
   blobDuration: { name: 'keyfront.blob.duration', unit: 's', description: 'Blob storage calls: how long each took, by operation and result (ok, failed).' },
   publishSuccessTime: { name: 'keyfront.publish.success.time', unit: 's', description: "Unix time of a region's last successful run that this instance saw, recorded at each of its runs (a gauge)." },
   signingFailures: { name: 'keyfront.signing.failures', unit: '{call}', description: 'Signing calls (Key Vault in production) that failed, by error name.' },
+  federationRuns: { name: 'keyfront.federation.runs', unit: '{run}', description: 'Imports from a federation peer, by peer and status (done, behind, busy, failed).' },
+  federationFiles: { name: 'keyfront.federation.files', unit: '{file}', description: "A peer's files handled by an import, by peer, result (imported, refused, deferred) and code (ok or the refusal code)." },
+  federationKeys: { name: 'keyfront.federation.keys', unit: '{key}', description: 'Keys an import from a peer stored that were new to the store, by peer.' },
+  federationSuccessTime: { name: 'keyfront.federation.success.time', unit: 's', description: "Unix time of a peer's last import that handled its whole index, as this instance saw it, recorded at each of its imports (a gauge)." },
 } as const;
 
 export type UploadResult = 'stored' | 'chaff' | 'refused' | 'failed';
@@ -46,6 +50,14 @@ export interface RegionRunFigures {
   purged: boolean | null;
   filesDeleted: number;
   keysDeleted: number;
+}
+
+/** What one import from a federation peer adds to the figures (publisher/federation/). */
+export interface PeerImportFigures {
+  peer: string;
+  status: 'done' | 'behind' | 'busy' | 'failed';
+  files: ReadonlyArray<{ status: 'imported' | 'refused' | 'deferred'; code?: string }>;
+  keysNew: number;
 }
 
 export interface Metrics {
@@ -67,6 +79,8 @@ export interface Metrics {
   blobCall(operation: string, seconds: number, errorName?: string): void;
   /** A signing call that failed (the signer's error name). */
   signingFailure(errorName: string): void;
+  /** One import from a federation peer; `endedAtInMs` (default: now) is a `done` import's success time. */
+  peerImport(figures: PeerImportFigures, endedAtInMs?: number): void;
 }
 
 const nothing = (): void => undefined;
@@ -85,6 +99,7 @@ export const noopMetrics: Metrics = {
   storeCall: nothing,
   blobCall: nothing,
   signingFailure: nothing,
+  peerImport: nothing,
 };
 
 /**
@@ -114,6 +129,12 @@ export function createMetrics(meter: Meter): Metrics {
   const blobDuration = histogram(METRIC.blobDuration);
   const publishSuccessTime = meter.createGauge(METRIC.publishSuccessTime.name, { unit: METRIC.publishSuccessTime.unit, description: METRIC.publishSuccessTime.description });
   const signingFailures = counter(METRIC.signingFailures);
+  const federationRuns = counter(METRIC.federationRuns);
+  const federationFiles = counter(METRIC.federationFiles);
+  const federationKeys = counter(METRIC.federationKeys);
+  const federationSuccessTime = meter.createGauge(METRIC.federationSuccessTime.name, { unit: METRIC.federationSuccessTime.unit, description: METRIC.federationSuccessTime.description });
+  /** Each peer's last complete import (Unix s) this instance saw. */
+  const lastPeerSuccess = new Map<string, number>();
   /** Each region's last successful run (Unix s) this instance saw: a region failing since is stale by its age. */
   const lastSuccess = new Map<string, number>();
   const INSERTED: Attributes = { kind: 'inserted' };
@@ -156,5 +177,14 @@ export function createMetrics(meter: Meter): Metrics {
       if (errorName !== undefined) blobErrors.add(1, { operation, error: errorName });
     },
     signingFailure: (errorName) => signingFailures.add(1, { error: errorName }),
+    peerImport: (figures, endedAtInMs = Date.now()) => {
+      const peer: Attributes = { peer: figures.peer };
+      federationRuns.add(1, { peer: figures.peer, status: figures.status });
+      for (const file of figures.files) federationFiles.add(1, { peer: figures.peer, result: file.status, code: file.code ?? 'ok' });
+      federationKeys.add(figures.keysNew, peer);
+      if (figures.status === 'done') lastPeerSuccess.set(figures.peer, Math.round(endedAtInMs / 1000));
+      const succeeded = lastPeerSuccess.get(figures.peer);
+      if (succeeded !== undefined) federationSuccessTime.record(succeeded, peer);
+    },
   };
 }

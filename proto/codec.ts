@@ -7,7 +7,7 @@ import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ExportFormatError } from './errors';
 import { encodeExportBinChunks } from './export-bin';
 import { decodeExportBin, decodeSignatureList } from './export-decode';
-import { namesExpectedKey, verifyExportArchive, type ExpectedKeyInfo } from './export-rules';
+import { namesExpectedKey, verifyExportArchive, type ExpectedKeyInfo, type SignatureCheck } from './export-rules';
 import { TEKSignatureList, type ExportFields, type SignatureInfo, type TEKSignatureFields } from './schema';
 import { loadPublicKey, verifyDerSignature } from './signature';
 import type { Signer, SignOptions } from './signer';
@@ -138,6 +138,16 @@ export async function openExport(zip: Buffer): Promise<OpenedExport> {
   return { export: decodeExportBin(bin), signatures: decodeSignatureList(sig), bin, sig };
 }
 
+/**
+ * The signature check of `export verify` on node:crypto: only a signature naming the expected key
+ * id and version counts, and it must verify with `publicKey` (throws `public_key_invalid` for a key
+ * that is not P-256). Federation verifies a peer's files with the same check.
+ */
+export function nodeSignatureCheck(publicKey: string | Buffer | JsonWebKey | KeyObject, expected: ExpectedKeyInfo = {}): SignatureCheck {
+  const key = loadPublicKey(publicKey);
+  return (data, der, info) => namesExpectedKey(info, expected) && verifyDerSignature(data, der, key);
+}
+
 export type VerifyResult =
   | { valid: true; keyCount: number; revisedKeyCount: number; signatureInfo: SignatureInfo; binSha256: string }
   | { valid: false; code: string; reason: string };
@@ -150,8 +160,7 @@ export type VerifyResult =
  */
 export async function verifyExport(zip: Buffer, publicKey: string | Buffer | JsonWebKey | KeyObject, expected: ExpectedKeyInfo = {}): Promise<VerifyResult> {
   try {
-    const key = loadPublicKey(publicKey);
-    const verified = await verifyExportArchive(zip, (data, der, info) => namesExpectedKey(info, expected) && verifyDerSignature(data, der, key));
+    const verified = await verifyExportArchive(zip, nodeSignatureCheck(publicKey, expected));
     return {
       valid: true,
       keyCount: verified.export.keys.length,

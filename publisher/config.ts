@@ -10,6 +10,7 @@ import { DEFAULT_CONTAINER_ID, DEFAULT_DATABASE_ID, DEFAULT_SHARDS } from '../ex
 import { EMBARGO_SECONDS } from '../proto/embargo';
 import { INTERVAL_SECONDS, INTERVALS_PER_DAY, MAX_KEYS_PER_FILE } from '../proto/tek';
 import { STORE_TIMEOUT_DESCRIPTION } from '../exposures/cosmos-client';
+import { parsePeersSetting, type Peer } from './federation/peer';
 import { parseSignersSetting, SIGNATURE_ID_PATTERN, SIGNERS_SETTING, type SignerSetting } from './signers/signer-settings';
 
 export type PrivacyFloorMode = 'pad' | 'hold';
@@ -77,6 +78,8 @@ export interface PublisherConfig {
   deadlineSeconds: number;
   /** The transparency page: where the health authority publishes its key's fingerprint. */
   site: { fingerprintUrl?: string };
+  /** Other servers whose published files are imported into our regions (publisher/federation/); `peerTimeoutInMs` bounds each request to a peer. */
+  federation: { peers: Peer[]; schedule: string; peerTimeoutInMs: number };
   dataDir: string;
   logLevel: LogLevelSetting;
   telemetry: TelemetrySettings;
@@ -154,6 +157,13 @@ export const SETTINGS = {
     env: 'KEYFRONT_SITE_FINGERPRINT_URL',
     description: "Where the health authority publishes its signing key's fingerprint (https), linked from the transparency page so readers compare it through a channel this server does not control. Unset: the page says it does not know.",
   },
+  federationPeers: {
+    env: 'KEYFRONT_FEDERATION_PEERS',
+    description:
+      'Peers whose published export files are imported (README "Federation"): a JSON array of {name, indexUrl (the peer\'s index.txt), indexFormat (keyfront: v1/{region}/... paths; google: the reference server\'s paths relative to the bucket root), publicKey (P-256 PEM or JWK), keyId, keyVersion, sourceRegion, intoRegion (one of KEYFRONT_REGIONS)}. In Azure: the deployment\'s federationPeers parameter. Unset: no import.',
+  },
+  federationSchedule: { env: 'KEYFRONT_FEDERATION_SCHEDULE', default: '0 5-59/15 * * * *', description: 'NCRONTAB schedule of the federation import function (between publisher runs).' },
+  peerTimeoutMs: { env: 'KEYFRONT_PEER_TIMEOUT_MS', default: '30000', description: "Bound of one request to a federation peer (its index, one export file of up to 16 MB); past it the file is put off to the next run (peer_timeout)." },
   dataDir: { env: 'KEYFRONT_DATA_DIR', default: '.data', description: 'Local data directory (signing key, local stack).' },
   logLevel: { env: 'KEYFRONT_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error.' },
   telemetryConnectionString: { ...TELEMETRY_SETTING, secret: true },
@@ -245,6 +255,9 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
     leaseSeconds: int(S.leaseSeconds, 15, 60),
     deadlineSeconds: int(S.deadlineSeconds, 10, 86400),
     siteFingerprintUrl: read.optional(S.siteFingerprintUrl.env, (n) => read.url(n)),
+    federationPeersJson: read.raw(S.federationPeers.env),
+    federationSchedule: name(S.federationSchedule, /^\S+( \S+){5}$/, 'an NCRONTAB expression of six fields'),
+    peerTimeoutMs: int(S.peerTimeoutMs, 100, 600000),
     dataDir: read.required(S.dataDir.env),
     logLevel: read.oneOf<LogLevelSetting>(S.logLevel.env, ['debug', 'info', 'warn', 'error']),
   };
@@ -290,6 +303,13 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
     const identity = { keyId: v.signatureKeyId, keyVersion: v.signatureKeyVersion };
     signers = [v.signer === 'key-vault' ? { ...identity, keyVaultKeyId: v.keyVaultKeyId } : { ...identity, keyFile: v.signingKeyFile ?? path.join(v.dataDir, 'signing-private.pem') }];
   }
+  let peers: Peer[] = [];
+  if (v.federationPeersJson !== undefined) {
+    const parsed = parsePeersSetting(v.federationPeersJson, regions);
+    // Problems name the entry and its field, never repeat the value (a whole JSON of keys).
+    read.problems.push(...parsed.problems.map((problem) => `${S.federationPeers.env} ${problem}`));
+    peers = parsed.peers ?? [];
+  }
   const telemetry = readTelemetrySettings(read);
   read.throwIfAny();
   return {
@@ -328,6 +348,7 @@ export function loadPublisherConfig(env: Env, options: { now?: Date } = {}): Pub
     leaseSeconds: v.leaseSeconds,
     deadlineSeconds: v.deadlineSeconds,
     site: v.siteFingerprintUrl === undefined ? {} : { fingerprintUrl: v.siteFingerprintUrl },
+    federation: { peers, schedule: v.federationSchedule, peerTimeoutInMs: v.peerTimeoutMs },
     dataDir: v.dataDir,
     logLevel: v.logLevel,
     telemetry,

@@ -1,6 +1,7 @@
 /**
  * Entry of the publisher Function App: telemetry first (platform/telemetry-first.ts), settings
- * validated at start-up, then one timer function, `publishExports`, on KEYFRONT_PUBLISH_SCHEDULE.
+ * validated at start-up, then one timer function, `publishExports`, on KEYFRONT_PUBLISH_SCHEDULE, and,
+ * when KEYFRONT_FEDERATION_PEERS names peers, `importFromPeers` on KEYFRONT_FEDERATION_SCHEDULE.
  * This app has no inbound HTTP and is the only identity allowed to sign with the Key Vault key.
  */
 import '../platform/telemetry-first';
@@ -9,6 +10,7 @@ import { loadPublisherConfig } from './config';
 import { createPublisher, prepareStorage, type PublisherInstance } from './setup';
 import { publishSiteOnStart, readSiteBuild, SITE_BUILD_DIR } from './site';
 import { createPublishExportsHandler } from './timer';
+import { createImportFromPeersHandler } from './federation/import-timer';
 import { recordingCalls } from './run-telemetry';
 import { currentTelemetry } from '../platform/telemetry';
 
@@ -30,3 +32,7 @@ function getPublisher(): Promise<PublisherInstance> {
 }
 
 app.timer('publishExports', { schedule: config.schedule, handler: createPublishExportsHandler(getPublisher, metrics) });
+
+if (config.federation.peers.length > 0) {
+  app.timer('importFromPeers', { schedule: config.federation.schedule, handler: createImportFromPeersHandler(getPublisher, config.federation, metrics) });
+}

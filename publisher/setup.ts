@@ -5,7 +5,6 @@
  * local stack) call this once; callers that already hold a dependency (an emulator store, a test
  * purger) pass it in, bounded as they choose.
  */
-import type { CosmosClient } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createLogger, type Logger } from '../platform/log';
@@ -78,29 +77,42 @@ export function createPurger(config: PublisherConfig, logger: Logger, credential
   }
 }
 
+/** The exposure store of the settings (Cosmos DB), each request bounded by KEYFRONT_STORE_TIMEOUT_MS; `close` releases its client. */
+export function createStore(config: PublisherConfig, credential: () => TokenCredential): { store: CosmosExposureStore; close(): void } {
+  // In Azure the deployment creates the container; the publisher's identity only reads and deletes items.
+  const { timeoutInMs } = config.store;
+  const client = createCosmosClient({
+    endpoint: config.store.cosmosEndpoint,
+    ...(config.store.cosmosKey ? { key: config.store.cosmosKey } : { credential: credential() }),
+    // Half the bound per HTTP request, so a stalled one is retried within it; throttling is waited out within it too.
+    requestTimeoutInMs: Math.ceil(timeoutInMs / 2),
+    maxRetries: 9,
+    maxRetryWaitInSeconds: Math.max(1, Math.floor(timeoutInMs / 1000)),
+  });
+  const store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs });
+  return { store, close: () => client.dispose() };
+}
+
+/** The private state container of the settings (manifests, locks, federation progress). */
+export function createStateWriter(config: PublisherConfig, credential: () => TokenCredential): AzureBlobWriter {
+  return blobWriter(config, config.blob.stateContainer, credential);
+}
+
 export async function createPublisher(config: PublisherConfig, overrides: PublisherDepsOverrides = {}): Promise<PublisherInstance> {
   const logger = overrides.logger ?? createLogger('publisher', { level: config.logLevel });
   let credential = overrides.credential;
   const lazyCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  let client: CosmosClient | undefined;
+  let opened: { close(): void } | undefined;
   let store = overrides.store;
   if (!store) {
-    // In Azure the deployment creates the container; the publisher's identity only reads and deletes items.
-    const { timeoutInMs } = config.store;
-    client = createCosmosClient({
-      endpoint: config.store.cosmosEndpoint,
-      ...(config.store.cosmosKey ? { key: config.store.cosmosKey } : { credential: lazyCredential() }),
-      // Half the bound per HTTP request, so a stalled one is retried within it; throttling is waited out within it too.
-      requestTimeoutInMs: Math.ceil(timeoutInMs / 2),
-      maxRetries: 9,
-      maxRetryWaitInSeconds: Math.max(1, Math.floor(timeoutInMs / 1000)),
-    });
-    store = new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs });
+    const created = createStore(config, lazyCredential);
+    store = created.store;
+    opened = created;
   }
   return {
     store,
     exports: overrides.exports ?? blobWriter(config, config.blob.exportContainer, lazyCredential),
-    state: overrides.state ?? blobWriter(config, config.blob.stateContainer, lazyCredential),
+    state: overrides.state ?? createStateWriter(config, lazyCredential),
     signer: overrides.signer ?? (await createSigners(config, lazyCredential)),
     purger: overrides.purger ?? createPurger(config, logger, lazyCredential),
     logger,
@@ -114,7 +126,7 @@ export async function createPublisher(config: PublisherConfig, overrides: Publis
           },
         }
       : {}),
-    close: () => client?.dispose(),
+    close: () => opened?.close(),
   };
 }
 

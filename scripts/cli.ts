@@ -24,6 +24,7 @@ const GROUPS: Record<string, () => Register> = {
   site: () => (require('./commands/site') as typeof import('./commands/site')).registerSiteCommands,
   settings: () => (require('./commands/settings') as typeof import('./commands/settings')).registerSettingsCommands,
   drill: () => (require('./commands/drill') as typeof import('./commands/drill')).registerDrillCommands,
+  federation: () => (require('./commands/federation') as typeof import('./commands/federation')).registerFederationCommands,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

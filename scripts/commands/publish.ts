@@ -67,6 +67,22 @@ export async function localStackEnvironment(dataDir: string): Promise<Env> {
   };
 }
 
+/** The local stack's store: its Cosmos emulator (self-signed certificate on loopback), read with the settings' bound and shards. */
+export function localStackStore(config: PublisherConfig): { store: CosmosExposureStore; client: CosmosClient } {
+  const client = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
+  return { client, store: new CosmosExposureStore({ container: client.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs }) };
+}
+
+/** The publisher settings of `env`; bad ones are a usage error listing each variable. */
+export function publisherConfigOf(env: Env): PublisherConfig {
+  try {
+    return loadPublisherConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
 interface PublishFlags {
   once?: boolean;
   verbose?: boolean;
@@ -116,13 +132,7 @@ async function publish(flags: PublishFlags): Promise<void> {
   }
   // Settings in the environment win over the stack's, so that one run can differ (e.g. KEYFRONT_MAX_KEYS_PER_FILE).
   const env: Env = explicit ? { ...process.env } : { ...stackEnv, ...process.env, KEYFRONT_DATA_DIR: dataDir };
-  let config: PublisherConfig;
-  try {
-    config = loadPublisherConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const config = publisherConfigOf(env);
   checkRegion(flags.region, config.regions);
 
   // Logs (JSON lines) go to stderr, warnings and errors only unless asked (a user of the walkthrough
@@ -136,11 +146,7 @@ async function publish(flags: PublishFlags): Promise<void> {
   } });
   const overrides: PublisherDepsOverrides = { logger };
   let emulatorClient: CosmosClient | undefined;
-  if (!explicit) {
-    // The stack's Cosmos emulator: self-signed certificate on loopback.
-    emulatorClient = new CosmosClient(cosmosEmulatorClientOptions(config.store.cosmosEndpoint, Math.ceil(config.store.timeoutInMs / 2)));
-    overrides.store = new CosmosExposureStore({ container: emulatorClient.database(config.store.cosmosDatabase).container(config.store.cosmosContainer), shards: config.store.cosmosShards, timeoutInMs: config.store.timeoutInMs });
-  }
+  if (!explicit) ({ store: overrides.store, client: emulatorClient } = localStackStore(config));
   let publisher;
   try {
     publisher = await createPublisher(config, overrides);

@@ -17,6 +17,7 @@ import { LocalEdgePurger } from '../../publisher/purgers/local-edge';
 import { LogOnlyPurger } from '../../publisher/purgers/log-only';
 import type { Purger, PurgeOptions } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
+import { importFromPeers } from '../../publisher/federation/import-timer';
 import { createPublisher, prepareStorage } from '../../publisher/setup';
 import { recordingCalls, publishWithTelemetry } from '../../publisher/run-telemetry';
 import { currentTelemetry } from '../../platform/telemetry';
@@ -104,6 +105,10 @@ export async function startPublisherService(context: StackContext, env: Env = co
     const stopping = new AbortController();
     const loop = (async () => {
       while (!stopping.signal.aborted) {
+        // Peers of KEYFRONT_FEDERATION_PEERS first, so that this tick publishes what they brought.
+        if (config.federation.peers.length > 0) {
+          await importFromPeers(publisher, { ...config.federation, leaseSeconds: config.leaseSeconds }, { metrics, abortSignal: stopping.signal }).catch((error: unknown) => logger.error('federation import failed', { error }));
+        }
         await publishWithTelemetry(() => publishExports(publisher, { abortSignal: stopping.signal }), { metrics, logger }).catch((error: unknown) => logger.error('publisher run failed', { error }));
         await sleep(intervalInMs, undefined, { signal: stopping.signal }).catch(() => undefined);
       }

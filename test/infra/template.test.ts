@@ -5,7 +5,7 @@ import { ROLES } from '../../infra/api-versions';
 import type { ArmResource, ArmTemplate } from '../../infra/arm';
 import { checkTemplate } from '../../infra/check';
 import { deploymentNames, deploymentProfile, DeploymentProfileError } from '../../infra/profiles';
-import { compileDeployment, edgeDeclarationFor, EXPORTS_PROBE_PATH, NODE_VERSION, notReleasedPackageUrl, parametersFile, STAGING_DISABLED_SETTING, SWAP_WARMUP } from '../../infra/template';
+import { compileDeployment, edgeDeclarationFor, EXPORTS_PROBE_PATH, NODE_VERSION, notReleasedPackageUrl, parametersFile, STAGING_DISABLED_SETTING, STAGING_IMPORT_DISABLED_SETTING, SWAP_WARMUP } from '../../infra/template';
 
 const prod = compileDeployment(deploymentProfile('prod'));
 const dev = compileDeployment(deploymentProfile('dev'));
@@ -164,7 +164,7 @@ describe('deploy compile: prod', () => {
     expect(publisher.KEYFRONT_SIGNERS).toMatch(/^\[if\(empty\(parameters\('signers'\)\), string\(createArray\(createObject\('keyId', parameters\('signatureKeyId'\), 'keyVersion', parameters\('signatureKeyVersion'\), 'keyVaultKeyId', reference\(.*\)\.keyUriWithVersion\)\)\), parameters\('signers'\)\)\]$/);
     expect(Object.keys(publisher).filter((key) => ['KEYFRONT_SIGNER', 'KEYFRONT_KEY_VAULT_KEY_ID', 'KEYFRONT_SIGNATURE_KEY_ID', 'KEYFRONT_SIGNATURE_KEY_VERSION'].includes(key))).toEqual([]);
     expect(settingsOf(one(prod, 'Microsoft.Web/sites/slots', 'kfprod-publisher/staging'))[STAGING_DISABLED_SETTING]).toBe('true');
-    expect(one(prod, 'Microsoft.Web/sites/config', 'kfprod-publisher/slotConfigNames').properties).toEqual({ appSettingNames: [STAGING_DISABLED_SETTING, 'KEYFRONT_SIGNERS'] });
+    expect(one(prod, 'Microsoft.Web/sites/config', 'kfprod-publisher/slotConfigNames').properties).toEqual({ appSettingNames: [STAGING_DISABLED_SETTING, STAGING_IMPORT_DISABLED_SETTING, 'KEYFRONT_SIGNERS'] });
   });
 
   it("each API app and its staging slot are reachable only from the AzureFrontDoor.Backend service tag with this profile's X-Azure-FDID; their scm sites are closed", () => {
@@ -260,6 +260,15 @@ describe('deploy compile: prod', () => {
     for (const resource of [one(prod, 'Microsoft.Web/sites', 'kfprod-publisher'), one(prod, 'Microsoft.Web/sites/slots', 'kfprod-publisher/staging')]) {
       expect(settingsOf(resource).KEYFRONT_SITE_FINGERPRINT_URL).toBe("[parameters('siteFingerprintUrl')]");
     }
+  });
+
+  it('gives the publisher its federation peers through a parameter (empty by default: no import), and the staging slot never imports', () => {
+    expect(prod.parameters.federationPeers).toMatchObject({ type: 'string', defaultValue: '' });
+    const production = settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-publisher'));
+    const staging = settingsOf(one(prod, 'Microsoft.Web/sites/slots', 'kfprod-publisher/staging'));
+    expect([production.KEYFRONT_FEDERATION_PEERS, staging.KEYFRONT_FEDERATION_PEERS]).toEqual(["[parameters('federationPeers')]", "[parameters('federationPeers')]"]);
+    expect([production[STAGING_IMPORT_DISABLED_SETTING], staging[STAGING_IMPORT_DISABLED_SETTING]]).toEqual(['false', 'true']);
+    expect(settingsOf(one(prod, 'Microsoft.Web/sites', 'kfprod-api-1')).KEYFRONT_FEDERATION_PEERS).toBeUndefined();
   });
 
   it('Application Insights is workspace-based with local auth off; Elastic Premium hosts the apps', () => {

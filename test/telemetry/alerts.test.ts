@@ -23,7 +23,11 @@ import type { Purger } from '../../publisher/purgers/purger';
 import { publishExports } from '../../publisher/run';
 import { publishWithTelemetry, recordingCalls } from '../../publisher/run-telemetry';
 import { scheduleOf } from '../../publisher/signers/schedule';
+import { importFromPeers } from '../../publisher/federation/import-timer';
+import type { Peer } from '../../publisher/federation/peer';
+import { MemoryBlobWriter } from '../../publisher/blob/memory-blob-writer';
 import { evaluateLogAlert, type Firing } from '../support/alert-evaluation';
+import { peerFile, peerKey, peerKeys, startPeerStandIn, tampered, type PeerStandIn } from '../support/peer-stand-in';
 import { createApiFixture, dailyKeys, type ApiFixture } from '../support/api-fixture';
 import { startIngestionStandIn, type IngestionStandIn } from '../support/ingestion-stand-in';
 import { exposureAt, TEST_SETTINGS } from '../support/publisher-harness';
@@ -32,9 +36,11 @@ import { merged, shifted, workspaceRows, type WorkspaceTables } from '../support
 const HOUR = 3600;
 const REGIONS = ['440', '441'];
 
-type Scenario = 'healthy' | 'storeDown' | 'allUploadsFailing' | 'refusals' | 'registerBroken' | 'signingFails' | 'purgesFail' | 'blobStorageGone' | 'publisherWasDown';
+type Scenario = 'healthy' | 'storeDown' | 'allUploadsFailing' | 'refusals' | 'registerBroken' | 'signingFails' | 'purgesFail' | 'blobStorageGone' | 'publisherWasDown' | 'peerFileMissing' | 'peerTampered';
 
+const PEER_PORT = 20908;
 let standIn: IngestionStandIn;
+let peerServer: PeerStandIn;
 let telemetry: Telemetry;
 const tables = {} as Record<Scenario, WorkspaceTables>;
 const rules = new Map<string, ArmResource>();
@@ -91,8 +97,32 @@ async function publisherRuns(runs: number, parts: { exposures?: Exposure[]; sign
   for (let run = 0; run < runs; run++) await publishWithTelemetry(() => publishExports(deps), { metrics: telemetry.metrics, logger: silentLogger });
 }
 
+/**
+ * Imports from peer `de` (a stand-in on loopback) through the publisher's own scheduled import,
+ * `runs` times: its index names one good file, then `second` (a tampered file, or a file it does not serve).
+ */
+async function peerImports(runs: number, second?: 'missing' | 'tampered'): Promise<void> {
+  const key = peerKey('DE', 'v1');
+  const end = Math.floor(Date.now() / 1000 / HOUR) * HOUR;
+  const good = await peerFile(key, 'DE', end - HOUR, peerKeys(end - HOUR, 2));
+  const names = [`v1/DE/${end - 2 * HOUR}-${end - HOUR}-00001.zip`, `v1/DE/${end - HOUR}-${end}-00001.zip`];
+  peerServer.answers.clear();
+  peerServer.answers.set('/v1/DE/index.txt', { body: (second ? names : names.slice(0, 1)).join('\n') });
+  peerServer.answers.set(`/${names[0]}`, { body: good });
+  if (second === 'tampered') peerServer.answers.set(`/${names[1]}`, { body: await tampered(good) });
+  const peer: Peer = { name: 'de', indexUrl: `${peerServer.url}/v1/DE/index.txt`, indexFormat: 'keyfront', publicKey: key.publicKeyPem, keyId: 'DE', keyVersion: 'v1', sourceRegion: 'DE', intoRegion: '440' };
+  const deps = { store: new MemoryExposureStore(), state: new MemoryBlobWriter('publisher-state'), logger: silentLogger };
+  await deps.state.ensureContainer({ publicRead: false });
+  for (let run = 0; run < runs; run++) {
+    // A refused file is never fetched again: each run of the tampered case starts from scratch, as a new peer file would.
+    if (second === 'tampered') await deps.state.delete('federation/de.json');
+    await importFromPeers(deps, { peers: [peer], peerTimeoutInMs: 2000, leaseSeconds: 15 }, { metrics: telemetry.metrics });
+  }
+}
+
 beforeAll(async () => {
   standIn = await startIngestionStandIn();
+  peerServer = await startPeerStandIn(PEER_PORT);
   telemetry = startTelemetry({ connectionString: standIn.connectionString }, { ca: standIn.ca, offlineStorage: false });
   for (const resource of compileDeployment(deploymentProfile('prod')).resources) {
     if (resource.type === 'Microsoft.Insights/scheduledQueryRules') rules.set(resource.name.replace(/^[^-]+-/, ''), resource);
@@ -102,6 +132,7 @@ beforeAll(async () => {
     await uploads(fixture, { stored: 20, refused: 4, chaff: 10 });
     await fixture.register();
     await publisherRuns(1, { exposures: keysToPublish() });
+    await peerImports(1);
   });
   await scenario('storeDown', () => uploads(api(), { stored: 16, failed: 6, refused: 5, chaff: 5 }));
   await scenario('allUploadsFailing', () => uploads(api(), { failed: 2, refused: 1 }));
@@ -119,12 +150,15 @@ beforeAll(async () => {
   await scenario('purgesFail', () => publisherRuns(2, { exposures: keysToPublish(), purger: { name: 'refused', purge: fail('Front Door') } }));
   await scenario('blobStorageGone', () => publisherRuns(2, { blobsGone: true }));
   await scenario('publisherWasDown', () => publisherRuns(1, { exposures: keysToPublish(3) }));
+  await scenario('peerFileMissing', () => peerImports(3, 'missing'));
+  await scenario('peerTampered', () => peerImports(2, 'tampered'));
   await telemetry.shutdown();
 }, 120_000);
 
 afterAll(async () => {
   await telemetry?.shutdown();
   await standIn?.stop();
+  await peerServer?.stop();
 });
 
 function firing(alert: string, rows: WorkspaceTables, now = new Date()): Firing[] {
@@ -147,6 +181,9 @@ const CASES: ReadonlyArray<[alert: string, failure: Scenario, fires: Array<Recor
   ['store-errors', 'storeDown', [{ App: expect.any(String) }]],
   ['blob-errors', 'blobStorageGone', [{ App: expect.any(String) }]],
   ['signing-failures', 'signingFails', [{}]],
+  // The peer's index names a file it does not serve: every import stops before it, none completes.
+  ['peer-stale', 'peerFileMissing', [{ Peer: 'de' }]],
+  ['peer-refusals', 'peerTampered', [{ Peer: 'de' }]],
 ];
 
 describe('alerts of the prod template on the telemetry of their failures', () => {
