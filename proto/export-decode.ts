@@ -40,6 +40,15 @@ function types(): WireTypes {
   return wireTypes;
 }
 
+/**
+ * Forgets the types built so far, so that the next decode builds them again and protobufjs
+ * generates their functions anew: the page build records those functions (scripts/site/
+ * protobuf-precompile.ts), also in a process that decoded files before (the publisher).
+ */
+export function rebuildWireTypes(): void {
+  wireTypes = undefined;
+}
+
 function toObject<T>(type: Type, bytes: Uint8Array): T {
   // Absent fields stay absent (no defaults): a file may leave out any field, and each is judged.
   return type.toObject(type.decode(bytes), { longs: Number, arrays: true, defaults: false }) as T;

@@ -65,7 +65,10 @@ describe('hostile reads against the local edge, right after a purge, on cold fil
     expect(answer.status).toBeLessThan(500);
 
     if (hostile.outcome === 'refused') {
-      expect([hostile.target, answer.status >= 400 && answer.status < 500]).toEqual([hostile.target, true]);
+      // Refused by the HTTP layer (`transport`), the answer may be a reset instead of its 4xx: Node 24
+      // resets a client still sending a header past the limit, at times before the 431 arrives.
+      const refusedByTransport = hostile.transport !== undefined && answer.status === 0 && answer.reset;
+      expect([hostile.target, (answer.status >= 400 && answer.status < 500) || refusedByTransport]).toEqual([hostile.target, true]);
       if (!hostile.transport && hostile.method !== 'HEAD') expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ error: expect.any(String), code: expect.stringMatching(/^(edge_refused|bad_request)$/) });
       expect(proxy.requests.length).toBe(before);
     } else {

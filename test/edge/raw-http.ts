@@ -7,9 +7,12 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { connect, type AddressInfo } from 'node:net';
 
 export interface RawResponse {
+  /** 0 when no status line arrived. */
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The server reset the connection (Node 24's HTTP server does so, sometimes before its 431 arrives, to a client still sending a header past the limit). */
+  reset: boolean;
 }
 
 function dechunk(body: Buffer): Buffer {
@@ -38,7 +41,8 @@ export function rawRequest(baseUrl: string, request: { method: string; target: s
     const socket = connect(Number(port), hostname, () => socket.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body ?? Buffer.alloc(0)])));
     socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${request.method} ${request.target}`)));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
+    let reset = false;
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? (reset = true) : reject(error)));
     socket.on('close', () => {
       const all = Buffer.concat(chunks);
       const split = all.indexOf('\r\n\r\n');
@@ -49,7 +53,7 @@ export function rawRequest(baseUrl: string, request: { method: string; target: s
         if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
       const raw = split === -1 ? Buffer.alloc(0) : all.subarray(split + 4);
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0), headers, body: headers['transfer-encoding'] === 'chunked' ? dechunk(raw) : raw });
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0), headers, body: headers['transfer-encoding'] === 'chunked' ? dechunk(raw) : raw, reset });
     });
   });
 }
