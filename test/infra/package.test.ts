@@ -3,7 +3,7 @@
  * Functions host loads it (functions-host-stand-in.ts), each registers only its own functions
  * with the right routes, methods, auth levels and timer schedule; the api zip has no signing code.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { devApiEnvironment } from '../../scripts/local-stack/dev-material';
 import { createDevMaterial, REGION } from '../support/api-fixture';
@@ -130,6 +130,14 @@ describe('deploy package: loaded by the Functions host stand-in', () => {
   it('publisher.zip registers only the timer publishExports on its schedule, with no HTTP function', async () => {
     const load = await loadPackage(publisher.zip, { ...publisherEnv(), KEYFRONT_PUBLISH_SCHEDULE: '0 */10 * * * *' });
     expect(load.functions).toEqual([{ name: 'publishExports', bindings: { [Object.keys(load.functions[0].bindings)[0]]: expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '0 */10 * * * *' }) } }]);
+  });
+
+  it('publisher.zip registers importFromPeers on its own schedule beside publishExports once KEYFRONT_FEDERATION_PEERS names a peer', async () => {
+    const peerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const peers = [{ name: 'de', indexUrl: 'https://peer.example/v1/DE/index.txt', indexFormat: 'keyfront', publicKey: peerKey, keyId: 'DE', keyVersion: 'v1', sourceRegion: 'DE', intoRegion: REGION }];
+    const load = await loadPackage(publisher.zip, { ...publisherEnv(), KEYFRONT_REGIONS: REGION, KEYFRONT_FEDERATION_PEERS: JSON.stringify(peers), KEYFRONT_FEDERATION_SCHEDULE: '0 5-59/15 * * * *' });
+    expect(load.functions.map((f) => f.name)).toEqual(['publishExports', 'importFromPeers']);
+    expect(Object.values(load.functions[1].bindings)).toEqual([expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '0 5-59/15 * * * *' })]);
   });
 
   it('publisher.zip refuses to start without its settings, naming them (the host shows the start-up error)', async () => {
