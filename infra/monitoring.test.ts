@@ -145,6 +145,20 @@ describe('the staleness window, from the publisher schedule', () => {
   });
 });
 
+describe("the workbook's device attestations", () => {
+  const panel = WORKBOOK_PANELS.find((item) => item.title.startsWith('Device attestations'))!;
+  const row = (mode: string, platform: string, code: string, Sum: number): KqlRow => ({ TimeGenerated: new Date(Date.UTC(2026, 10, 30, 12)), Name: METRIC.attestations.name, Sum, Properties: { mode, platform, code } });
+
+  it('counts the checked uploads by mode, platform and code, the most frequent first (what enforce would refuse, before it is on)', () => {
+    const rows = [row('report', 'android', 'ok', 40), row('report', 'android', 'ok', 2), row('report', 'none', 'attestation_required', 7), row('enforce', 'ios', 'attestation_invalid', 1), { ...row('report', 'android', 'ok', 5), Name: METRIC.uploads.name }];
+    expect(runKql(panel.query, { AppMetrics: rows }, new Date(Date.UTC(2026, 10, 30, 13)))).toEqual([
+      { Mode: 'report', Platform: 'android', Code: 'ok', Uploads: 42 },
+      { Mode: 'report', Platform: 'none', Code: 'attestation_required', Uploads: 7 },
+      { Mode: 'enforce', Platform: 'ios', Code: 'attestation_invalid', Uploads: 1 },
+    ]);
+  });
+});
+
 describe("the workbook's edge hit ratio", () => {
   const panel = WORKBOOK_PANELS.find((item) => item.title.startsWith('Edge hit ratio'))!;
   const minute = (at: number, requests: number, originRequests: number, percent4xx: number): KqlRow[] => {
