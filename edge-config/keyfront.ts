@@ -86,16 +86,14 @@ export const NON_CANONICAL_PATH = '^(?:https?://[^/?#]+)?(?:/[^?]*)?(?://|/\\.\\
 /**
  * Request headers Blob storage gives meaning to on a read (Get Blob, Get Blob Properties): the
  * service version and thereby the answer's shape, ranges, leases, customer-provided keys, tag
- * conditions, credentials, conditional and CORS headers. Removed on the way to the storage origin,
- * so every client gets the same representation. (The edge answers If-None-Match and
- * If-Modified-Since itself from its cache; they are harmless to the origin.)
+ * conditions, credentials and CORS headers. Removed on the way to the storage origin, so every
+ * client gets the same representation. Range, If-Range and the conditional headers are not here:
+ * Front Door reserves them (no rule may modify them, edge-config/validate.ts) and its cache handles
+ * them itself (it fetches ranges in chunks of its own); a conditional that fails at the origin is an
+ * error answer, which the routes never cache.
  */
 export const BLOB_REQUEST_HEADERS = [
   'Authorization',
-  'Range',
-  'If-Range',
-  'If-Match',
-  'If-Unmodified-Since',
   'Origin',
   'x-ms-version',
   'x-ms-date',

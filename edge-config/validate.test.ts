@@ -38,6 +38,9 @@ describe('validateEdgeDeclaration', () => {
     ['an Overwrite action without a value', (d) => delete (d.ruleSets[0].rules[0].actions[0] as { value?: string }).value, 'ruleSets[0].rules[0].actions[0].value: must be a one-line string'],
     ['a URL rewrite to a path with a query', (d) => (d.ruleSets[4].rules[0].actions[0] = { type: 'UrlRewrite', sourcePattern: '/', destination: '/site/index.html?comp=list', preserveUnmatchedPath: false }), 'ruleSets[4].rules[0].actions[0].destination: must be a path starting with "/"'],
     ['a URL rewrite source that is not a path', (d) => (d.ruleSets[4].rules[0].actions[0] = { type: 'UrlRewrite', sourcePattern: 'site', destination: '/site/index.html', preserveUnmatchedPath: false }), 'ruleSets[4].rules[0].actions[0].sourcePattern: must be a path prefix starting with "/"'],
+    // Front Door refuses a rule set action on a reserved header (Rule set actions, the note on reserved headers).
+    ['a rule deleting Range, which Front Door reserves', (d) => ((d.ruleSets[2].rules[0].actions[0] as { header: string }).header = 'Range'), 'ruleSets[2].rules[0].actions[0].header: Range is reserved by Front Door: no rule set action may modify it'],
+    ['a rule setting an x-fd header', (d) => ((d.ruleSets[0].rules[0].actions[0] as { header: string }).header = 'X-FD-Anything'), 'ruleSets[0].rules[0].actions[0].header: X-FD-Anything is reserved by Front Door'],
     ['a WAF policy name with a hyphen', (d) => (d.waf.name = 'keyfront-waf'), 'waf.name: must be 1-128 characters of letters and digits'],
     ['two WAF rules with one priority', (d) => (d.waf.customRules[1].priority = d.waf.customRules[0].priority), 'waf.customRules[1].priority: duplicate custom rule priority 5'],
     ['a rate limit below 10 per window', (d) => d.waf.customRules[4].ruleType === 'RateLimitRule' && (d.waf.customRules[4].rateLimitThreshold = 5), 'waf.customRules[4].rateLimitThreshold: must be an integer in 10..1000000, got 5'],

@@ -20,6 +20,24 @@ export class EdgeConfigError extends Error {
 const NAME_WITH_HYPHENS = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const ALPHANUMERIC_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Headers Front Door reserves: no rule set action may modify them, in requests or responses, nor
+ * any header starting with x-ec or x-fd ("Rule set actions", Modify request header, the note on
+ * reserved headers: https://learn.microsoft.com/azure/frontdoor/front-door-rules-engine-actions).
+ */
+export const FRONT_DOOR_RESERVED_HEADERS: readonly string[] = [
+  'Accept-Ranges', 'Host', 'Connection', 'Content-Length', 'Transfer-Encoding', 'TE', 'Last-Modified', 'Keep-Alive', 'Expect', 'Upgrade',
+  'If-Modified-Since', 'If-Unmodified-Since', 'If-None-Match', 'If-Match', 'Range', 'If-Range', 'X-Ms-Via', 'X-Ms-Force-Refresh', 'X-MSEdge-Ref',
+  'Warning', 'Forwarded', 'Via', 'X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host', 'X-Azure-RequestChain', 'X-Azure-FDID', 'X-Azure-RequestChainv2', 'X-Azure-Ref',
+];
+const RESERVED = new Set(FRONT_DOOR_RESERVED_HEADERS.map((name) => name.toLowerCase()));
+
+/** Whether Front Door refuses a rule set action on `header`. */
+export function isReservedHeader(header: string): boolean {
+  const name = header.toLowerCase();
+  return RESERVED.has(name) || name.startsWith('x-ec') || name.startsWith('x-fd');
+}
+
 const HOST_NAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 class Problems {
@@ -189,6 +207,7 @@ export function validateEdgeDeclaration(declaration: EdgeDeclaration, target: Ed
         }
         problems.oneOf(action.headerAction, `${aat}.headerAction`, ['Append', 'Overwrite', 'Delete']);
         problems.check(HEADER_NAME.test(action.header), `${aat}.header`, `must be a header name, got ${JSON.stringify(action.header)}`);
+        problems.check(!isReservedHeader(action.header), `${aat}.header`, `${action.header} is reserved by Front Door: no rule set action may modify it (the edge handles it itself)`);
         if (action.headerAction !== 'Delete') problems.check(typeof action.value === 'string' && !/[\r\n]/.test(action.value), `${aat}.value`, 'must be a one-line string for Append and Overwrite');
       });
     });

@@ -115,9 +115,11 @@ function edgeRequestHeaders(req: IncomingMessage, ref: string, frontDoorId: stri
 
 /**
  * What a cached route's edge answers itself and never passes on: conditional and cache directives
- * (the cache answers them) and the framing of a body it does not forward on a read.
+ * and ranges (the cache answers them; Front Door reserves these headers and fetches ranges in
+ * chunks of its own; this edge answers a range with the whole file, as HTTP allows) and the
+ * framing of a body it does not forward on a read.
  */
-const ANSWERED_BY_CACHE = new Set(['if-none-match', 'if-modified-since', 'cache-control', 'pragma', 'content-length', 'expect']);
+const ANSWERED_BY_CACHE = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'range', 'if-range', 'cache-control', 'pragma', 'content-length', 'expect']);
 
 /**
  * The client's own headers that go on to the origin, as Front Door passes them: no hop-by-hop, no

@@ -18,8 +18,8 @@ import { rawRequest } from './raw-http';
 
 const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
 const ACCOUNT = '/devstoreaccount1';
-/** Headers the edge itself owns or answers (Front Door does the same): not a rule's doing, so not compared. */
-const EDGE_OWNED = /^(host|connection|content-length|x-azure-.*|x-forwarded-.*|x-fd-.*|cache-control|pragma|if-none-match|if-modified-since)$/;
+/** Headers the edge itself owns or answers (Front Door does the same; ranges and conditionals are reserved to its cache): not a rule's doing, so not compared. */
+const EDGE_OWNED = /^(host|connection|content-length|x-azure-.*|x-forwarded-.*|x-fd-.*|cache-control|pragma|if-none-match|if-modified-since|if-match|if-unmodified-since|range|if-range)$/;
 
 const PLAIN_READS: HostileRead[] = Object.keys(CORPUS_FILES).flatMap((path) => [
   { name: `plain: GET ${path}`, method: 'GET', target: path, outcome: 'served' as const },

@@ -17,7 +17,8 @@ import { CORPUS_FILES, HOSTILE_READS, type CorpusPath, type HostileRead } from '
 import { rawRequest, startRecordingProxy, type RecordingProxy } from './raw-http';
 
 const FDID = '6f1c2a4e-0b7d-4c55-9a1e-2d3f4a5b6c7d';
-const BLOB_HEADERS = new Set(BLOB_REQUEST_HEADERS.map((name) => name.toLowerCase()));
+// What the rules delete, and the ranges and conditionals Front Door's cache answers itself: none reaches Blob storage.
+const BLOB_HEADERS = new Set([...BLOB_REQUEST_HEADERS, 'Range', 'If-Range', 'If-Match', 'If-Unmodified-Since'].map((name) => name.toLowerCase()));
 const PATHS = Object.keys(CORPUS_FILES) as CorpusPath[];
 
 /** The corpus file a target aims at, if any (its path without the query). */
