@@ -160,6 +160,13 @@ function deleteRequestHeaders(name: string, headers: readonly string[]): RuleSet
   return { name, rules };
 }
 
+/**
+ * Request headers the API never reads that say something about the phone: its user agent (app
+ * version, OS, device model). Deleted on the way to the API, because the Functions host records a
+ * request's User-Agent in its own request telemetry (README "Telemetry", privacy).
+ */
+export const API_REQUEST_HEADERS = ['User-Agent'];
+
 /** A cached, read-only route to the exports container. */
 function storageRoute(name: string, patterns: string[], compress: string[], ruleSets: string[]): RouteDeclaration {
   return {
@@ -241,6 +248,7 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
         name: 'SiteRootRewrite',
         rules: [{ name: 'RootToIndex', order: 1, conditions: [], actions: [{ type: 'UrlRewrite', sourcePattern: '/', destination: SITE_INDEX_PATH, preserveUnmatchedPath: false }], stopEvaluatingRemainingRules: false }],
       },
+      deleteRequestHeaders('ApiRequestHeaders', API_REQUEST_HEADERS),
     ],
     routes: [
       {
@@ -251,7 +259,7 @@ export function keyfrontEdge(env: EdgeEnvironment): EdgeDeclaration {
         supportedProtocols: ['Https'],
         httpsRedirect: false,
         forwardingProtocol: 'HttpsOnly',
-        ruleSets: ['SecurityHeaders'],
+        ruleSets: ['SecurityHeaders', 'ApiRequestHeaders'],
       },
       storageRoute('exports', ['/v1/*'], ['text/plain', 'application/json'], ['ExportsCors']),
       storageRoute('site-root', ['/'], ['text/html'], ['SitePageHeaders', 'SiteRootRewrite']),

@@ -50,7 +50,7 @@ describe('the ARM template of the edge declaration', () => {
     expect(resource('Microsoft.Cdn/profiles/originGroups', `${profile}/exports`).properties?.healthProbeSettings).toMatchObject({ probePath: '/exports/v1/440/index.txt', probeRequestType: 'HEAD' });
   });
 
-  it('routes /api/* to the API, HTTPS only and without caching', () => {
+  it("routes /api/* to the API, HTTPS only and without caching, the phone's User-Agent deleted", () => {
     const api = resource('Microsoft.Cdn/profiles/afdEndpoints/routes', `${profile}/${endpoint}/api`).properties ?? {};
     expect(api).toMatchObject({
       originGroup: { id: ref('Microsoft.Cdn/profiles/originGroups', profile, 'api') },
@@ -59,9 +59,11 @@ describe('the ARM template of the edge declaration', () => {
       forwardingProtocol: 'HttpsOnly',
       httpsRedirect: 'Disabled',
       linkToDefaultDomain: 'Enabled',
-      ruleSets: [{ id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'SecurityHeaders') }],
+      ruleSets: [{ id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'SecurityHeaders') }, { id: ref('Microsoft.Cdn/profiles/ruleSets', profile, 'ApiRequestHeaders') }],
       customDomains: [{ id: ref('Microsoft.Cdn/profiles/customDomains', profile, 'exports-example-org') }],
     });
+    const deletes = resource('Microsoft.Cdn/profiles/ruleSets/rules', `${profile}/ApiRequestHeaders/Delete1`).properties ?? {};
+    expect(deletes).toMatchObject({ actions: [{ name: 'ModifyRequestHeader', parameters: expect.objectContaining({ headerAction: 'Delete', headerName: 'User-Agent' }) }] });
     // Front Door turns caching off for a route without cacheConfiguration.
     expect(api).not.toHaveProperty('cacheConfiguration');
     expect(api).not.toHaveProperty('originPath');

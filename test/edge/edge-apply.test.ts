@@ -63,7 +63,7 @@ describe('edge apply against the ARM stand-in', () => {
     expect(out).toContain('+ create    Microsoft.Cdn/profiles/afdEndpoints/routes keyfront-edge/keyfront/exports');
     expect(out).toContain('~ update    Microsoft.Web/sites/config kf-api-jpe/web');
     expect(out).toContain('~ update    Microsoft.Web/sites/slots/config kf-api-jpe/staging/web');
-    expect(out).toMatch(/28 to create, 4 to update, 0 to delete, 0 unchanged\./);
+    expect(out).toMatch(/30 to create, 4 to update, 0 to delete, 0 unchanged\./);
     expect(out).toContain('Dry run: nothing was changed.');
     expect(arm.writes()).toEqual([]);
     expect(arm.violations).toEqual([]);
@@ -75,7 +75,7 @@ describe('edge apply against the ARM stand-in', () => {
     expect(arm.violations).toEqual([]);
     const frontDoorId = [...arm.resources.values()].find((r) => r.type === 'Microsoft.Cdn/profiles')?.properties.frontDoorId as string;
     expect(out).toContain(`Front Door ID: ${frontDoorId}`);
-    expect(out).toMatch(/Applied 32 change\(s\)\. Endpoint: keyfront-[0-9a-f]+\.z01\.azurefd\.net/);
+    expect(out).toMatch(/Applied 34 change\(s\)\. Endpoint: keyfront-[0-9a-f]+\.z01\.azurefd\.net/);
 
     // The stand-in answers ParentResourceNotFound and rejects dangling references, so a successful
     // run proves the order; every write went to a documented api-version.
@@ -125,7 +125,7 @@ describe('edge apply against the ARM stand-in', () => {
     expect(view.properties.ipSecurityRestrictions.map((r) => [r.name, r.priority])).toEqual([['AllowKeyfrontFrontDoor', 100], ['Deny all', 2147483647]]);
     arm.reset();
     const out = await cli('edge', 'apply');
-    expect(out).toMatch(/0 to create, 0 to update, 0 to delete, 32 unchanged\./);
+    expect(out).toMatch(/0 to create, 0 to update, 0 to delete, 34 unchanged\./);
     expect(out).toContain('Nothing to change.');
     expect(arm.writes()).toEqual([]);
   });

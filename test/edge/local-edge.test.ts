@@ -96,6 +96,14 @@ describe('the local edge in front of the API and Azurite', () => {
       expect(seen.headers['x-azure-fdid']).toBe(FDID);
     });
 
+    it("deletes the phone's User-Agent (the Functions host would record it), and only that of the client's headers", async () => {
+      const before = api.requests.length;
+      await get(`${edge.url}/api/health`, { 'user-agent': 'keyfront-app/3.1 (Android 14; Pixel 8)', 'accept-language': 'ja-JP' });
+      const seen = api.requests[before];
+      expect(seen.headers['user-agent']).toBeUndefined();
+      expect(seen.headers['accept-language']).toBe('ja-JP');
+    });
+
     it('adds X-Forwarded-For (appending to a client\'s), X-Forwarded-Host and an X-Azure-Ref it also returns', async () => {
       const before = api.requests.length;
       const response = await get(`${edge.url}/api/health`, { 'x-forwarded-for': '203.0.113.7', 'x-azure-socketip': '198.51.100.1' });
