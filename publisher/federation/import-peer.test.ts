@@ -170,3 +170,13 @@ it('a peer nobody answers for is peer_unreachable, and nothing is recorded', asy
   expect(await importFromPeer(gone, deps(), options)).toMatchObject({ status: 'failed', code: 'peer_unreachable', files: [] });
   expect((await readProgress(state, 'de')).progress.last).toBeUndefined();
 });
+
+it('reports a failure on our side (the state container) as the failed import of the peer, without throwing and without asking the peer', async () => {
+  serve([[name(1), await peerFile(key, 'DE', END - HOUR, peerKeys(END - HOUR, 1))]]);
+  const missing = new MemoryBlobWriter('publisher-state'); // its container was never created
+  const asked = peerServer.requests.length;
+  const report = await importFromPeer(peer(), { store, state: missing, logger: silentLogger }, options);
+  expect(report).toMatchObject({ status: 'failed', files: [], filesImported: 0, error: expect.any(String) });
+  expect(store.size).toBe(0);
+  expect(peerServer.requests.length).toBe(asked);
+});

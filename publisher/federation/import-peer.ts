@@ -18,7 +18,7 @@ import { FederationError, type FederationCode } from './codes';
 import type { Peer } from './peer';
 import { fetchFromPeer } from './peer-fetch';
 import { MAX_INDEX_BYTES, parsePeerIndex } from './peer-index';
-import { emptyProgress, linesAfter, progressBlobName, readProgress, writeProgress } from './import-progress';
+import { emptyProgress, linesAfter, progressBlobName, readProgress, writeProgress, type ProgressVersion } from './import-progress';
 import { verifyPeerFile } from './verify-peer-file';
 
 /** Keys per store call: a file may hold 750,000. */
@@ -85,21 +85,32 @@ async function storeKeys(store: ExposureStore, peer: Peer, path: string, keys: E
   return inserted;
 }
 
-/** Imports what is new at one peer; never throws for the peer's answers (they are in the report). */
+/** Our side failed (the state container, the store, an abort): logged, and reported as the peer's failed import. */
+function failed(logger: Logger, peer: string, error: unknown, files: FileOutcome[] = [], last?: string): PeerImportReport {
+  const message = (error as Error).message;
+  logger.error('import from the peer failed; the next run continues from what is recorded', { error: message });
+  return report(peer, 'failed', files, { error: message, last });
+}
+
+/** Imports what is new at one peer; never throws (the peer's answers and our own failures are in the report). */
 export async function importFromPeer(peer: Peer, deps: ImportDeps, options: ImportOptions): Promise<PeerImportReport> {
   const logger = deps.logger.child({ peer: peer.name });
   const clock = options.now ?? (() => new Date());
-  const lock = await acquireLock(deps.state, progressBlobName(peer.name), { leaseSeconds: options.leaseSeconds, initialContent: Buffer.from(JSON.stringify(emptyProgress(peer.name))), logger, abortSignal: options.abortSignal });
+  const lock = await acquireLock(deps.state, progressBlobName(peer.name), { leaseSeconds: options.leaseSeconds, initialContent: Buffer.from(JSON.stringify(emptyProgress(peer.name))), logger, abortSignal: options.abortSignal }).catch((error: unknown) => error as Error);
+  if (lock instanceof Error) return failed(logger, peer.name, lock);
   if (!lock) {
     logger.info('another importer holds this peer; leaving it the work');
     return report(peer.name, 'busy', []);
   }
   const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, lock.signal]) : lock.signal;
   const files: FileOutcome[] = [];
-  let version = await readProgress(deps.state, peer.name, { abortSignal: signal }).catch(async (error: unknown) => {
+  let version: ProgressVersion;
+  try {
+    version = await readProgress(deps.state, peer.name, { abortSignal: signal });
+  } catch (error) {
     await lock.release().catch(() => undefined);
-    throw error;
-  });
+    return failed(logger, peer.name, error);
+  }
   try {
     let listed;
     try {
@@ -141,9 +152,7 @@ export async function importFromPeer(peer: Peer, deps: ImportDeps, options: Impo
     version = await writeProgress(deps.state, { ...version.progress, lastSuccessAt: Math.floor(clock().getTime() / 1000) }, { etag: version.etag, leaseId: lock.leaseId, abortSignal: signal });
     return report(peer.name, 'done', files, { last: version.progress.last });
   } catch (error) {
-    const message = signal.aborted && signal.reason instanceof Error ? signal.reason.message : (error as Error).message;
-    logger.error('import from the peer failed; the next run continues from what is recorded', { error: message });
-    return report(peer.name, 'failed', files, { error: message, last: version.progress.last });
+    return failed(logger, peer.name, signal.aborted && signal.reason instanceof Error ? signal.reason : error, files, version.progress.last);
   } finally {
     await lock.release().catch(() => undefined);
   }

@@ -21,14 +21,8 @@ export interface PeersImportSettings {
 export async function importFromPeers(deps: ImportDeps, settings: PeersImportSettings, options: { metrics?: Metrics; abortSignal?: AbortSignal } = {}): Promise<PeerImportReport[]> {
   const reports: PeerImportReport[] = [];
   for (const peer of settings.peers) {
-    let result: PeerImportReport;
-    try {
-      result = await importFromPeer(peer, deps, { peerTimeoutInMs: settings.peerTimeoutInMs, leaseSeconds: settings.leaseSeconds, abortSignal: options.abortSignal });
-    } catch (error) {
-      // Our side (the state container): reported as the peer's failed import.
-      deps.logger.error('import from the peer failed; the next run continues from what is recorded', { peer: peer.name, error });
-      result = { peer: peer.name, status: 'failed', files: [], filesImported: 0, keysNew: 0, refused: {}, error: (error as Error).message };
-    }
+    // Never throws: a failure on our side (the state container) is the peer's failed import.
+    const result = await importFromPeer(peer, deps, { peerTimeoutInMs: settings.peerTimeoutInMs, leaseSeconds: settings.leaseSeconds, abortSignal: options.abortSignal });
     (options.metrics ?? noopMetrics).peerImport(result);
     reports.push(result);
   }
